@@ -1,0 +1,33 @@
+# kdp's build. `make build` puts the binary in bin/kdp; `make test` builds it
+# and runs every test against it (internal/testenv starts the embedded
+# control plane from that binary).
+
+GO          ?= go
+BIN         := $(CURDIR)/bin/kdp
+K8S_VERSION := $(shell $(GO) list -m -f '{{.Version}}' k8s.io/kubernetes)
+K8S_MINOR   := $(word 2,$(subst ., ,$(K8S_VERSION)))
+KDP_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0.0-dev)
+COMPONENT   := k8s.io/component-base/version
+CLIENTGO    := k8s.io/client-go/pkg/version
+LDFLAGS     := -s -w \
+	-X github.com/kdp-project/kdp/internal/version.Version=$(KDP_VERSION) \
+	-X $(COMPONENT).gitVersion=$(K8S_VERSION) -X $(COMPONENT).gitMajor=1 -X $(COMPONENT).gitMinor=$(K8S_MINOR) \
+	-X $(COMPONENT).gitTreeState=clean \
+	-X $(CLIENTGO).gitVersion=$(K8S_VERSION) -X $(CLIENTGO).gitMajor=1 -X $(CLIENTGO).gitMinor=$(K8S_MINOR)
+
+.PHONY: build test bench vet clean
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kdp
+
+test: build
+	KDP_BINARY=$(BIN) $(GO) test -count=1 -timeout 30m ./...
+
+vet:
+	$(GO) vet ./...
+
+# Benchmarks: see docs/benchmarks.md.
+bench: build
+	KDP_BINARY=$(BIN) $(GO) test -run '^$$' -bench . -benchtime 5x -timeout 60m ./internal/testenv/...
+
+clean:
+	rm -rf bin

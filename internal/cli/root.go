@@ -1,0 +1,80 @@
+// Package cli is kdp's command line: a thin cobra layer in which every
+// command keeps its flags in one struct and its work in one run function.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kdp-project/kdp/internal/cluster"
+	"github.com/kdp-project/kdp/internal/pki"
+)
+
+// ControlPlane is a running embedded control plane.
+type ControlPlane interface {
+	// Failed delivers the error of a component that stopped on its own.
+	Failed() <-chan error
+	// Stop ends the control plane, etcd last.
+	Stop()
+}
+
+// StartControlPlane starts the embedded control plane and returns once it is
+// ready. It is injected by main so that this package does not link
+// k8s.io/kubernetes and its tests build fast.
+type StartControlPlane func(ctx context.Context, cfg cluster.Config, ls cluster.Listeners, b *pki.Bundle) (ControlPlane, error)
+
+// Deps are what the commands need from outside this package.
+type Deps struct {
+	StartControlPlane StartControlPlane
+}
+
+// NewRootCommand returns the kdp command.
+func NewRootCommand(deps Deps) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "kdp",
+		Short:         "Kubernetes data-plane management: self-managed nodes, managed node groups and serverless pods",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(
+		newUpCommand(deps),
+		newEnvCommand(),
+		newVersionCommand(),
+	)
+	return root
+}
+
+// Main runs kdp with the process's arguments and returns its exit code. The
+// first SIGINT or SIGTERM cancels the command's context; a second one exits
+// at once.
+func Main(deps Deps) int {
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	go func() {
+		<-ctx.Done()
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		<-sig
+		fmt.Fprintln(os.Stderr, "kdp: second signal, exiting now")
+		os.Exit(130)
+	}()
+	return Execute(ctx, NewRootCommand(deps), os.Args[1:], os.Stdout, os.Stderr)
+}
+
+// Execute runs cmd with args and prints an error as one line on stderr.
+func Execute(ctx context.Context, cmd *cobra.Command, args []string, stdout, stderr io.Writer) int {
+	cmd.SetArgs(args)
+	cmd.SetOut(stdout)
+	cmd.SetErr(stderr)
+	if err := cmd.ExecuteContext(ctx); err != nil {
+		fmt.Fprintf(stderr, "kdp: %v\n", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,240 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
+
+	"github.com/kdp-project/kdp/internal/cluster"
+	"github.com/kdp-project/kdp/internal/manager"
+	"github.com/kdp-project/kdp/internal/pki"
+	"github.com/kdp-project/kdp/internal/version"
+)
+
+type upFlags struct {
+	cluster          cluster.Config
+	kubeconfig       string
+	controlPlaneOnly bool
+	leaderElect      bool
+	logFile          string
+	verbosity        int
+	apiserverArgs    []string
+	kcmArgs          []string
+	schedulerArgs    []string
+}
+
+func newUpCommand(deps Deps) *cobra.Command {
+	f := &upFlags{cluster: cluster.Default()}
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Run a local Kubernetes control plane and kdp's controllers in this process",
+		Long: `Run a local Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager,
+kube-scheduler) and kdp's controllers in this process, until interrupted.
+
+With --kubeconfig, run only kdp's controllers, against an existing cluster.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runUp(cmd.Context(), deps, f, cmd.OutOrStdout())
+		},
+	}
+	fs := cmd.Flags()
+	c := &f.cluster
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory: etcd data, PKI, kubeconfig ($KDP_DATA_DIR, else ~/.kdp)")
+	fs.StringVar(&c.ClusterName, "cluster-name", c.ClusterName, "name of the cluster")
+	fs.StringVar(&c.BindAddress, "bind-address", c.BindAddress, "address every server listens on")
+	for _, p := range c.Ports() {
+		fs.IntVar(p.Ref, p.Flag, p.Port, "port of "+p.Name+" (0: any free port)")
+	}
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "run only kdp's controllers, against the cluster of this kubeconfig")
+	fs.BoolVar(&f.controlPlaneOnly, "control-plane-only", false, "run only the control plane, not kdp's controllers")
+	fs.BoolVar(&f.leaderElect, "leader-elect", true, "take the kdp-manager Lease before running controllers")
+	fs.StringVar(&f.logFile, "log-file", "", `log file ("-" for stderr; default DATA_DIR/kdp.log)`)
+	fs.IntVarP(&f.verbosity, "v", "v", 0, "log verbosity")
+	fs.StringArrayVar(&f.apiserverArgs, "kube-apiserver-arg", nil, "extra kube-apiserver flag, --name=value (repeatable)")
+	fs.StringArrayVar(&f.kcmArgs, "kube-controller-manager-arg", nil, "extra kube-controller-manager flag (repeatable)")
+	fs.StringArrayVar(&f.schedulerArgs, "kube-scheduler-arg", nil, "extra kube-scheduler flag (repeatable)")
+	return cmd
+}
+
+// runUp starts, in order: the data directory and its lock, logging, the
+// ports, the PKI, the control plane and the manager; it stops them in
+// reverse when ctx ends or a part fails.
+func runUp(ctx context.Context, deps Deps, f *upFlags, out io.Writer) error {
+	start := time.Now()
+	if f.kubeconfig != "" {
+		return runExternal(ctx, f, out)
+	}
+	cfg := f.cluster
+	cfg.Verbosity = f.verbosity
+	cfg.ExtraArgs = map[string][]string{
+		"kube-apiserver":          f.apiserverArgs,
+		"kube-controller-manager": f.kcmArgs,
+		"kube-scheduler":          f.schedulerArgs,
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	dir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	cfg.DataDir = dir
+	layout := cluster.Layout{Root: dir}
+	created, err := cluster.PrepareDataDir(dir)
+	if err != nil {
+		return err
+	}
+	lock, err := cluster.AcquireLock(layout)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	skip := []string{}
+	if f.controlPlaneOnly {
+		skip = append(skip, "manager metrics", "manager health")
+	}
+	listeners, err := cfg.Reserve(skip...)
+	if err != nil {
+		if created {
+			_ = os.RemoveAll(dir) // nothing was in it but the lock
+		}
+		return err
+	}
+	defer listeners.Close()
+	logOut, closeLog, err := setupLogging(f, layout)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	cfg.LogOutput = logOut
+	bundle, err := pki.Ensure(layout, cfg)
+	if err != nil {
+		return fmt.Errorf("preparing PKI in %s: %w", layout.PKIDir(), err)
+	}
+	cp, err := deps.StartControlPlane(ctx, cfg, listeners, bundle)
+	if err != nil {
+		return fmt.Errorf("starting control plane: %w", err)
+	}
+	defer cp.Stop()
+
+	var mgrDone <-chan error
+	if !f.controlPlaneOnly {
+		restCfg, err := clientcmd.BuildConfigFromFlags("", layout.Kubeconfig("kdp-manager"))
+		if err != nil {
+			return err
+		}
+		if err := grantManager(ctx, layout); err != nil {
+			return err
+		}
+		listeners.Close() // the manager binds its ports itself
+		stop, done, err := startManager(ctx, restCfg, f, hostPort(cfg.BindAddress, cfg.ManagerMetricPort), hostPort(cfg.BindAddress, cfg.ManagerHealthPort))
+		if err != nil {
+			return err
+		}
+		defer stop()
+		mgrDone = done
+	}
+
+	printReady(out, cfg, layout, f, time.Since(start))
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(out, "Stopping kdp...")
+		klog.InfoS("stopping", "reason", context.Cause(ctx))
+		return nil
+	case err := <-cp.Failed():
+		return fmt.Errorf("control plane failed: %w", err)
+	case err := <-mgrDone:
+		return fmt.Errorf("manager failed: %w", err)
+	}
+}
+
+// runExternal runs only kdp's manager against an existing cluster.
+func runExternal(ctx context.Context, f *upFlags, out io.Writer) error {
+	restCfg, err := clientcmd.BuildConfigFromFlags("", f.kubeconfig)
+	if err != nil {
+		return fmt.Errorf("--kubeconfig %s: %w", f.kubeconfig, err)
+	}
+	if f.logFile == "" {
+		f.logFile = "-"
+	}
+	_, closeLog, err := setupLogging(f, cluster.Layout{})
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	c := f.cluster
+	stop, done, err := startManager(ctx, restCfg, f, hostPort(c.BindAddress, c.ManagerMetricPort), hostPort(c.BindAddress, c.ManagerHealthPort))
+	if err != nil {
+		return err
+	}
+	defer stop()
+	fmt.Fprintf(out, "%s: controllers running against %s\n", version.String(), restCfg.Host)
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-done:
+		return fmt.Errorf("manager failed: %w", err)
+	}
+}
+
+// startManager starts kdp's manager in the background. stop cancels it and
+// waits for it to finish; done delivers an error if it stops on its own.
+func startManager(ctx context.Context, restCfg *rest.Config, f *upFlags, metricsAddr, healthAddr string) (stop func(), done <-chan error, err error) {
+	mgr, err := manager.New(restCfg, manager.Options{
+		MetricsAddr:    metricsAddr,
+		HealthAddr:     healthAddr,
+		LeaderElection: f.leaderElect,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	mgrCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	errc := make(chan error, 1)
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		if err := mgr.Start(mgrCtx); err != nil {
+			errc <- err
+		} else if mgrCtx.Err() == nil {
+			errc <- errors.New("stopped")
+		}
+	}()
+	stop = func() {
+		cancel()
+		<-finished
+	}
+	return stop, errc, nil
+}
+
+func printReady(out io.Writer, cfg cluster.Config, layout cluster.Layout, f *upFlags, took time.Duration) {
+	fmt.Fprintf(out, "%s is up in %.1fs\n", version.String(), took.Seconds())
+	fmt.Fprintf(out, "  cluster:     %s\n", cfg.ClusterName)
+	fmt.Fprintf(out, "  API server:  %s\n", cfg.APIServerURL())
+	fmt.Fprintf(out, "  data dir:    %s\n", cfg.DataDir)
+	fmt.Fprintf(out, "  kubeconfig:  %s\n", layout.AdminKubeconfig())
+	if !f.controlPlaneOnly {
+		fmt.Fprintf(out, "  metrics:     http://%s/metrics\n", hostPort(cfg.BindAddress, cfg.ManagerMetricPort))
+		fmt.Fprintf(out, "  health:      http://%s/healthz\n", hostPort(cfg.BindAddress, cfg.ManagerHealthPort))
+	}
+	if f.logFile != "-" {
+		fmt.Fprintf(out, "  logs:        %s\n", logPath(f, layout))
+	}
+	env := "kdp env"
+	if cfg.DataDir != cluster.DefaultDataDir() {
+		env += " --data-dir " + shellQuote(cfg.DataDir)
+	}
+	fmt.Fprintf(out, "Use it with:  eval \"$(%s)\"; kubectl get nodes\n", env)
+}
+
+func hostPort(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }

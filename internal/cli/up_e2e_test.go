@@ -1,0 +1,299 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kdp-project/kdp/internal/manager"
+	"github.com/kdp-project/kdp/internal/testenv"
+)
+
+// kdp runs the kdp binary and returns its exit code, stdout and stderr.
+func kdp(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	bin, err := testenv.Binary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	code := 0
+	if exitErr, ok := err.(*exec.ExitError); ok {
+		code = exitErr.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, stdout.String(), stderr.String()
+}
+
+func TestE2E_UpRejectsBadInputAndWritesNothing(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	takenPort := strconv.Itoa(taken.Addr().(*net.TCPAddr).Port)
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"bad cluster name", []string{"--cluster-name", "Bad_Name"}, `--cluster-name "Bad_Name": a lowercase RFC 1123 label`},
+		{"port out of range", []string{"--apiserver-port", "70000"}, "--apiserver-port 70000: must be between 0 and 65535"},
+		{"port used twice", []string{"--apiserver-port", "17500", "--etcd-port", "17500"}, "already used by --etcd-port"},
+		{"bad bind address", []string{"--bind-address", "localhost"}, `--bind-address "localhost": must be an IP address`},
+		{"bad extra arg", []string{"--kube-apiserver-arg", "v"}, `--kube-apiserver-arg "v": must have the form --name=value`},
+		{"unknown flag", []string{"--no-such-flag"}, "unknown flag: --no-such-flag"},
+		{"port taken", []string{"--apiserver-port", takenPort}, "kube-apiserver port 127.0.0.1:" + takenPort + " (--apiserver-port): address already in use"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "data")
+			args := append([]string{"up", "--data-dir", dir, "--etcd-port", "0", "--etcd-peer-port", "0", "--apiserver-port", "0", "--metrics-port", "0", "--health-port", "0"}, tc.args...)
+			code, _, stderr := kdp(t, args...)
+			if code == 0 || !strings.Contains(stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want non-zero and %q", code, stderr, tc.want)
+			}
+			if strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+				t.Errorf("error is not one line: %q", stderr)
+			}
+			if _, err := os.Stat(dir); !os.IsNotExist(err) {
+				t.Errorf("data dir %s exists after a failed start (stat: %v)", dir, err)
+			}
+		})
+	}
+
+	t.Run("unwritable data dir", func(t *testing.T) {
+		code, _, stderr := kdp(t, "up", "--data-dir", "/proc/kdp-test/data")
+		if code == 0 || !strings.Contains(stderr, "data dir /proc/kdp-test/data") {
+			t.Fatalf("exit %d, stderr %q", code, stderr)
+		}
+	})
+}
+
+func TestE2E_VersionAndEnv(t *testing.T) {
+	code, out, _ := kdp(t, "version")
+	if code != 0 || !strings.Contains(out, "(Kubernetes v1.37.2)") {
+		t.Fatalf("kdp version: exit %d, %q", code, out)
+	}
+	dir := t.TempDir()
+	code, _, stderr := kdp(t, "env", "--data-dir", dir)
+	if code == 0 || !strings.Contains(stderr, "kdp up --data-dir "+dir) {
+		t.Fatalf("kdp env on an empty dir: exit %d, %q", code, stderr)
+	}
+}
+
+// TestE2E_UpLifecycle runs the whole `kdp up` (control plane and manager) in
+// one data dir through start, a second start on the same dir, a clean stop,
+// a restart, a kill -9 in the middle of writes, and a restart again.
+func TestE2E_UpLifecycle(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	e, err := testenv.Start(testenv.Options{DataDir: dir, Full: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Cleanup()
+	ctx := testenv.Context(t)
+
+	t.Run("prints where everything is", func(t *testing.T) {
+		out := e.OutputTail(4000)
+		for _, want := range []string{"(Kubernetes v1.37.2) is up in", "API server:  https://127.0.0.1:", "kubeconfig:  " + e.Kubeconfig(), `eval "$(kdp env --data-dir ` + dir + `)"`} {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		}
+	})
+	t.Run("env makes kubectl's KUBECONFIG", func(t *testing.T) {
+		code, out, _ := kdp(t, "env", "--data-dir", dir)
+		if code != 0 || out != "export KUBECONFIG="+e.Kubeconfig()+"\n" {
+			t.Fatalf("exit %d, %q", code, out)
+		}
+	})
+	t.Run("manager serves health and metrics and holds the lease", func(t *testing.T) {
+		out := e.OutputTail(4000)
+		health := regexp.MustCompile(`health: +(http://\S+)`).FindStringSubmatch(out)
+		metrics := regexp.MustCompile(`metrics: +(http://\S+)`).FindStringSubmatch(out)
+		if health == nil || metrics == nil {
+			t.Fatalf("no health or metrics URL in output:\n%s", out)
+		}
+		testenv.Eventually(t, 10*time.Second, func() error { return httpContains(health[1], "ok") })
+		testenv.Eventually(t, 10*time.Second, func() error { return httpContains(metrics[1], "leader_election_master_status") })
+		testenv.Eventually(t, 20*time.Second, func() error {
+			lease, err := e.Clientset.CoordinationV1().Leases(manager.LeaseNamespace).Get(ctx, manager.LeaseName, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
+				return fmt.Errorf("lease %s has no holder", manager.LeaseName)
+			}
+			return nil
+		})
+	})
+	t.Run("a second kdp on the same data dir fails at once", func(t *testing.T) {
+		code, _, stderr := kdp(t, "up", "--data-dir", dir, "--apiserver-port", "0", "--etcd-port", "0", "--etcd-peer-port", "0", "--metrics-port", "0", "--health-port", "0")
+		want := fmt.Sprintf("data dir %s is in use by another kdp process (pid %d)", dir, e.Pid())
+		if code == 0 || !strings.Contains(stderr, want) {
+			t.Fatalf("exit %d, stderr %q; want %q", code, stderr, want)
+		}
+	})
+
+	if _, err := e.Clientset.CoreV1().ConfigMaps("default").Create(ctx, configMap("before-restart"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Stop(); err != nil {
+		t.Fatalf("clean stop: %v", err)
+	}
+	if !strings.Contains(e.OutputTail(2000), "Stopping kdp...") {
+		t.Errorf("no stop message in output:\n%s", e.OutputTail(2000))
+	}
+
+	e, err = testenv.Start(testenv.Options{DataDir: dir, Full: true})
+	if err != nil {
+		t.Fatalf("restart: %v", err)
+	}
+	if _, err := e.Clientset.CoreV1().ConfigMaps("default").Get(ctx, "before-restart", metav1.GetOptions{}); err != nil {
+		t.Fatalf("object written before the restart: %v", err)
+	}
+
+	// Write continuously, kill -9 in the middle, and check that every
+	// write the apiserver acknowledged survived.
+	acked := writeUntilKilled(t, e)
+	if len(acked) < 20 {
+		t.Fatalf("only %d writes acknowledged before the kill", len(acked))
+	}
+	e, err = testenv.Start(testenv.Options{DataDir: dir, Full: true})
+	if err != nil {
+		t.Fatalf("restart after kill -9: %v", err)
+	}
+	for _, name := range acked {
+		if _, err := e.Clientset.CoreV1().ConfigMaps("default").Get(ctx, name, metav1.GetOptions{}); err != nil {
+			t.Fatalf("acknowledged write %s lost after kill -9: %v", name, err)
+		}
+	}
+	if _, err := e.Clientset.CoreV1().ConfigMaps("default").Create(ctx, configMap("after-crash"), metav1.CreateOptions{}); err != nil {
+		t.Fatalf("writing after the crash: %v", err)
+	}
+	if err := e.Stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeUntilKilled creates ConfigMaps from several writers, kills kdp with
+// SIGKILL once enough are in, and returns the names the apiserver acknowledged.
+func writeUntilKilled(t *testing.T, e *testenv.Env) []string {
+	t.Helper()
+	var (
+		mu    sync.Mutex
+		acked []string
+		wg    sync.WaitGroup
+	)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for w := range 4 {
+		wg.Go(func() {
+			for i := 0; ctx.Err() == nil; i++ {
+				name := fmt.Sprintf("crash-%d-%d", w, i)
+				_, err := e.Clientset.CoreV1().ConfigMaps("default").Create(ctx, configMap(name), metav1.CreateOptions{})
+				if err != nil {
+					return // kdp is gone
+				}
+				mu.Lock()
+				acked = append(acked, name)
+				mu.Unlock()
+			}
+		})
+	}
+	testenv.Eventually(t, 30*time.Second, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(acked) < 200 {
+			return fmt.Errorf("%d writes so far", len(acked))
+		}
+		return nil
+	})
+	e.Kill()
+	wg.Wait()
+	return acked
+}
+
+func TestE2E_UpAgainstExistingCluster(t *testing.T) {
+	target, err := testenv.Start(testenv.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Cleanup()
+	defer target.Stop()
+
+	bin, _ := testenv.Binary()
+	var out bytes.Buffer
+	cmd := exec.Command(bin, "up", "--kubeconfig", target.Kubeconfig(), "--metrics-port", "0", "--health-port", "0")
+	cmd.Stdout, cmd.Stderr = &out, io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer cmd.Process.Kill()
+
+	ctx := testenv.Context(t)
+	testenv.Eventually(t, 30*time.Second, func() error {
+		lease, err := target.Clientset.CoordinationV1().Leases(manager.LeaseNamespace).Get(ctx, manager.LeaseName, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
+			return fmt.Errorf("no holder yet")
+		}
+		return nil
+	})
+	_ = cmd.Process.Signal(os.Interrupt)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("kdp exited with %v; output:\n%s", err, out.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("kdp did not exit after SIGINT")
+	}
+	if !strings.Contains(out.String(), "controllers running against https://127.0.0.1:") {
+		t.Errorf("output: %q", out.String())
+	}
+}
+
+func configMap(name string) *corev1.ConfigMap {
+	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name}, Data: map[string]string{"k": "v"}}
+}
+
+func httpContains(url, want string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+		return fmt.Errorf("GET %s: %d, body lacks %q", url, resp.StatusCode, want)
+	}
+	return nil
+}

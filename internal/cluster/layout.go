@@ -1,0 +1,22 @@
+package cluster
+
+import "path/filepath"
+
+// Layout names the files of a data directory. Everything kdp keeps lives
+// below Root, so a data directory is the whole state of a cluster.
+type Layout struct{ Root string }
+
+func (l Layout) path(elem ...string) string {
+	return filepath.Join(append([]string{l.Root}, elem...)...)
+}
+
+func (l Layout) Lock() string            { return l.path("kdp.lock") }
+func (l Layout) AdminKubeconfig() string { return l.path("kubeconfig") }
+func (l Layout) EtcdDir() string         { return l.path("etcd") }
+func (l Layout) PKIDir() string          { return l.path("pki") }
+func (l Layout) PKI(name string) string  { return l.path("pki", name) }
+func (l Layout) Kubeconfig(user string) string {
+	return l.path("kubeconfigs", user+".kubeconfig")
+}
+func (l Layout) SchedulerConfig() string { return l.path("kube-scheduler.yaml") }
+func (l Layout) LogFile() string         { return l.path("kdp.log") }

@@ -1,0 +1,73 @@
+// Package manager builds kdp's controller-runtime manager: the process that
+// every kdp controller registers with. It serves Prometheus metrics and
+// health probes and takes a leader-election lease, so several kdp processes
+// pointed at one cluster run the controllers exactly once.
+package manager
+
+import (
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+)
+
+// LeaseName is the name of the leader-election Lease in LeaseNamespace.
+const (
+	LeaseName      = "kdp-manager"
+	LeaseNamespace = "kube-system"
+)
+
+// Options configures the manager.
+type Options struct {
+	// MetricsAddr and HealthAddr are host:port addresses; "0" disables.
+	MetricsAddr string
+	HealthAddr  string
+	// LeaderElection makes the manager wait for the Lease before it starts
+	// any controller.
+	LeaderElection bool
+	// ShutdownTimeout bounds how long controllers get to finish on stop.
+	ShutdownTimeout time.Duration
+}
+
+// Scheme holds every API type kdp's controllers read or write.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		panic(err) // static registration: cannot fail
+	}
+	return s
+}
+
+// New returns a manager for the cluster behind cfg. Controllers register
+// with it before Start.
+func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
+	timeout := o.ShutdownTimeout
+	if timeout == 0 {
+		timeout = 3 * time.Second
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                        Scheme(),
+		Metrics:                       metricsserver.Options{BindAddress: o.MetricsAddr},
+		HealthProbeBindAddress:        o.HealthAddr,
+		LeaderElection:                o.LeaderElection,
+		LeaderElectionID:              LeaseName,
+		LeaderElectionNamespace:       LeaseNamespace,
+		LeaderElectionReleaseOnCancel: true,
+		GracefulShutdownTimeout:       &timeout,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating manager: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("ping", healthz.Ping); err != nil {
+		return nil, err
+	}
+	return mgr, nil
+}

@@ -1,0 +1,188 @@
+// Package testenv runs kdp's embedded control plane for tests: one per test
+// package, started in TestMain, the way envtest runs kube-apiserver. The
+// control plane runs in a kdp subprocess (`kdp up --control-plane-only`) so
+// that no test binary links k8s.io/kubernetes.
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kdp-project/kdp/internal/cluster"
+	"github.com/kdp-project/kdp/internal/manager"
+)
+
+// StartTimeout bounds how long Start waits for the apiserver to be ready.
+const StartTimeout = 90 * time.Second
+
+// Options configure a kdp process.
+type Options struct {
+	// DataDir is the data directory; a new temporary one when empty.
+	DataDir string
+	// Args are extra arguments to `kdp up`.
+	Args []string
+	// Full runs kdp's manager too; by default only the control plane runs.
+	Full bool
+}
+
+// Env is a running kdp process and clients for its cluster.
+type Env struct {
+	DataDir string
+	// Config is the admin's REST config.
+	Config    *rest.Config
+	Client    client.Client
+	Clientset kubernetes.Interface
+
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	logPath string
+	ownDir  bool
+}
+
+// Start runs `kdp up` on free ports and waits until its apiserver answers
+// /readyz. On failure the error carries the end of kdp's output.
+func Start(opts Options) (*Env, error) {
+	bin, err := Binary()
+	if err != nil {
+		return nil, err
+	}
+	e := &Env{DataDir: opts.DataDir, exited: make(chan struct{})}
+	if e.DataDir == "" {
+		if e.DataDir, err = os.MkdirTemp("", "kdp-testenv-"); err != nil {
+			return nil, err
+		}
+		e.ownDir = true
+	}
+	e.logPath = filepath.Join(e.DataDir, "..", filepath.Base(e.DataDir)+".out")
+	out, err := os.OpenFile(e.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"up", "--data-dir", e.DataDir, "--log-file", "-",
+		"--apiserver-port", "0", "--etcd-port", "0", "--etcd-peer-port", "0",
+		"--metrics-port", "0", "--health-port", "0"}
+	if !opts.Full {
+		args = append(args, "--control-plane-only")
+	}
+	e.cmd = exec.Command(bin, append(args, opts.Args...)...)
+	e.cmd.Stdout, e.cmd.Stderr = out, out
+	// If the test binary dies, kdp stops too (and closes etcd cleanly).
+	e.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	if err := e.cmd.Start(); err != nil {
+		out.Close()
+		return nil, err
+	}
+	go func() {
+		_ = e.cmd.Wait()
+		out.Close()
+		close(e.exited)
+	}()
+	if err := e.waitReady(); err != nil {
+		e.Kill()
+		return nil, fmt.Errorf("%w\n--- kdp output (end) ---\n%s", err, e.OutputTail(4000))
+	}
+	return e, nil
+}
+
+// Kubeconfig is the path of the admin kubeconfig.
+func (e *Env) Kubeconfig() string {
+	return cluster.Layout{Root: e.DataDir}.AdminKubeconfig()
+}
+
+func (e *Env) waitReady() error {
+	deadline := time.Now().Add(StartTimeout)
+	var last error = errors.New("no kubeconfig yet")
+	for time.Now().Before(deadline) {
+		select {
+		case <-e.exited:
+			return fmt.Errorf("kdp exited before it was ready: %v", e.cmd.ProcessState)
+		case <-time.After(100 * time.Millisecond):
+		}
+		// Read the kubeconfig again each time: a restart on a kept data
+		// dir finds the one of the previous run, with its old port.
+		cfg, err := clientcmd.BuildConfigFromFlags("", e.Kubeconfig())
+		if err != nil {
+			last = err
+			continue
+		}
+		cfg.QPS, cfg.Burst = 200, 400
+		cs, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			return err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err = cs.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
+		cancel()
+		if err != nil {
+			last = err
+			continue
+		}
+		e.Config, e.Clientset = cfg, cs
+		e.Client, err = client.New(cfg, client.Options{Scheme: manager.Scheme()})
+		return err
+	}
+	return fmt.Errorf("kdp not ready after %s: %w", StartTimeout, last)
+}
+
+// Pid is the kdp process's id.
+func (e *Env) Pid() int { return e.cmd.Process.Pid }
+
+// Exited is closed when the kdp process has exited.
+func (e *Env) Exited() <-chan struct{} { return e.exited }
+
+// ExitCode is kdp's exit code, once it has exited.
+func (e *Env) ExitCode() int { return e.cmd.ProcessState.ExitCode() }
+
+// Stop sends SIGTERM and waits for kdp to exit. It keeps the data dir:
+// Cleanup removes it.
+func (e *Env) Stop() error {
+	_ = e.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-e.exited:
+	case <-time.After(30 * time.Second):
+		e.Kill()
+		return fmt.Errorf("kdp did not exit within 30s of SIGTERM")
+	}
+	if code := e.ExitCode(); code != 0 {
+		return fmt.Errorf("kdp exited with code %d\n%s", code, e.OutputTail(2000))
+	}
+	return nil
+}
+
+// Kill ends kdp with SIGKILL, as a crash would, and waits for it.
+func (e *Env) Kill() {
+	_ = e.cmd.Process.Kill()
+	<-e.exited
+}
+
+// Cleanup removes the data dir if Start made it, and kdp's output file.
+func (e *Env) Cleanup() {
+	if e.ownDir {
+		_ = os.RemoveAll(e.DataDir)
+	}
+	_ = os.Remove(e.logPath)
+}
+
+// OutputTail returns the last n bytes of kdp's output.
+func (e *Env) OutputTail(n int) string {
+	b, _ := os.ReadFile(e.logPath)
+	if len(b) > n {
+		b = b[len(b)-n:]
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			b = b[i+1:]
+		}
+	}
+	return string(b)
+}
