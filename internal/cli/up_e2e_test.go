@@ -114,7 +114,7 @@ func TestE2E_UpLifecycle(t *testing.T) {
 	ctx := testenv.Context(t)
 
 	t.Run("prints where everything is", func(t *testing.T) {
-		out := e.OutputTail(4000)
+		out := e.Stdout()
 		for _, want := range []string{"(Kubernetes v1.37.2) is up in", "API server:  https://127.0.0.1:", "kubeconfig:  " + e.Kubeconfig(), `eval "$(kdp env --data-dir ` + dir + `)"`} {
 			if !strings.Contains(out, want) {
 				t.Errorf("output lacks %q:\n%s", want, out)
@@ -128,7 +128,7 @@ func TestE2E_UpLifecycle(t *testing.T) {
 		}
 	})
 	t.Run("manager serves health and metrics and holds the lease", func(t *testing.T) {
-		out := e.OutputTail(4000)
+		out := e.Stdout()
 		health := regexp.MustCompile(`health: +(http://\S+)`).FindStringSubmatch(out)
 		metrics := regexp.MustCompile(`metrics: +(http://\S+)`).FindStringSubmatch(out)
 		if health == nil || metrics == nil {
@@ -161,8 +161,8 @@ func TestE2E_UpLifecycle(t *testing.T) {
 	if err := e.Stop(); err != nil {
 		t.Fatalf("clean stop: %v", err)
 	}
-	if !strings.Contains(e.OutputTail(2000), "Stopping kdp...") {
-		t.Errorf("no stop message in output:\n%s", e.OutputTail(2000))
+	if !strings.Contains(e.Stdout(), "Stopping kdp...") {
+		t.Errorf("no stop message in output:\n%s", e.Stdout())
 	}
 
 	e, err = testenv.Start(testenv.Options{DataDir: dir, Full: true})

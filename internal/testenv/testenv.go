@@ -7,22 +7,27 @@ package testenv
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/kdp-project/kdp/internal/cluster"
 	"github.com/kdp-project/kdp/internal/manager"
 )
+
+var logOnce sync.Once
 
 // StartTimeout bounds how long Start waits for the apiserver to be ready.
 const StartTimeout = 90 * time.Second
@@ -45,15 +50,18 @@ type Env struct {
 	Client    client.Client
 	Clientset kubernetes.Interface
 
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	logPath string
-	ownDir  bool
+	cmd *exec.Cmd
+	// exited is closed once kdp has exited.
+	exited chan struct{}
+	// kdp's stdout (what a user reads) and stderr (the components' logs).
+	stdoutPath, logPath string
+	ownDir              bool
 }
 
 // Start runs `kdp up` on free ports and waits until its apiserver answers
 // /readyz. On failure the error carries the end of kdp's output.
 func Start(opts Options) (*Env, error) {
+	logOnce.Do(func() { ctrllog.SetLogger(klog.NewKlogr()) })
 	bin, err := Binary()
 	if err != nil {
 		return nil, err
@@ -65,8 +73,14 @@ func Start(opts Options) (*Env, error) {
 		}
 		e.ownDir = true
 	}
-	e.logPath = filepath.Join(e.DataDir, "..", filepath.Base(e.DataDir)+".out")
-	out, err := os.OpenFile(e.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	// Beside the data dir, not in it: kdp must find a fresh data dir empty.
+	base := filepath.Join(filepath.Dir(e.DataDir), filepath.Base(e.DataDir))
+	e.stdoutPath, e.logPath = base+".stdout", base+".log"
+	stdout, err := os.Create(e.stdoutPath)
+	if err != nil {
+		return nil, err
+	}
+	logs, err := os.OpenFile(e.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -77,21 +91,23 @@ func Start(opts Options) (*Env, error) {
 		args = append(args, "--control-plane-only")
 	}
 	e.cmd = exec.Command(bin, append(args, opts.Args...)...)
-	e.cmd.Stdout, e.cmd.Stderr = out, out
+	e.cmd.Stdout, e.cmd.Stderr = stdout, logs
 	// If the test binary dies, kdp stops too (and closes etcd cleanly).
 	e.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := e.cmd.Start(); err != nil {
-		out.Close()
+		stdout.Close()
+		logs.Close()
 		return nil, err
 	}
 	go func() {
 		_ = e.cmd.Wait()
-		out.Close()
+		stdout.Close()
+		logs.Close()
 		close(e.exited)
 	}()
 	if err := e.waitReady(); err != nil {
 		e.Kill()
-		return nil, fmt.Errorf("%w\n--- kdp output (end) ---\n%s", err, e.OutputTail(4000))
+		return nil, fmt.Errorf("%w\n--- kdp stdout ---\n%s\n--- kdp log (end) ---\n%s", err, e.Stdout(), e.LogTail(4000))
 	}
 	return e, nil
 }
@@ -101,39 +117,43 @@ func (e *Env) Kubeconfig() string {
 	return cluster.Layout{Root: e.DataDir}.AdminKubeconfig()
 }
 
+// ReadyLine is what kdp prints on stdout once everything runs.
+const ReadyLine = ") is up in "
+
+// waitReady waits for kdp's ready line, then connects as the admin.
 func (e *Env) waitReady() error {
-	deadline := time.Now().Add(StartTimeout)
-	var last error = errors.New("no kubeconfig yet")
-	for time.Now().Before(deadline) {
+	deadline := time.After(StartTimeout)
+	for !strings.Contains(e.Stdout(), ReadyLine) {
 		select {
 		case <-e.exited:
 			return fmt.Errorf("kdp exited before it was ready: %v", e.cmd.ProcessState)
-		case <-time.After(100 * time.Millisecond):
+		case <-deadline:
+			return fmt.Errorf("kdp not ready after %s", StartTimeout)
+		case <-time.After(20 * time.Millisecond):
 		}
-		// Read the kubeconfig again each time: a restart on a kept data
-		// dir finds the one of the previous run, with its old port.
-		cfg, err := clientcmd.BuildConfigFromFlags("", e.Kubeconfig())
-		if err != nil {
-			last = err
-			continue
-		}
-		cfg.QPS, cfg.Burst = 200, 400
-		cs, err := kubernetes.NewForConfig(cfg)
-		if err != nil {
-			return err
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_, err = cs.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
-		cancel()
-		if err != nil {
-			last = err
-			continue
-		}
-		e.Config, e.Clientset = cfg, cs
-		e.Client, err = client.New(cfg, client.Options{Scheme: manager.Scheme()})
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", e.Kubeconfig())
+	if err != nil {
 		return err
 	}
-	return fmt.Errorf("kdp not ready after %s: %w", StartTimeout, last)
+	cfg.QPS, cfg.Burst = 200, 400
+	if e.Clientset, err = kubernetes.NewForConfig(cfg); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := e.Clientset.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx); err != nil {
+		return fmt.Errorf("kdp said it is up, but /readyz: %w", err)
+	}
+	e.Config = cfg
+	e.Client, err = client.New(cfg, client.Options{Scheme: manager.Scheme()})
+	return err
+}
+
+// Stdout is everything kdp printed on stdout so far.
+func (e *Env) Stdout() string {
+	b, _ := os.ReadFile(e.stdoutPath)
+	return string(b)
 }
 
 // Pid is the kdp process's id.
@@ -156,7 +176,7 @@ func (e *Env) Stop() error {
 		return fmt.Errorf("kdp did not exit within 30s of SIGTERM")
 	}
 	if code := e.ExitCode(); code != 0 {
-		return fmt.Errorf("kdp exited with code %d\n%s", code, e.OutputTail(2000))
+		return fmt.Errorf("kdp exited with code %d\n%s", code, e.LogTail(2000))
 	}
 	return nil
 }
@@ -167,16 +187,17 @@ func (e *Env) Kill() {
 	<-e.exited
 }
 
-// Cleanup removes the data dir if Start made it, and kdp's output file.
+// Cleanup removes the data dir if Start made it, and kdp's output files.
 func (e *Env) Cleanup() {
 	if e.ownDir {
 		_ = os.RemoveAll(e.DataDir)
 	}
+	_ = os.Remove(e.stdoutPath)
 	_ = os.Remove(e.logPath)
 }
 
-// OutputTail returns the last n bytes of kdp's output.
-func (e *Env) OutputTail(n int) string {
+// LogTail returns the last n bytes of kdp's log.
+func (e *Env) LogTail(n int) string {
 	b, _ := os.ReadFile(e.logPath)
 	if len(b) > n {
 		b = b[len(b)-n:]
