@@ -6,7 +6,8 @@ GO          ?= go
 BIN         := $(CURDIR)/bin/kdp
 K8S_VERSION := $(shell $(GO) list -m -f '{{.Version}}' k8s.io/kubernetes)
 K8S_MINOR   := $(word 2,$(subst ., ,$(K8S_VERSION)))
-KDP_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0.0-dev)
+# A release is tagged v*; anything else is v0.1.0-dev plus the commit.
+KDP_VERSION ?= $(shell git describe --tags --match 'v*' 2>/dev/null || echo v0.1.0-dev+$$(git rev-parse --short HEAD 2>/dev/null || echo unknown))
 COMPONENT   := k8s.io/component-base/version
 CLIENTGO    := k8s.io/client-go/pkg/version
 LDFLAGS     := -s -w \
@@ -19,7 +20,7 @@ LDFLAGS     := -s -w \
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kdp
 
-test: build
+test: build vet
 	KDP_BINARY=$(BIN) $(GO) test -count=1 -timeout 30m ./...
 
 vet:

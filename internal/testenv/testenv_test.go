@@ -164,13 +164,14 @@ func TestIntegration_EvictionHonoursPodDisruptionBudget(t *testing.T) {
 		}
 		// No kubelet runs here: report the pod Running and Ready ourselves,
 		// since a PDB counts only healthy pods.
+		base := pod.DeepCopy()
 		pod.Status = corev1.PodStatus{
 			Phase: corev1.PodRunning,
 			Conditions: []corev1.PodCondition{
 				{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.Now()},
 			},
 		}
-		if err := env.Client.Status().Update(ctx, pod); err != nil {
+		if err := env.Client.Status().Patch(ctx, pod, client.MergeFrom(base)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -231,8 +232,10 @@ func createReadyNode(t *testing.T, name string) *corev1.Node {
 	}
 	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), node) })
 	// Status is a subresource: conditions and capacity are set through it.
+	// A patch, not an update: the node controllers may have written already.
+	base := node.DeepCopy()
 	node.Status = status
-	if err := env.Client.Status().Update(ctx, node); err != nil {
+	if err := env.Client.Status().Patch(ctx, node, client.MergeFrom(base)); err != nil {
 		t.Fatal(err)
 	}
 	return node
