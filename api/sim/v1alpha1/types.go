@@ -1,0 +1,253 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Capacity types, as EC2 and EKS name them.
+const (
+	OnDemand = "on-demand"
+	Spot     = "spot"
+)
+
+// Instance states (EC2's instance-state names).
+const (
+	StatePending      = "pending"
+	StateRunning      = "running"
+	StateShuttingDown = "shutting-down"
+	StateTerminated   = "terminated"
+)
+
+// Labels kdp puts on simulated resources so they can be listed by owner.
+const (
+	LabelGroup = "sim.kdp.dev/group"
+)
+
+// LaunchTemplate is an EC2 launch template: numbered, immutable versions of
+// what an instance is launched with. Its name is the template's name.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:scope=Cluster,shortName=lt
+// +kubebuilder:subresource:status
+// +kubebuilder:printcolumn:name="ID",type=string,JSONPath=`.spec.id`
+// +kubebuilder:printcolumn:name="Latest",type=integer,JSONPath=`.status.latestVersion`
+type LaunchTemplate struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   LaunchTemplateSpec   `json:"spec"`
+	Status LaunchTemplateStatus `json:"status,omitempty"`
+}
+
+// LaunchTemplateSpec lists the template's versions.
+type LaunchTemplateSpec struct {
+	// ID is the template's id, lt- and 17 hex digits.
+	// +kubebuilder:validation:Pattern=`^lt-[0-9a-f]{17}$`
+	ID string `json:"id"`
+	// DefaultVersion is used when a group asks for $Default.
+	// +kubebuilder:validation:Minimum=1
+	DefaultVersion int64 `json:"defaultVersion"`
+	// Versions are numbered from 1 and never change once written.
+	// +kubebuilder:validation:MinItems=1
+	Versions []LaunchTemplateVersion `json:"versions"`
+}
+
+// LaunchTemplateVersion is one version of a launch template.
+type LaunchTemplateVersion struct {
+	// +kubebuilder:validation:Minimum=1
+	Number int64 `json:"number"`
+	// ImageID is the AMI, ami- and 17 hex digits.
+	ImageID string `json:"imageId"`
+	// InstanceType is used when the group does not list its own types.
+	// +optional
+	InstanceType string `json:"instanceType,omitempty"`
+	// UserData is what the instance reads at boot (for nodes: the join
+	// configuration), as text.
+	// +optional
+	UserData string `json:"userData,omitempty"`
+	// +optional
+	Tags map[string]string `json:"tags,omitempty"`
+}
+
+// LaunchTemplateStatus reports the newest version.
+type LaunchTemplateStatus struct {
+	// +optional
+	LatestVersion int64 `json:"latestVersion,omitempty"`
+}
+
+// LaunchTemplateList is a list of LaunchTemplates.
+//
+// +kubebuilder:object:root=true
+type LaunchTemplateList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []LaunchTemplate `json:"items"`
+}
+
+// AutoScalingGroup is an EC2 Auto Scaling group: it keeps DesiredCapacity
+// instances running, balanced across its subnets' zones. Its name is the
+// group's name.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:scope=Cluster,shortName=asg
+// +kubebuilder:subresource:status
+// +kubebuilder:printcolumn:name="Min",type=integer,JSONPath=`.spec.minSize`
+// +kubebuilder:printcolumn:name="Max",type=integer,JSONPath=`.spec.maxSize`
+// +kubebuilder:printcolumn:name="Desired",type=integer,JSONPath=`.spec.desiredCapacity`
+// +kubebuilder:printcolumn:name="InService",type=integer,JSONPath=`.status.inService`
+// +kubebuilder:printcolumn:name="Capacity",type=string,JSONPath=`.spec.capacityType`
+type AutoScalingGroup struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   AutoScalingGroupSpec   `json:"spec"`
+	Status AutoScalingGroupStatus `json:"status,omitempty"`
+}
+
+// AutoScalingGroupSpec is what the group should be.
+type AutoScalingGroupSpec struct {
+	// +kubebuilder:validation:Minimum=0
+	MinSize int32 `json:"minSize"`
+	// +kubebuilder:validation:Minimum=0
+	MaxSize int32 `json:"maxSize"`
+	// +kubebuilder:validation:Minimum=0
+	DesiredCapacity int32 `json:"desiredCapacity"`
+	// LaunchTemplate is the template new instances are launched from.
+	LaunchTemplate LaunchTemplateRef `json:"launchTemplate"`
+	// InstanceTypes override the template's type. On-demand groups use
+	// them in order (prioritized); spot groups take the cheapest type with
+	// capacity (price-capacity-optimized).
+	// +optional
+	InstanceTypes []string `json:"instanceTypes,omitempty"`
+	// CapacityType is on-demand or spot.
+	// +kubebuilder:validation:Enum=on-demand;spot
+	// +kubebuilder:default=on-demand
+	CapacityType string `json:"capacityType,omitempty"`
+	// SubnetIDs are where instances launch, balanced across their zones.
+	// +kubebuilder:validation:MinItems=1
+	SubnetIDs []string `json:"subnetIds"`
+	// CapacityRebalance launches a replacement when a spot instance gets a
+	// rebalance recommendation.
+	// +optional
+	CapacityRebalance bool `json:"capacityRebalance,omitempty"`
+	// +optional
+	Tags map[string]string `json:"tags,omitempty"`
+}
+
+// LaunchTemplateRef names a launch template and a version: a number,
+// "$Latest" or "$Default".
+type LaunchTemplateRef struct {
+	Name string `json:"name"`
+	// +kubebuilder:default="$Default"
+	Version string `json:"version,omitempty"`
+}
+
+// AutoScalingGroupStatus is what the group observed.
+type AutoScalingGroupStatus struct {
+	// InService counts running instances.
+	InService int32 `json:"inService"`
+	// Pending counts instances that are launching.
+	Pending int32 `json:"pending"`
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// AutoScalingGroupList is a list of AutoScalingGroups.
+//
+// +kubebuilder:object:root=true
+type AutoScalingGroupList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []AutoScalingGroup `json:"items"`
+}
+
+// Instance is an EC2 instance. Its name is the instance id, i- and 17 hex
+// digits.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:scope=Cluster,shortName=inst
+// +kubebuilder:subresource:status
+// +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.instanceType`
+// +kubebuilder:printcolumn:name="Zone",type=string,JSONPath=`.spec.zone`
+// +kubebuilder:printcolumn:name="Lifecycle",type=string,JSONPath=`.spec.lifecycle`
+// +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
+// +kubebuilder:printcolumn:name="Node",type=string,JSONPath=`.status.nodeName`
+type Instance struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   InstanceSpec   `json:"spec"`
+	Status InstanceStatus `json:"status,omitempty"`
+}
+
+// InstanceSpec is what the instance was launched with, and the requests
+// made of it since (termination).
+type InstanceSpec struct {
+	InstanceType string `json:"instanceType"`
+	ImageID      string `json:"imageId"`
+	SubnetID     string `json:"subnetId"`
+	Zone         string `json:"zone"`
+	// PrivateIP is assigned from the subnet at launch.
+	PrivateIP string `json:"privateIp"`
+	// Lifecycle is on-demand or spot.
+	// +kubebuilder:validation:Enum=on-demand;spot
+	Lifecycle string `json:"lifecycle"`
+	// +optional
+	UserData string `json:"userData,omitempty"`
+	// Group is the Auto Scaling group the instance belongs to, if any.
+	// +optional
+	Group string `json:"group,omitempty"`
+	// +optional
+	LaunchTemplate *LaunchTemplateRef `json:"launchTemplate,omitempty"`
+	// +optional
+	Tags map[string]string `json:"tags,omitempty"`
+	// TerminationRequested is set when someone (a user, the group, a spot
+	// reclaim) asks for the instance to go; the simulator then moves it to
+	// shutting-down and terminated.
+	// +optional
+	TerminationRequested *metav1.Time `json:"terminationRequested,omitempty"`
+	// TerminationReason says who asked.
+	// +optional
+	TerminationReason string `json:"terminationReason,omitempty"`
+	// SpotInterruptionTime is when a spot reclaim terminates the instance
+	// (the notice comes 2 minutes before).
+	// +optional
+	SpotInterruptionTime *metav1.Time `json:"spotInterruptionTime,omitempty"`
+	// KubeletFailed simulates a dead kubelet: the instance runs, its node
+	// stops reporting.
+	// +optional
+	KubeletFailed bool `json:"kubeletFailed,omitempty"`
+}
+
+// InstanceStatus is the instance as the simulated cloud reports it.
+type InstanceStatus struct {
+	// +optional
+	State string `json:"state,omitempty"`
+	// +optional
+	LaunchTime *metav1.Time `json:"launchTime,omitempty"`
+	// +optional
+	StateTransitionTime *metav1.Time `json:"stateTransitionTime,omitempty"`
+	// +optional
+	StateReason string `json:"stateReason,omitempty"`
+	// PrivateDNSName is also the name of the instance's Node.
+	// +optional
+	PrivateDNSName string `json:"privateDnsName,omitempty"`
+	// NodeName is set once the instance's kubelet registered its Node.
+	// +optional
+	NodeName string `json:"nodeName,omitempty"`
+}
+
+// InstanceList is a list of Instances.
+//
+// +kubebuilder:object:root=true
+type InstanceList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []Instance `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&LaunchTemplate{}, &LaunchTemplateList{}, &AutoScalingGroup{}, &AutoScalingGroupList{}, &Instance{}, &InstanceList{})
+}

@@ -1,0 +1,207 @@
+package sim
+
+import (
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/kdp-project/kdp/internal/cloud"
+)
+
+//go:embed data/*.yaml
+var data embed.FS
+
+// Catalog is what the simulated region offers: instance types, images and
+// subnets. It is data (data/*.yaml, embedded), not code.
+type Catalog struct {
+	Region  string
+	types   []cloud.InstanceType
+	byType  map[string]cloud.InstanceType
+	images  []cloud.Image
+	byImage map[string]cloud.Image
+	subnets []cloud.Subnet
+}
+
+type imageSpec struct {
+	KubernetesVersions []string `json:"kubernetesVersions"`
+	Releases           []string `json:"releases"`
+	AMITypes           []struct {
+		Name         string `json:"name"`
+		Architecture string `json:"architecture"`
+	} `json:"amiTypes"`
+}
+
+// NewCatalog loads the embedded catalogue for a region with the given
+// number of zones (a, b, c, ...).
+func NewCatalog(region string, zones int) (*Catalog, error) {
+	c := &Catalog{Region: region, byType: map[string]cloud.InstanceType{}, byImage: map[string]cloud.Image{}}
+	raw, err := data.ReadFile("data/instance-types.yaml")
+	if err != nil {
+		return nil, err
+	}
+	if err := yaml.UnmarshalStrict(raw, &c.types); err != nil {
+		return nil, fmt.Errorf("instance-types.yaml: %w", err)
+	}
+	for i := range c.types {
+		t := &c.types[i]
+		t.Family, _, _ = strings.Cut(t.Name, ".")
+		c.byType[t.Name] = *t
+	}
+
+	raw, err = data.ReadFile("data/images.yaml")
+	if err != nil {
+		return nil, err
+	}
+	var spec imageSpec
+	if err := yaml.UnmarshalStrict(raw, &spec); err != nil {
+		return nil, fmt.Errorf("images.yaml: %w", err)
+	}
+	for _, kv := range spec.KubernetesVersions {
+		for _, rel := range spec.Releases {
+			released, err := time.Parse("20060102", rel)
+			if err != nil {
+				return nil, fmt.Errorf("images.yaml: release %q: %w", rel, err)
+			}
+			for _, at := range spec.AMITypes {
+				release := kv + "-" + rel
+				img := cloud.Image{
+					ID:                "ami-" + hashHex(at.Name+"/"+release, 17),
+					Type:              at.Name,
+					KubernetesVersion: kv,
+					ReleaseVersion:    release,
+					Architecture:      at.Architecture,
+					Released:          released,
+				}
+				c.images = append(c.images, img)
+				c.byImage[img.ID] = img
+			}
+		}
+	}
+
+	if zones < 1 || zones > 6 {
+		return nil, cloud.Invalid("zones", "must be between 1 and 6, got %d", zones)
+	}
+	for i := range zones {
+		zone := region + string(rune('a'+i))
+		for _, public := range []bool{false, true} {
+			n := i * 2
+			kind := "private"
+			if public {
+				n++
+				kind = "public"
+			}
+			c.subnets = append(c.subnets, cloud.Subnet{
+				ID:     "subnet-" + hashHex(region+"/"+zone+"/"+kind, 17),
+				Zone:   zone,
+				CIDR:   fmt.Sprintf("10.0.%d.0/20", n*16),
+				Public: public,
+			})
+		}
+	}
+	return c, nil
+}
+
+// InstanceTypes returns every instance type, in catalogue order.
+func (c *Catalog) InstanceTypes() []cloud.InstanceType { return slices.Clone(c.types) }
+
+// InstanceType looks a type up by name.
+func (c *Catalog) InstanceType(name string) (cloud.InstanceType, bool) {
+	t, ok := c.byType[name]
+	return t, ok
+}
+
+// Images returns every image, newest Kubernetes version and release first.
+func (c *Catalog) Images() []cloud.Image { return slices.Clone(c.images) }
+
+// Image looks an image up by id.
+func (c *Catalog) Image(id string) (cloud.Image, bool) {
+	img, ok := c.byImage[id]
+	return img, ok
+}
+
+// LatestImage is the newest release of an AMI type for a Kubernetes minor
+// version ("1.37"), which is what a new node group gets by default.
+func (c *Catalog) LatestImage(amiType, minor string) (cloud.Image, bool) {
+	for _, img := range c.images { // newest first
+		if img.Type == amiType && strings.HasPrefix(img.KubernetesVersion, minor+".") {
+			return img, true
+		}
+	}
+	return cloud.Image{}, false
+}
+
+// Subnets returns every subnet: a private and a public one per zone.
+func (c *Catalog) Subnets() []cloud.Subnet { return slices.Clone(c.subnets) }
+
+// Subnet looks a subnet up by id.
+func (c *Catalog) Subnet(id string) (cloud.Subnet, bool) {
+	for _, s := range c.subnets {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return cloud.Subnet{}, false
+}
+
+// PrivateSubnets returns the private subnets, one per zone.
+func (c *Catalog) PrivateSubnets() []cloud.Subnet {
+	var out []cloud.Subnet
+	for _, s := range c.subnets {
+		if !s.Public {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// SpotPrice is the simulated spot price of a type in a zone: a stable
+// discount of 60–75 % off on-demand, varying by type and zone.
+func (c *Catalog) SpotPrice(instanceType, zone string) (float64, bool) {
+	t, ok := c.byType[instanceType]
+	if !ok {
+		return 0, false
+	}
+	h := sha256.Sum256([]byte(instanceType + "/" + zone))
+	discount := 0.60 + 0.15*float64(h[0])/255
+	return t.OnDemandPrice * (1 - discount), true
+}
+
+// NthIP returns the n-th usable address of a subnet (n from 0): AWS keeps
+// the first four addresses of every subnet and the last.
+func NthIP(cidr string, n int) (string, error) {
+	_, ipnet, err := net.ParseCIDR(cidr)
+	if err != nil {
+		return "", err
+	}
+	ones, bits := ipnet.Mask.Size()
+	if size := 1 << (bits - ones); n+5 >= size-1 {
+		return "", fmt.Errorf("subnet %s is full", cidr)
+	}
+	ip := ipnet.IP.To4()
+	v := uint32(ip[0])<<24 | uint32(ip[1])<<16 | uint32(ip[2])<<8 | uint32(ip[3])
+	v += uint32(n + 4)
+	return net.IPv4(byte(v>>24), byte(v>>16), byte(v>>8), byte(v)).String(), nil
+}
+
+// PrivateDNSName is EC2's private DNS name for an IP in us-east-1
+// (ip-10-0-1-23.ec2.internal) or another region
+// (ip-10-0-1-23.eu-west-1.compute.internal).
+func PrivateDNSName(region, ip string) string {
+	host := "ip-" + strings.ReplaceAll(ip, ".", "-")
+	if region == "us-east-1" {
+		return host + ".ec2.internal"
+	}
+	return host + "." + region + ".compute.internal"
+}
+
+func hashHex(s string, n int) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])[:n]
+}
