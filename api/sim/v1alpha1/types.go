@@ -21,6 +21,8 @@ const (
 // Labels kdp puts on simulated resources so they can be listed by owner.
 const (
 	LabelGroup = "sim.kdp.dev/group"
+	// Finalizer keeps a group until its instances are terminated.
+	Finalizer = "sim.kdp.dev/terminate-instances"
 )
 
 // LaunchTemplate is an EC2 launch template: numbered, immutable versions of
@@ -28,15 +30,13 @@ const (
 //
 // +kubebuilder:object:root=true
 // +kubebuilder:resource:scope=Cluster,shortName=lt
-// +kubebuilder:subresource:status
 // +kubebuilder:printcolumn:name="ID",type=string,JSONPath=`.spec.id`
-// +kubebuilder:printcolumn:name="Latest",type=integer,JSONPath=`.status.latestVersion`
+// +kubebuilder:printcolumn:name="Default",type=integer,JSONPath=`.spec.defaultVersion`
 type LaunchTemplate struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
-	Spec   LaunchTemplateSpec   `json:"spec"`
-	Status LaunchTemplateStatus `json:"status,omitempty"`
+	Spec LaunchTemplateSpec `json:"spec"`
 }
 
 // LaunchTemplateSpec lists the template's versions.
@@ -47,7 +47,8 @@ type LaunchTemplateSpec struct {
 	// DefaultVersion is used when a group asks for $Default.
 	// +kubebuilder:validation:Minimum=1
 	DefaultVersion int64 `json:"defaultVersion"`
-	// Versions are numbered from 1 and never change once written.
+	// Versions are numbered from 1, in order, and never change once
+	// written; the last is $Latest.
 	// +kubebuilder:validation:MinItems=1
 	Versions []LaunchTemplateVersion `json:"versions"`
 }
@@ -67,12 +68,6 @@ type LaunchTemplateVersion struct {
 	UserData string `json:"userData,omitempty"`
 	// +optional
 	Tags map[string]string `json:"tags,omitempty"`
-}
-
-// LaunchTemplateStatus reports the newest version.
-type LaunchTemplateStatus struct {
-	// +optional
-	LatestVersion int64 `json:"latestVersion,omitempty"`
 }
 
 // LaunchTemplateList is a list of LaunchTemplates.
@@ -225,8 +220,6 @@ type InstanceSpec struct {
 type InstanceStatus struct {
 	// +optional
 	State string `json:"state,omitempty"`
-	// +optional
-	LaunchTime *metav1.Time `json:"launchTime,omitempty"`
 	// +optional
 	StateTransitionTime *metav1.Time `json:"stateTransitionTime,omitempty"`
 	// +optional

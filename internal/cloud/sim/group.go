@@ -1,0 +1,327 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	simv1 "github.com/kdp-project/kdp/api/sim/v1alpha1"
+	"github.com/kdp-project/kdp/internal/cloud"
+)
+
+// Group condition types and reasons.
+const (
+	// ConditionCapacityAvailable is False while the group cannot launch
+	// the instances it wants (no capacity for any of its types).
+	ConditionCapacityAvailable = "CapacityAvailable"
+	ReasonLaunched             = "Launched"
+	ReasonInsufficientCapacity = "InsufficientInstanceCapacity"
+)
+
+// GroupController plays EC2 Auto Scaling: it keeps each group at its
+// desired capacity, launching instances balanced across the group's zones
+// and terminating the surplus.
+type GroupController struct {
+	client   client.Client
+	catalog  *Catalog
+	clock    clock.Clock
+	capacity *Capacity
+	recorder events.EventRecorder
+}
+
+// NewGroupController returns the group controller.
+func NewGroupController(c client.Client, catalog *Catalog, clk clock.Clock, capacity *Capacity, recorder events.EventRecorder) *GroupController {
+	return &GroupController{client: c, catalog: catalog, clock: clk, capacity: capacity, recorder: recorder}
+}
+
+// Name is the controller's name.
+func (*GroupController) Name() string { return "sim.group" }
+
+// Register adds the controller to the manager.
+func (g *GroupController) Register(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).Named(g.Name()).
+		For(&simv1.AutoScalingGroup{}, builder.WithPredicates()).
+		Watches(&simv1.Instance{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			if group := o.GetLabels()[simv1.LabelGroup]; group != "" {
+				return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: group}}}
+			}
+			return nil
+		})).
+		Complete(g)
+}
+
+// Reconcile brings one group to its desired capacity.
+func (g *GroupController) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	asg := &simv1.AutoScalingGroup{}
+	if err := g.client.Get(ctx, req.NamespacedName, asg); err != nil {
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	var list simv1.InstanceList
+	if err := g.client.List(ctx, &list, client.MatchingLabels{simv1.LabelGroup: asg.Name}); err != nil {
+		return reconcile.Result{}, err
+	}
+	var active []*simv1.Instance
+	for i := range list.Items {
+		if inst := &list.Items[i]; inst.Spec.TerminationRequested == nil && inst.Status.State != simv1.StateTerminated {
+			active = append(active, inst)
+		}
+	}
+
+	if !asg.DeletionTimestamp.IsZero() {
+		return reconcile.Result{}, g.finalize(ctx, asg, list.Items)
+	}
+
+	base := asg.DeepCopy()
+	want := int(asg.Spec.DesiredCapacity)
+	var launchErr error
+	switch {
+	case len(active) < want:
+		launchErr = g.launch(ctx, asg, active, want-len(active))
+	case len(active) > want:
+		for _, inst := range surplus(active, len(active)-want) {
+			if err := RequestTermination(ctx, g.client, g.clock, inst, "scale-in"); err != nil {
+				return reconcile.Result{}, err
+			}
+			g.recorder.Eventf(asg, inst, corev1.EventTypeNormal, "Terminating", "ScaleIn",
+				"Terminating %s in %s: desired capacity is %d", inst.Name, inst.Spec.Zone, want)
+		}
+	}
+
+	asg.Status.InService, asg.Status.Pending = 0, 0
+	for _, inst := range active {
+		switch inst.Status.State {
+		case simv1.StateRunning:
+			asg.Status.InService++
+		case "", simv1.StatePending:
+			asg.Status.Pending++
+		}
+	}
+	asg.Status.ObservedGeneration = asg.Generation
+	cond := metav1.Condition{Type: ConditionCapacityAvailable, Status: metav1.ConditionTrue, Reason: ReasonLaunched, ObservedGeneration: asg.Generation}
+	if cloud.IsInsufficientCapacity(launchErr) {
+		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, ReasonInsufficientCapacity, launchErr.Error()
+	}
+	apimeta.SetStatusCondition(&asg.Status.Conditions, cond)
+	if !equalStatus(base.Status, asg.Status) {
+		if err := g.client.Status().Patch(ctx, asg, client.MergeFrom(base)); err != nil {
+			return reconcile.Result{}, err
+		}
+	}
+	if cloud.IsInsufficientCapacity(launchErr) {
+		// EC2 Auto Scaling retries a failed launch; so do we.
+		return reconcile.Result{RequeueAfter: 10 * time.Second}, nil
+	}
+	return reconcile.Result{}, launchErr
+}
+
+// launch starts n instances, each in the zone with the fewest active
+// instances of the group, and waits until the cache sees them, so that the
+// next reconcile does not launch them again.
+func (g *GroupController) launch(ctx context.Context, asg *simv1.AutoScalingGroup, active []*simv1.Instance, n int) error {
+	lt := &simv1.LaunchTemplate{}
+	if err := g.client.Get(ctx, client.ObjectKey{Name: asg.Spec.LaunchTemplate.Name}, lt); err != nil {
+		return fmt.Errorf("launch template %s: %w", asg.Spec.LaunchTemplate.Name, err)
+	}
+	ltv, err := ResolveVersion(lt, asg.Spec.LaunchTemplate.Version)
+	if err != nil {
+		return err
+	}
+	perZone := map[string]int{}
+	for _, inst := range active {
+		perZone[inst.Spec.Zone]++
+	}
+	var created []string
+	var lastErr error
+	for range n {
+		inst, err := g.place(ctx, asg, ltv, perZone)
+		if err != nil {
+			lastErr = err
+			g.recorder.Eventf(asg, nil, corev1.EventTypeWarning, "LaunchFailed", "Launch", "Launching an instance: %v", err)
+			break
+		}
+		inst.Spec.LaunchTemplate = &simv1.LaunchTemplateRef{Name: lt.Name, Version: fmt.Sprint(ltv.Number)}
+		if err := g.client.Create(ctx, inst); err != nil {
+			return err
+		}
+		perZone[inst.Spec.Zone]++
+		created = append(created, inst.Name)
+		log.FromContext(ctx).Info("launched instance", "instance", inst.Name, "type", inst.Spec.InstanceType, "zone", inst.Spec.Zone, "lifecycle", inst.Spec.Lifecycle)
+		g.recorder.Eventf(asg, inst, corev1.EventTypeNormal, "Launched", "Launch",
+			"Launched %s (%s, %s) in %s", inst.Name, inst.Spec.InstanceType, inst.Spec.Lifecycle, inst.Spec.Zone)
+	}
+	for _, name := range created {
+		_ = wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 5*time.Second, true, func(ctx context.Context) (bool, error) {
+			return g.client.Get(ctx, client.ObjectKey{Name: name}, &simv1.Instance{}) == nil, nil
+		})
+	}
+	return lastErr
+}
+
+// place chooses the zone, subnet and instance type of a new instance.
+func (g *GroupController) place(ctx context.Context, asg *simv1.AutoScalingGroup, ltv simv1.LaunchTemplateVersion, perZone map[string]int) (*simv1.Instance, error) {
+	types := asg.Spec.InstanceTypes
+	if len(types) == 0 {
+		types = []string{ltv.InstanceType}
+	}
+	subnets := make([]cloud.Subnet, 0, len(asg.Spec.SubnetIDs))
+	for _, id := range asg.Spec.SubnetIDs {
+		if s, ok := g.catalog.Subnet(id); ok {
+			subnets = append(subnets, s)
+		}
+	}
+	// Zones with the fewest instances first (zone balancing).
+	slices.SortStableFunc(subnets, func(a, b cloud.Subnet) int { return perZone[a.Zone] - perZone[b.Zone] })
+	var err error = &cloud.InsufficientCapacityError{InstanceType: types[0], Zone: "any zone"}
+	for _, subnet := range subnets {
+		candidates := slices.Clone(types)
+		if asg.Spec.CapacityType == cloud.Spot {
+			slices.SortStableFunc(candidates, func(a, b string) int {
+				pa, _ := g.catalog.SpotPrice(a, subnet.Zone)
+				pb, _ := g.catalog.SpotPrice(b, subnet.Zone)
+				return cmpFloat(pa, pb)
+			})
+		}
+		for _, t := range candidates {
+			if !g.capacity.Take(t, subnet.Zone) {
+				err = &cloud.InsufficientCapacityError{InstanceType: t, Zone: subnet.Zone}
+				continue
+			}
+			ip, ipErr := g.freeIP(ctx, subnet)
+			if ipErr != nil {
+				g.capacity.Return(t, subnet.Zone)
+				return nil, ipErr
+			}
+			tags := map[string]string{"aws:autoscaling:groupName": asg.Name}
+			for k, v := range ltv.Tags {
+				tags[k] = v
+			}
+			for k, v := range asg.Spec.Tags {
+				tags[k] = v
+			}
+			return &simv1.Instance{
+				ObjectMeta: metav1.ObjectMeta{
+					Name:   "i-" + randomHex(17),
+					Labels: map[string]string{simv1.LabelGroup: asg.Name},
+				},
+				Spec: simv1.InstanceSpec{
+					InstanceType: t, ImageID: ltv.ImageID, SubnetID: subnet.ID, Zone: subnet.Zone, PrivateIP: ip,
+					Lifecycle: asg.Spec.CapacityType, UserData: ltv.UserData, Group: asg.Name, Tags: tags,
+				},
+			}, nil
+		}
+	}
+	return nil, err
+}
+
+// freeIP picks an address of the subnet that no live instance holds.
+func (g *GroupController) freeIP(ctx context.Context, subnet cloud.Subnet) (string, error) {
+	var list simv1.InstanceList
+	if err := g.client.List(ctx, &list); err != nil {
+		return "", err
+	}
+	used := map[string]bool{}
+	for _, inst := range list.Items {
+		if inst.Spec.SubnetID == subnet.ID {
+			used[inst.Spec.PrivateIP] = true
+		}
+	}
+	for n := 0; ; n++ {
+		ip, err := NthIP(subnet.CIDR, n)
+		if err != nil {
+			return "", fmt.Errorf("subnet %s: %w", subnet.ID, err)
+		}
+		if !used[ip] {
+			return ip, nil
+		}
+	}
+}
+
+// surplus picks the instances a scale-in terminates, as EC2's default
+// termination policy does: from the zone with the most instances, an
+// instance still pending before a running one, then the oldest.
+func surplus(active []*simv1.Instance, n int) []*simv1.Instance {
+	remaining := slices.Clone(active)
+	var out []*simv1.Instance
+	for range n {
+		perZone := map[string]int{}
+		for _, inst := range remaining {
+			perZone[inst.Spec.Zone]++
+		}
+		slices.SortStableFunc(remaining, func(a, b *simv1.Instance) int {
+			if d := perZone[b.Spec.Zone] - perZone[a.Spec.Zone]; d != 0 {
+				return d
+			}
+			if ra, rb := a.Status.State == simv1.StateRunning, b.Status.State == simv1.StateRunning; ra != rb {
+				if ra {
+					return 1
+				}
+				return -1
+			}
+			return a.CreationTimestamp.Compare(b.CreationTimestamp.Time)
+		})
+		out = append(out, remaining[0])
+		remaining = remaining[1:]
+	}
+	return out
+}
+
+// finalize terminates a deleted group's instances and lets the group go
+// once none is left running.
+func (g *GroupController) finalize(ctx context.Context, asg *simv1.AutoScalingGroup, instances []simv1.Instance) error {
+	left := 0
+	for i := range instances {
+		inst := &instances[i]
+		if inst.Status.State == simv1.StateTerminated {
+			continue
+		}
+		left++
+		if err := RequestTermination(ctx, g.client, g.clock, inst, "group deleted"); err != nil {
+			return err
+		}
+	}
+	if left > 0 {
+		return nil // the instances' updates requeue the group
+	}
+	if controllerutil.RemoveFinalizer(asg, simv1.Finalizer) {
+		return g.client.Update(ctx, asg)
+	}
+	return nil
+}
+
+func equalStatus(a, b simv1.AutoScalingGroupStatus) bool {
+	if a.InService != b.InService || a.Pending != b.Pending || a.ObservedGeneration != b.ObservedGeneration || len(a.Conditions) != len(b.Conditions) {
+		return false
+	}
+	for i := range a.Conditions {
+		x, y := a.Conditions[i], b.Conditions[i]
+		if x.Type != y.Type || x.Status != y.Status || x.Reason != y.Reason || x.Message != y.Message || x.ObservedGeneration != y.ObservedGeneration {
+			return false
+		}
+	}
+	return true
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,86 @@
+package join
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509/pkix"
+	"fmt"
+	"slices"
+	"strings"
+
+	certificatesv1 "k8s.io/api/certificates/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	certutil "k8s.io/client-go/util/cert"
+	"k8s.io/client-go/util/certificate/csr"
+	"k8s.io/client-go/util/keyutil"
+)
+
+// Credentials are a node's client certificate and key, PEM.
+type Credentials struct {
+	CertPEM, KeyPEM []byte
+}
+
+// Bootstrap performs TLS bootstrap for nodeName: it authenticates with the
+// NodeConfig's bootstrap token, sends a CSR for a kubelet client
+// certificate (CN system:node:<name>, O system:nodes), waits for the
+// controller-manager to approve and sign it, and returns the credentials.
+func Bootstrap(ctx context.Context, nc *NodeConfig, nodeName string, tune func(*rest.Config)) (*Credentials, error) {
+	ca, err := nc.CA()
+	if err != nil {
+		return nil, err
+	}
+	cfg := &rest.Config{
+		Host:            nc.Spec.Cluster.APIServerEndpoint,
+		BearerToken:     nc.Spec.Kubelet.BootstrapToken,
+		TLSClientConfig: rest.TLSClientConfig{CAData: ca},
+		UserAgent:       "kdp-kubelet/" + nodeName,
+	}
+	if tune != nil {
+		tune(cfg)
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	csrPEM, err := certutil.MakeCSR(key, &pkix.Name{CommonName: "system:node:" + nodeName, Organization: []string{"system:nodes"}}, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	name, uid, err := csr.RequestCertificateWithContext(ctx, client, csrPEM, "", certificatesv1.KubeAPIServerClientKubeletSignerName, nil,
+		[]certificatesv1.KeyUsage{certificatesv1.UsageDigitalSignature, certificatesv1.UsageClientAuth}, key)
+	if err != nil {
+		return nil, fmt.Errorf("requesting a client certificate for %s: %w", nodeName, err)
+	}
+	certPEM, err := csr.WaitForCertificate(ctx, client, name, uid)
+	if err != nil {
+		return nil, fmt.Errorf("waiting for CSR %s of %s to be signed: %w", name, nodeName, err)
+	}
+	keyPEM, err := keyutil.MarshalPrivateKeyToPEM(key)
+	if err != nil {
+		return nil, err
+	}
+	return &Credentials{CertPEM: certPEM, KeyPEM: keyPEM}, nil
+}
+
+// NodeClientConfig is the REST config of a node with its credentials.
+func NodeClientConfig(nc *NodeConfig, creds *Credentials) (*rest.Config, error) {
+	ca, err := nc.CA()
+	if err != nil {
+		return nil, err
+	}
+	return &rest.Config{
+		Host: nc.Spec.Cluster.APIServerEndpoint,
+		TLSClientConfig: rest.TLSClientConfig{
+			CAData: ca, CertData: creds.CertPEM, KeyData: creds.KeyPEM,
+		},
+	}, nil
+}
+
+func sortStrings(s []string) { slices.SortFunc(s, strings.Compare) }
