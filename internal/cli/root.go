@@ -46,6 +46,8 @@ func NewRootCommand(deps Deps) *cobra.Command {
 		newUpCommand(deps),
 		newEnvCommand(),
 		newVersionCommand(),
+		newNodesCommand(),
+		newSimCommand(),
 	)
 	return root
 }

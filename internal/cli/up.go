@@ -15,10 +15,14 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/kdp-project/kdp/internal/cloud/sim"
 	"github.com/kdp-project/kdp/internal/cluster"
+	"github.com/kdp-project/kdp/internal/crds"
 	"github.com/kdp-project/kdp/internal/manager"
 	"github.com/kdp-project/kdp/internal/pki"
+	"github.com/kdp-project/kdp/internal/timescale"
 	"github.com/kdp-project/kdp/internal/version"
 )
 
@@ -32,10 +36,14 @@ type upFlags struct {
 	apiserverArgs    []string
 	kcmArgs          []string
 	schedulerArgs    []string
+	sim              bool
+	simOptions       sim.Options
+	timeScale        float64
+	simSet           bool // --sim given explicitly
 }
 
 func newUpCommand(deps Deps) *cobra.Command {
-	f := &upFlags{cluster: cluster.Default()}
+	f := &upFlags{cluster: cluster.Default(), simOptions: sim.DefaultOptions()}
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Run a local Kubernetes control plane and kdp's controllers in this process",
@@ -45,6 +53,7 @@ kube-scheduler) and kdp's controllers in this process, until interrupted.
 With --kubeconfig, run only kdp's controllers, against an existing cluster.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.simSet = cmd.Flags().Changed("sim")
 			return runUp(cmd.Context(), deps, f, cmd.OutOrStdout())
 		},
 	}
@@ -64,6 +73,11 @@ With --kubeconfig, run only kdp's controllers, against an existing cluster.`,
 	fs.StringArrayVar(&f.apiserverArgs, "kube-apiserver-arg", nil, "extra kube-apiserver flag, --name=value (repeatable)")
 	fs.StringArrayVar(&f.kcmArgs, "kube-controller-manager-arg", nil, "extra kube-controller-manager flag (repeatable)")
 	fs.StringArrayVar(&f.schedulerArgs, "kube-scheduler-arg", nil, "extra kube-scheduler flag (repeatable)")
+	fs.BoolVar(&f.sim, "sim", true, "run the simulated cloud (off with --kubeconfig unless set)")
+	fs.StringVar(&f.simOptions.Region, "region", f.simOptions.Region, "simulated cloud: region")
+	fs.IntVar(&f.simOptions.Zones, "zones", f.simOptions.Zones, "simulated cloud: number of availability zones")
+	fs.StringVar(&f.simOptions.Profile, "sim-profile", f.simOptions.Profile, "simulated cloud timing: fast (seconds) or realistic (nodes Ready in 1-2 minutes, as on EKS)")
+	fs.Float64Var(&f.timeScale, "time-scale", 1, "make every wait of kdp's own pass N times faster (spot notice, timeouts, simulated delays); 1 is exact")
 	return cmd
 }
 
@@ -83,6 +97,10 @@ func runUp(ctx context.Context, deps Deps, f *upFlags, out io.Writer) error {
 		"kube-scheduler":          f.schedulerArgs,
 	}
 	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	f.simOptions.Scale = timescale.Scale(f.timeScale)
+	if err := f.simOptions.Validate(); err != nil {
 		return err
 	}
 	dir, err := filepath.Abs(cfg.DataDir)
@@ -134,7 +152,7 @@ func runUp(ctx context.Context, deps Deps, f *upFlags, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := grantManager(ctx, layout); err != nil {
+		if err := bootstrapCluster(ctx, layout); err != nil {
 			return err
 		}
 		listeners.Close() // the manager binds its ports itself
@@ -168,6 +186,9 @@ func runExternal(ctx context.Context, f *upFlags, out io.Writer) error {
 	if f.logFile == "" {
 		f.logFile = "-"
 	}
+	if !f.simSet {
+		f.sim = false // another cluster's machines are not simulated, unless asked
+	}
 	_, closeLog, err := setupLogging(f, cluster.Layout{})
 	if err != nil {
 		return err
@@ -198,6 +219,18 @@ func startManager(ctx context.Context, restCfg *rest.Config, f *upFlags, metrics
 	})
 	if err != nil {
 		return nil, nil, err
+	}
+	if f.sim {
+		direct, err := client.New(restCfg, client.Options{Scheme: mgr.GetScheme()})
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := crds.Install(ctx, direct); err != nil {
+			return nil, nil, err
+		}
+		if _, err := sim.Setup(ctx, mgr, direct, f.simOptions); err != nil {
+			return nil, nil, err
+		}
 	}
 	mgrCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	errc := make(chan error, 1)

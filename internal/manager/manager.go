@@ -8,12 +8,15 @@ import (
 	"fmt"
 	"time"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	simv1 "github.com/kdp-project/kdp/api/sim/v1alpha1"
 )
 
 // LeaseName is the name of the leader-election Lease in LeaseNamespace.
@@ -37,8 +40,10 @@ type Options struct {
 // Scheme holds every API type kdp's controllers read or write.
 func Scheme() *runtime.Scheme {
 	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		panic(err) // static registration: cannot fail
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, apiextensionsv1.AddToScheme, simv1.AddToScheme} {
+		if err := add(s); err != nil {
+			panic(err) // static registration: cannot fail
+		}
 	}
 	return s
 }

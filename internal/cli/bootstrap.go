@@ -11,12 +11,14 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kdp-project/kdp/internal/cluster"
+	"github.com/kdp-project/kdp/internal/join"
 	"github.com/kdp-project/kdp/internal/pki"
 )
 
-// grantManager binds kdp's manager identity to cluster-admin, with the admin
-// credentials. It is idempotent.
-func grantManager(ctx context.Context, layout cluster.Layout) error {
+// bootstrapCluster sets up, with the admin's credentials, what kdp needs of
+// the cluster before its manager starts: the manager's role, and the RBAC
+// of TLS bootstrap for joining nodes. It is idempotent.
+func bootstrapCluster(ctx context.Context, layout cluster.Layout) error {
 	restCfg, err := clientcmd.BuildConfigFromFlags("", layout.AdminKubeconfig())
 	if err != nil {
 		return err
@@ -34,5 +36,5 @@ func grantManager(ctx context.Context, layout cluster.Layout) error {
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("granting kdp's manager its role: %w", err)
 	}
-	return nil
+	return join.EnsureRBAC(ctx, client)
 }

@@ -1,0 +1,273 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	simv1 "github.com/kdp-project/kdp/api/sim/v1alpha1"
+	"github.com/kdp-project/kdp/internal/cloud"
+	"github.com/kdp-project/kdp/internal/join"
+)
+
+// Labels kdp's simulated kubelets register with, besides the well-known ones.
+const (
+	LabelInstanceID = "sim.kdp.dev/instance-id"
+)
+
+// KubeletController plays the kubelet of each running instance: it reads
+// the instance's user data (a join.NodeConfig), joins through TLS
+// bootstrap, registers the Node as system:node:<name> with the labels and
+// taints of the user data, and then renews the node's Lease every
+// Heartbeat. Registration uses the node's own credentials, as NodeRestriction
+// demands; heartbeats use kdp's, which spares the API server a TLS client
+// per node (KWOK does the same).
+type KubeletController struct {
+	client   client.Client
+	catalog  *Catalog
+	clock    clock.Clock
+	timing   Timing
+	recorder events.EventRecorder
+}
+
+// NewKubeletController returns the kubelet simulator.
+func NewKubeletController(c client.Client, catalog *Catalog, clk clock.Clock, timing Timing, recorder events.EventRecorder) *KubeletController {
+	return &KubeletController{client: c, catalog: catalog, clock: clk, timing: timing, recorder: recorder}
+}
+
+// Name is the controller's name.
+func (*KubeletController) Name() string { return "sim.kubelet" }
+
+// Register adds the controller to the manager.
+func (k *KubeletController) Register(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).Named(k.Name()).For(&simv1.Instance{}).
+		WithOptions(controllerOptions()).Complete(k)
+}
+
+// Reconcile joins or heartbeats one instance's node.
+func (k *KubeletController) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	inst := &simv1.Instance{}
+	if err := k.client.Get(ctx, req.NamespacedName, inst); err != nil {
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	if inst.Status.State != simv1.StateRunning || inst.Spec.KubeletFailed || inst.Spec.UserData == "" {
+		return reconcile.Result{}, nil // no kubelet runs
+	}
+	if inst.Status.NodeName == "" {
+		wait := k.timing.Jittered(k.timing.Join, inst.Name+"/join") - k.clock.Since(inst.Status.StateTransitionTime.Time)
+		if wait > 0 {
+			return reconcile.Result{RequeueAfter: wait}, nil
+		}
+		return k.join(ctx, inst)
+	}
+	if err := k.renewLease(ctx, inst.Status.NodeName); err != nil {
+		return reconcile.Result{}, err
+	}
+	return reconcile.Result{RequeueAfter: k.timing.Heartbeat}, nil
+}
+
+func (k *KubeletController) join(ctx context.Context, inst *simv1.Instance) (reconcile.Result, error) {
+	nc, err := join.Parse([]byte(inst.Spec.UserData))
+	if err != nil {
+		// A kubelet with bad user data never starts; nothing to retry.
+		k.recorder.Eventf(inst, nil, corev1.EventTypeWarning, "JoinFailed", "Join", "Instance %s cannot join: %v", inst.Name, err)
+		return reconcile.Result{}, nil
+	}
+	nodeName := inst.Status.PrivateDNSName
+	creds, err := join.Bootstrap(ctx, nc, nodeName, nil)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	cfg, err := join.NodeClientConfig(nc, creds)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	node, err := k.node(inst, nc, nodeName)
+	if err != nil {
+		k.recorder.Eventf(inst, nil, corev1.EventTypeWarning, "JoinFailed", "Join", "Instance %s cannot join: %v", inst.Name, err)
+		return reconcile.Result{}, nil
+	}
+	if err := register(ctx, cfg, node); err != nil {
+		return reconcile.Result{}, fmt.Errorf("registering node %s: %w", nodeName, err)
+	}
+	base := inst.DeepCopy()
+	inst.Status.NodeName = nodeName
+	if err := k.client.Status().Patch(ctx, inst, client.MergeFrom(base)); err != nil {
+		return reconcile.Result{}, err
+	}
+	log.FromContext(ctx).Info("node joined", "instance", inst.Name, "node", nodeName)
+	k.recorder.Eventf(inst, nil, corev1.EventTypeNormal, "Joined", "Join", "Instance %s joined the cluster as node %s", inst.Name, nodeName)
+	return reconcile.Result{RequeueAfter: k.timing.Heartbeat}, k.renewLease(ctx, nodeName)
+}
+
+// register creates the Node as the node itself.
+func register(ctx context.Context, cfg *rest.Config, node *corev1.Node) error {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	_, err = cs.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		return nil // registered before a restart
+	}
+	return err
+}
+
+// node is the Node a kubelet on inst registers.
+func (k *KubeletController) node(inst *simv1.Instance, nc *join.NodeConfig, name string) (*corev1.Node, error) {
+	it, ok := k.catalog.InstanceType(inst.Spec.InstanceType)
+	if !ok {
+		return nil, fmt.Errorf("unknown instance type %s", inst.Spec.InstanceType)
+	}
+	img, ok := k.catalog.Image(inst.Spec.ImageID)
+	if !ok {
+		return nil, fmt.Errorf("unknown image %s", inst.Spec.ImageID)
+	}
+	labels, _ := nc.Labels() // checked by Parse
+	taints, _ := nc.Taints()
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	for key, v := range map[string]string{
+		"kubernetes.io/hostname":           name,
+		"kubernetes.io/arch":               it.Architecture,
+		"kubernetes.io/os":                 "linux",
+		"node.kubernetes.io/instance-type": it.Name,
+		"topology.kubernetes.io/region":    k.catalog.Region,
+		"topology.kubernetes.io/zone":      inst.Spec.Zone,
+		LabelInstanceID:                    inst.Name,
+	} {
+		labels[key] = v
+	}
+	capacity := corev1.ResourceList{
+		corev1.ResourceCPU:              *resource.NewQuantity(int64(it.VCPU), resource.DecimalSI),
+		corev1.ResourceMemory:           *resource.NewQuantity(it.MemoryMiB*1024*1024, resource.BinarySI),
+		corev1.ResourcePods:             *resource.NewQuantity(int64(it.MaxPods()), resource.DecimalSI),
+		corev1.ResourceEphemeralStorage: resource.MustParse("20Gi"),
+	}
+	if it.GPUs > 0 {
+		capacity["nvidia.com/gpu"] = *resource.NewQuantity(int64(it.GPUs), resource.DecimalSI)
+	}
+	now := metav1.NewTime(k.clock.Now())
+	return &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
+		Spec: corev1.NodeSpec{
+			ProviderID: "aws:///" + inst.Spec.Zone + "/" + inst.Name,
+			Taints:     taints,
+		},
+		Status: corev1.NodeStatus{
+			Capacity:    capacity,
+			Allocatable: allocatable(capacity, it),
+			Addresses: []corev1.NodeAddress{
+				{Type: corev1.NodeInternalIP, Address: inst.Spec.PrivateIP},
+				{Type: corev1.NodeHostName, Address: name},
+				{Type: corev1.NodeInternalDNS, Address: name},
+			},
+			Conditions: []corev1.NodeCondition{
+				{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady", Message: "kubelet is posting ready status", LastHeartbeatTime: now, LastTransitionTime: now},
+				{Type: corev1.NodeMemoryPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasSufficientMemory", LastHeartbeatTime: now, LastTransitionTime: now},
+				{Type: corev1.NodeDiskPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasNoDiskPressure", LastHeartbeatTime: now, LastTransitionTime: now},
+				{Type: corev1.NodePIDPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasSufficientPID", LastHeartbeatTime: now, LastTransitionTime: now},
+			},
+			NodeInfo: corev1.NodeSystemInfo{
+				KubeletVersion:          "v" + img.KubernetesVersion,
+				OSImage:                 osImage(img),
+				OperatingSystem:         "linux",
+				Architecture:            it.Architecture,
+				ContainerRuntimeVersion: "containerd://2.1.4",
+				KernelVersion:           "6.12.40",
+				MachineID:               inst.Name,
+				SystemUUID:              inst.Name,
+				BootID:                  inst.Name,
+			},
+		},
+	}, nil
+}
+
+// allocatable reserves for the system what EKS's AMIs reserve: memory
+// 255 MiB + 11 MiB per pod, CPU by the kubelet's tiered formula (6 % of the
+// first core, 1 % of the second, 0.5 % of the next two, 0.25 % of the rest).
+func allocatable(capacity corev1.ResourceList, it cloud.InstanceType) corev1.ResourceList {
+	out := capacity.DeepCopy()
+	memReserved := int64(255+11*it.MaxPods()) * 1024 * 1024
+	cpuReservedMilli := int64(0)
+	for core := 1; core <= it.VCPU; core++ {
+		switch {
+		case core == 1:
+			cpuReservedMilli += 60
+		case core == 2:
+			cpuReservedMilli += 10
+		case core <= 4:
+			cpuReservedMilli += 5
+		default:
+			cpuReservedMilli += 2 // 0.25 %, rounded down as the AMI does
+		}
+	}
+	out[corev1.ResourceMemory] = *resource.NewQuantity(it.MemoryMiB*1024*1024-memReserved-100*1024*1024, resource.BinarySI) // and 100 MiB eviction threshold
+	out[corev1.ResourceCPU] = *resource.NewMilliQuantity(int64(it.VCPU)*1000-cpuReservedMilli, resource.DecimalSI)
+	return out
+}
+
+func osImage(img cloud.Image) string {
+	if len(img.Type) >= 12 && img.Type[:12] == "BOTTLEROCKET" {
+		return "Bottlerocket OS 1.44.0 (aws-k8s-" + minor(img.KubernetesVersion) + ")"
+	}
+	return "Amazon Linux 2023.9.20261101"
+}
+
+func minor(v string) string {
+	for i, dots := 0, 0; i < len(v); i++ {
+		if v[i] == '.' {
+			dots++
+			if dots == 2 {
+				return v[:i]
+			}
+		}
+	}
+	return v
+}
+
+// renewLease creates or renews the node's Lease, as the kubelet does every
+// 10 seconds; kube-controller-manager's node lifecycle controller reads it.
+func (k *KubeletController) renewLease(ctx context.Context, nodeName string) error {
+	now := metav1.NewMicroTime(k.clock.Now())
+	lease := &coordinationv1.Lease{}
+	err := k.client.Get(ctx, client.ObjectKey{Namespace: corev1.NamespaceNodeLease, Name: nodeName}, lease)
+	if apierrors.IsNotFound(err) {
+		node := &corev1.Node{}
+		if err := k.client.Get(ctx, client.ObjectKey{Name: nodeName}, node); err != nil {
+			return client.IgnoreNotFound(err)
+		}
+		lease = &coordinationv1.Lease{
+			ObjectMeta: metav1.ObjectMeta{
+				Name: nodeName, Namespace: corev1.NamespaceNodeLease,
+				OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Node", Name: node.Name, UID: node.UID}},
+			},
+			Spec: coordinationv1.LeaseSpec{
+				HolderIdentity: ptr.To(nodeName), LeaseDurationSeconds: ptr.To[int32](40), RenewTime: &now,
+			},
+		}
+		return client.IgnoreAlreadyExists(k.client.Create(ctx, lease))
+	}
+	if err != nil {
+		return err
+	}
+	base := lease.DeepCopy()
+	lease.Spec.RenewTime = &now
+	return k.client.Patch(ctx, lease, client.MergeFrom(base))
+}
+

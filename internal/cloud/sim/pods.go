@@ -1,0 +1,188 @@
+package sim
+
+import (
+	"context"
+	"hash/fnv"
+	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+)
+
+// Annotations that tell the simulated kubelet how a pod's containers behave.
+const (
+	// AnnotationRunSeconds makes a pod's containers exit 0 after this many
+	// seconds (a Job's pod completes).
+	AnnotationRunSeconds = "sim.kdp.dev/run-seconds"
+	// AnnotationStopSeconds is how long the containers take to exit after
+	// SIGTERM (default 1); the kubelet kills them at the grace period.
+	AnnotationStopSeconds = "sim.kdp.dev/stop-seconds"
+)
+
+// PodController plays the kubelet's pod lifecycle on simulated nodes: a pod
+// bound to one starts (Running, Ready, with an IP from the node's subnet)
+// after the PodStart delay, a pod with run-seconds completes, and a
+// deleted pod stops after its stop time, capped by its grace period.
+type PodController struct {
+	client  client.Client
+	catalog *Catalog
+	clock   clock.Clock
+	timing  Timing
+}
+
+// NewPodController returns the pod simulator.
+func NewPodController(c client.Client, catalog *Catalog, clk clock.Clock, timing Timing) *PodController {
+	return &PodController{client: c, catalog: catalog, clock: clk, timing: timing}
+}
+
+// Name is the controller's name.
+func (*PodController) Name() string { return "sim.pods" }
+
+// Register adds the controller to the manager.
+func (p *PodController) Register(mgr ctrl.Manager) error {
+	bound := predicate.NewPredicateFuncs(func(o client.Object) bool { return o.(*corev1.Pod).Spec.NodeName != "" })
+	return ctrl.NewControllerManagedBy(mgr).Named(p.Name()).
+		For(&corev1.Pod{}, builder.WithPredicates(bound)).
+		WithOptions(controllerOptions()).Complete(p)
+}
+
+// Reconcile moves one pod along.
+func (p *PodController) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	pod := &corev1.Pod{}
+	if err := p.client.Get(ctx, req.NamespacedName, pod); err != nil {
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	node := &corev1.Node{}
+	if err := p.client.Get(ctx, client.ObjectKey{Name: pod.Spec.NodeName}, node); err != nil {
+		return reconcile.Result{}, client.IgnoreNotFound(err)
+	}
+	if InstanceID(node) == "" || node.Labels[LabelInstanceID] == "" {
+		return reconcile.Result{}, nil // not a simulated node
+	}
+	now := p.clock.Now()
+
+	if pod.DeletionTimestamp != nil {
+		stop := time.Second
+		if s, err := strconv.Atoi(pod.Annotations[AnnotationStopSeconds]); err == nil {
+			stop = time.Duration(s) * time.Second
+		}
+		if grace := pod.DeletionGracePeriodSeconds; grace != nil && time.Duration(*grace)*time.Second < stop {
+			stop = time.Duration(*grace) * time.Second
+		}
+		requested := pod.DeletionTimestamp.Add(-time.Duration(ptr.Deref(pod.DeletionGracePeriodSeconds, 30)) * time.Second)
+		if wait := requested.Add(stop).Sub(now); wait > 0 {
+			return reconcile.Result{RequeueAfter: wait}, nil
+		}
+		// The containers have exited: remove the pod, as the kubelet does.
+		return reconcile.Result{}, client.IgnoreNotFound(p.client.Delete(ctx, pod, client.GracePeriodSeconds(0)))
+	}
+
+	switch pod.Status.Phase {
+	case corev1.PodPending, "":
+		scheduled := pod.CreationTimestamp.Time
+		for _, c := range pod.Status.Conditions {
+			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionTrue {
+				scheduled = c.LastTransitionTime.Time
+			}
+		}
+		if wait := p.timing.Jittered(p.timing.PodStart, string(pod.UID)) - now.Sub(scheduled); wait > 0 {
+			return reconcile.Result{RequeueAfter: wait}, nil
+		}
+		return p.start(ctx, pod, node)
+	case corev1.PodRunning:
+		s, err := strconv.Atoi(pod.Annotations[AnnotationRunSeconds])
+		if err != nil || pod.Status.StartTime == nil {
+			return reconcile.Result{}, nil
+		}
+		if wait := pod.Status.StartTime.Add(time.Duration(s) * time.Second).Sub(now); wait > 0 {
+			return reconcile.Result{RequeueAfter: wait}, nil
+		}
+		return reconcile.Result{}, p.complete(ctx, pod)
+	}
+	return reconcile.Result{}, nil
+}
+
+func (p *PodController) start(ctx context.Context, pod *corev1.Pod, node *corev1.Node) (reconcile.Result, error) {
+	base := pod.DeepCopy()
+	now := metav1.NewTime(p.clock.Now())
+	hostIP := ""
+	for _, a := range node.Status.Addresses {
+		if a.Type == corev1.NodeInternalIP {
+			hostIP = a.Address
+		}
+	}
+	podIP := hostIP
+	if !pod.Spec.HostNetwork {
+		podIP = p.podIP(node, pod)
+	}
+	pod.Status.Phase = corev1.PodRunning
+	pod.Status.HostIP, pod.Status.PodIP = hostIP, podIP
+	pod.Status.HostIPs = []corev1.HostIP{{IP: hostIP}}
+	pod.Status.PodIPs = []corev1.PodIP{{IP: podIP}}
+	pod.Status.StartTime = &now
+	for _, t := range []corev1.PodConditionType{corev1.PodReadyToStartContainers, corev1.PodInitialized, corev1.ContainersReady, corev1.PodReady} {
+		setPodCondition(pod, t, now)
+	}
+	pod.Status.ContainerStatuses = nil
+	for _, c := range pod.Spec.Containers {
+		pod.Status.ContainerStatuses = append(pod.Status.ContainerStatuses, corev1.ContainerStatus{
+			Name: c.Name, Image: c.Image, ImageID: c.Image, Ready: true, Started: ptr.To(true),
+			ContainerID: "containerd://" + string(pod.UID) + "-" + c.Name,
+			State:       corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}},
+		})
+	}
+	return reconcile.Result{}, p.client.Status().Patch(ctx, pod, client.MergeFrom(base))
+}
+
+func (p *PodController) complete(ctx context.Context, pod *corev1.Pod) error {
+	base := pod.DeepCopy()
+	now := metav1.NewTime(p.clock.Now())
+	pod.Status.Phase = corev1.PodSucceeded
+	for i := range pod.Status.Conditions {
+		if c := &pod.Status.Conditions[i]; c.Type == corev1.PodReady || c.Type == corev1.ContainersReady {
+			c.Status, c.LastTransitionTime, c.Reason = corev1.ConditionFalse, now, "PodCompleted"
+		}
+	}
+	for i := range pod.Status.ContainerStatuses {
+		cs := &pod.Status.ContainerStatuses[i]
+		started := now
+		if cs.State.Running != nil {
+			started = cs.State.Running.StartedAt
+		}
+		cs.Ready, cs.Started = false, ptr.To(false)
+		cs.State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 0, Reason: "Completed", StartedAt: started, FinishedAt: now}}
+	}
+	return p.client.Status().Patch(ctx, pod, client.MergeFrom(base))
+}
+
+// podIP gives a pod an address of its node's subnet, as the VPC CNI does.
+func (p *PodController) podIP(node *corev1.Node, pod *corev1.Pod) string {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(pod.UID))
+	for _, s := range p.catalog.Subnets() {
+		if s.Zone == node.Labels["topology.kubernetes.io/zone"] && !s.Public {
+			if ip, err := NthIP(s.CIDR, 256+int(h.Sum32()%3500)); err == nil {
+				return ip
+			}
+		}
+	}
+	return ""
+}
+
+func setPodCondition(pod *corev1.Pod, t corev1.PodConditionType, now metav1.Time) {
+	for i := range pod.Status.Conditions {
+		if pod.Status.Conditions[i].Type == t {
+			pod.Status.Conditions[i].Status, pod.Status.Conditions[i].LastTransitionTime = corev1.ConditionTrue, now
+			return
+		}
+	}
+	pod.Status.Conditions = append(pod.Status.Conditions, corev1.PodCondition{Type: t, Status: corev1.ConditionTrue, LastTransitionTime: now})
+}
