@@ -20,7 +20,7 @@ LDFLAGS     := -s -w \
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kdp
 
-test: build vet
+test: build vet verify
 	KDP_BINARY=$(BIN) $(GO) test -count=1 -timeout 30m ./...
 
 # internal/controlplane and cmd/kdp are left out: vetting them means vetting

@@ -1,0 +1,300 @@
+package cli_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kdp-project/kdp/internal/cloud"
+	"github.com/kdp-project/kdp/internal/cloud/sim"
+	"github.com/kdp-project/kdp/internal/testenv"
+)
+
+// simKdp runs a kdp subcommand against the data dir and fails the test if
+// it fails.
+func simKdp(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	code, out, stderr := kdp(t, append(args, "--data-dir", dir)...)
+	if code != 0 {
+		t.Fatalf("kdp %s: exit %d: %s", strings.Join(args, " "), code, stderr)
+	}
+	return out
+}
+
+func instances(t *testing.T, dir string, group string) []cloud.Instance {
+	t.Helper()
+	var out []cloud.Instance
+	if err := json.Unmarshal([]byte(simKdp(t, dir, "sim", "instances", "--group", group, "-o", "json")), &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestE2E_SelfManagedNodesJoinAndGo walks the self-managed path through
+// kdp up with a compressed clock: a join config, a launch template and a
+// 3-instance group; nodes join with the join config's labels and taints, a
+// Deployment runs on them, a terminated instance is replaced and its Node
+// deleted, a spot interruption terminates its instance after the (scaled)
+// 2 minutes, and a restart of kdp loses and duplicates nothing.
+func TestE2E_SelfManagedNodesJoinAndGo(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	// 120×: the 2-minute spot notice passes in a second.
+	e, err := testenv.Start(testenv.Options{DataDir: dir, Full: true, Args: []string{"--time-scale", "120"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { e.Stop(); e.Cleanup() }()
+	ctx := testenv.Context(t)
+
+	userData := filepath.Join(t.TempDir(), "nodeconfig.yaml")
+	nc := simKdp(t, dir, "nodes", "join-config", "--labels", "team=web,tier=frontend", "--taints", "dedicated=web:NoSchedule")
+	if err := os.WriteFile(userData, []byte(nc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var images []cloud.Image
+	if err := json.Unmarshal([]byte(simKdp(t, dir, "sim", "images", "-o", "json")), &images); err != nil {
+		t.Fatal(err)
+	}
+	image := images[0] // newest: AL2023 x86_64 for the control plane's version
+	simKdp(t, dir, "sim", "launch-template", "create", "web", "--image", image.ID, "--instance-type", "m5.large", "--user-data", userData)
+	simKdp(t, dir, "sim", "group", "create", "web", "--launch-template", "web", "--min", "1", "--max", "5", "--desired", "3")
+
+	waitNodes := func(want int) []corev1.Node {
+		t.Helper()
+		var nodes corev1.NodeList
+		testenv.Eventually(t, 60*time.Second, func() error {
+			if err := e.Client.List(ctx, &nodes); err != nil {
+				return err
+			}
+			ready := 0
+			for _, n := range nodes.Items {
+				for _, c := range n.Status.Conditions {
+					if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+						ready++
+					}
+				}
+			}
+			if len(nodes.Items) != want || ready != want {
+				return fmt.Errorf("%d nodes, %d Ready; want %d", len(nodes.Items), ready, want)
+			}
+			return nil
+		})
+		return nodes.Items
+	}
+	nodes := waitNodes(3)
+	zones := map[string]bool{}
+	for _, n := range nodes {
+		zones[n.Labels["topology.kubernetes.io/zone"]] = true
+		if n.Labels["team"] != "web" || n.Labels["tier"] != "frontend" || n.Labels["node.kubernetes.io/instance-type"] != "m5.large" {
+			t.Errorf("node %s labels: %v", n.Name, n.Labels)
+		}
+		// (Besides, TaintNodesByCondition adds node.kubernetes.io/not-ready
+		// at registration until the node controller sees it Ready.)
+		if !slices.ContainsFunc(n.Spec.Taints, func(t corev1.Taint) bool {
+			return t.Key == "dedicated" && t.Value == "web" && t.Effect == corev1.TaintEffectNoSchedule
+		}) {
+			t.Errorf("node %s taints: %v", n.Name, n.Spec.Taints)
+		}
+		if !strings.HasPrefix(n.Spec.ProviderID, "aws:///us-east-1") || !strings.HasSuffix(n.Name, ".ec2.internal") {
+			t.Errorf("node %s providerID %q", n.Name, n.Spec.ProviderID)
+		}
+		if n.Status.NodeInfo.KubeletVersion != "v"+image.KubernetesVersion {
+			t.Errorf("node %s kubelet %s, want v%s", n.Name, n.Status.NodeInfo.KubeletVersion, image.KubernetesVersion)
+		}
+		if pods := n.Status.Capacity[corev1.ResourcePods]; pods.Value() != 29 { // m5.large: 3 × (10 − 1) + 2
+			t.Errorf("node %s max pods %s, want 29", n.Name, pods.String())
+		}
+	}
+	if len(zones) != 3 {
+		t.Errorf("3 instances in zones %v, want one per zone", zones)
+	}
+	// The nodes registered themselves: each through an approved CSR.
+	csrs, err := e.Clientset.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issued := 0
+	for _, csr := range csrs.Items {
+		if len(csr.Status.Certificate) > 0 && strings.HasPrefix(csr.Spec.Username, "system:bootstrap:") {
+			issued++
+		}
+	}
+	if issued < 3 {
+		t.Errorf("%d CSRs issued to bootstrap tokens, want 3", issued)
+	}
+
+	// A Deployment that tolerates the taint runs on the nodes.
+	ns := e.Namespace(t)
+	labels := map[string]string{"app": "web"}
+	deploy := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To[int32](4),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					Tolerations: []corev1.Toleration{{Key: "dedicated", Value: "web", Effect: corev1.TaintEffectNoSchedule}},
+					Containers:  []corev1.Container{{Name: "web", Image: "nginx"}},
+				},
+			},
+		},
+	}
+	if err := e.Client.Create(ctx, deploy); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 60*time.Second, func() error {
+		if err := e.Client.Get(ctx, client.ObjectKeyFromObject(deploy), deploy); err != nil {
+			return err
+		}
+		if deploy.Status.ReadyReplicas != 4 {
+			return fmt.Errorf("%d of 4 replicas ready", deploy.Status.ReadyReplicas)
+		}
+		return nil
+	})
+
+	// Terminate one instance: its node goes, the group replaces it.
+	victim := instances(t, dir, "web")[0]
+	simKdp(t, dir, "sim", "terminate", victim.ID)
+	testenv.Eventually(t, 60*time.Second, func() error {
+		node := &corev1.Node{}
+		if err := e.Client.Get(ctx, client.ObjectKey{Name: victim.NodeName}, node); err == nil {
+			return fmt.Errorf("node %s of terminated instance %s still exists", victim.NodeName, victim.ID)
+		}
+		running := 0
+		for _, i := range instances(t, dir, "web") {
+			if i.State == cloud.StateRunning && i.NodeName != "" {
+				running++
+			}
+		}
+		if running != 3 {
+			return fmt.Errorf("%d instances running with nodes, want 3", running)
+		}
+		return nil
+	})
+
+	// Restart kdp: nothing lost, nothing duplicated.
+	before := instances(t, dir, "web")
+	if err := e.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	e, err = testenv.Start(testenv.Options{DataDir: dir, Full: true, Args: []string{"--time-scale", "120"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second) // give the controllers a chance to do something wrong
+	after := instances(t, dir, "web")
+	if len(after) != len(before) {
+		t.Fatalf("%d instances before the restart, %d after", len(before), len(after))
+	}
+	waitNodes(3)
+
+	// Bad input changes nothing.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sim", "group", "create", "bad", "--launch-template", "web", "--min", "3", "--max", "2", "--desired", "2"}, "--min: min (3) must not be greater than max (2)"},
+		{[]string{"sim", "group", "create", "bad", "--launch-template", "web", "--min", "0", "--max", "2", "--desired", "5"}, "--desired: desired (5) must be between min (0) and max (2)"},
+		{[]string{"sim", "group", "create", "bad", "--launch-template", "nope", "--max", "1"}, `--launch-template: launch template "nope" not found`},
+		{[]string{"sim", "group", "create", "bad", "--launch-template", "web", "--max", "1", "--instance-types", "m7g.large"}, "--instance-types: m7g.large is arm64 but image"},
+		{[]string{"sim", "group", "create", "bad", "--launch-template", "web", "--max", "1", "--subnets", "subnet-nope"}, `--subnets: unknown subnet "subnet-nope"`},
+		{[]string{"sim", "launch-template", "create", "bad", "--image", "ami-nope"}, `--image: unknown image "ami-nope"`},
+		{[]string{"sim", "launch-template", "create", "bad", "--image", image.ID, "--instance-type", "x9.huge"}, `--instance-type: unknown instance type "x9.huge"`},
+		{[]string{"sim", "group", "scale", "web", "--desired", "6"}, "--desired: desired (6) must be between min (1) and max (5)"},
+		{[]string{"nodes", "join-config", "--taints", "a=b"}, "--taints: taint \"a=b\": must be key[=value]:Effect"},
+	} {
+		code, _, stderr := kdp(t, append(tc.args, "--data-dir", dir)...)
+		if code == 0 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("kdp %s: exit %d, %q; want %q", strings.Join(tc.args, " "), code, stderr, tc.want)
+		}
+	}
+	var groups []cloud.Group
+	if err := json.Unmarshal([]byte(simKdp(t, dir, "sim", "groups", "-o", "json")), &groups); err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != 1 || groups[0].DesiredCapacity != 3 {
+		t.Errorf("groups after bad input: %+v", groups)
+	}
+}
+
+// TestE2E_SpotInterruption sends a spot instance its 2-minute notice (1 s at
+// 120×) and sees it terminated, its node deleted and the group refilled.
+func TestE2E_SpotInterruption(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	e, err := testenv.Start(testenv.Options{DataDir: dir, Full: true, Args: []string{"--time-scale", "120"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { e.Stop(); e.Cleanup() }()
+	ctx := context.Background()
+
+	userData := filepath.Join(t.TempDir(), "nodeconfig.yaml")
+	if err := os.WriteFile(userData, []byte(simKdp(t, dir, "nodes", "join-config")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var images []cloud.Image
+	_ = json.Unmarshal([]byte(simKdp(t, dir, "sim", "images", "-o", "json")), &images)
+	simKdp(t, dir, "sim", "launch-template", "create", "spot", "--image", images[0].ID, "--user-data", userData)
+	simKdp(t, dir, "sim", "group", "create", "spot", "--launch-template", "spot", "--max", "2", "--desired", "1",
+		"--spot", "--instance-types", "m5.large,m6i.large,c6i.large")
+
+	var victim cloud.Instance
+	testenv.Eventually(t, 60*time.Second, func() error {
+		is := instances(t, dir, "spot")
+		if len(is) != 1 || is[0].NodeName == "" || is[0].Lifecycle != cloud.Spot {
+			return fmt.Errorf("instances %+v", is)
+		}
+		victim = is[0]
+		return nil
+	})
+	// The cheapest spot type in the zone was chosen.
+	catalog, err := sim.NewCatalog("us-east-1", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cheapest, best := "", 0.0
+	for _, it := range []string{"m5.large", "m6i.large", "c6i.large"} {
+		if price, _ := catalog.SpotPrice(it, victim.Zone); cheapest == "" || price < best {
+			cheapest, best = it, price
+		}
+	}
+	if victim.Type != cheapest {
+		t.Errorf("spot group launched %s in %s; want the cheapest of its types there, %s", victim.Type, victim.Zone, cheapest)
+	}
+	code, _, stderr := kdp(t, "sim", "interrupt", victim.ID, "--data-dir", dir)
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	testenv.Eventually(t, 60*time.Second, func() error {
+		if err := e.Client.Get(ctx, client.ObjectKey{Name: victim.NodeName}, &corev1.Node{}); err == nil {
+			return fmt.Errorf("node %s still there", victim.NodeName)
+		}
+		for _, i := range instances(t, dir, "spot") {
+			if i.ID == victim.ID && i.State != cloud.StateTerminated {
+				return fmt.Errorf("victim is %s", i.State)
+			}
+			if i.ID != victim.ID && i.State == cloud.StateRunning {
+				return nil
+			}
+		}
+		return fmt.Errorf("no replacement running yet")
+	})
+	// On-demand instances get no notices.
+	code, _, stderr = kdp(t, "sim", "interrupt", "i-00000000000000000", "--data-dir", dir)
+	if code == 0 || !strings.Contains(stderr, `instance "i-00000000000000000" not found`) {
+		t.Errorf("interrupting a missing instance: %d %q", code, stderr)
+	}
+}
