@@ -25,7 +25,7 @@ import (
 )
 
 // kdp runs the kdp binary and returns its exit code, stdout and stderr.
-func kdp(t *testing.T, args ...string) (int, string, string) {
+func kdp(t testing.TB, args ...string) (int, string, string) {
 	t.Helper()
 	bin, err := testenv.Binary()
 	if err != nil {
