@@ -51,6 +51,11 @@ func Scheme() *runtime.Scheme {
 // New returns a manager for the cluster behind cfg. Controllers register
 // with it before Start.
 func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
+	// The default client-side limit (20 requests/s) would throttle the
+	// simulated cloud to a node or two a second; the API server's priority
+	// and fairness protects it instead.
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = 1000, 2000
 	timeout := o.ShutdownTimeout
 	if timeout == 0 {
 		timeout = 3 * time.Second
