@@ -270,4 +270,3 @@ func (k *KubeletController) renewLease(ctx context.Context, nodeName string) err
 	lease.Spec.RenewTime = &now
 	return k.client.Patch(ctx, lease, client.MergeFrom(base))
 }
-

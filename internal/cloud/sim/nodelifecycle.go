@@ -86,4 +86,3 @@ func (n *NodeLifecycleController) Reconcile(ctx context.Context, req reconcile.R
 	n.recorder.Eventf(node, nil, corev1.EventTypeNormal, "DeletingNode", "NodeLifecycle", "Deleting node %s because instance %s is %s", node.Name, id, reason)
 	return reconcile.Result{}, nil
 }
-
