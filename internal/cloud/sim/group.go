@@ -13,7 +13,6 @@ import (
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -55,7 +54,7 @@ func (*GroupController) Name() string { return "sim.group" }
 // Register adds the controller to the manager.
 func (g *GroupController) Register(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).Named(g.Name()).
-		For(&simv1.AutoScalingGroup{}, builder.WithPredicates()).
+		For(&simv1.AutoScalingGroup{}).
 		Watches(&simv1.Instance{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 			if group := o.GetLabels()[simv1.LabelGroup]; group != "" {
 				return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: group}}}
