@@ -15,9 +15,9 @@ import (
 func newNodesCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "nodes",
-		Short: "Tools for self-managed nodes: join credentials",
+		Short: "Tools for self-managed nodes: join credentials, drain",
 	}
-	cmd.AddCommand(newJoinConfigCommand())
+	cmd.AddCommand(newJoinConfigCommand(), newDrainCommand())
 	return cmd
 }
 
