@@ -15,9 +15,9 @@ import (
 func newNodesCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "nodes",
-		Short: "Tools for self-managed nodes: join credentials, drain",
+		Short: "Tools for self-managed nodes: join credentials, drain, version skew",
 	}
-	cmd.AddCommand(newJoinConfigCommand(), newDrainCommand())
+	cmd.AddCommand(newJoinConfigCommand(), newDrainCommand(), newVersionsCommand())
 	return cmd
 }
 

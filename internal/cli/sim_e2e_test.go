@@ -120,6 +120,9 @@ func TestE2E_SelfManagedNodesJoinAndGo(t *testing.T) {
 	if len(zones) != 3 {
 		t.Errorf("3 instances in zones %v, want one per zone", zones)
 	}
+	if out := simKdp(t, dir, "nodes", "versions"); !strings.Contains(out, "3 nodes, 0 outside the supported skew") {
+		t.Errorf("kdp nodes versions:\n%s", out)
+	}
 	// The nodes registered themselves: each through an approved CSR.
 	csrs, err := e.Clientset.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{})
 	if err != nil {
