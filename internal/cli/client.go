@@ -81,7 +81,7 @@ func (f *clusterFlags) simProvider(ctx context.Context) (*sim.Provider, *clients
 	if err != nil {
 		return nil, nil, err
 	}
-	return sim.NewProvider(c.client, catalog, clock.RealClock{}), c, nil
+	return sim.NewProvider(c.client, catalog, clock.RealClock{}, sim.NewBroker(o.Region)), c, nil
 }
 
 // printJSON writes v as indented JSON.

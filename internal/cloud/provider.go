@@ -46,8 +46,19 @@ type Provider interface {
 	GetInstance(ctx context.Context, id string) (*Instance, error)
 	// TerminateInstance terminates an instance. For a group's instance,
 	// decrementDesired lowers the group's desired capacity with it;
-	// otherwise the group launches a replacement.
+	// otherwise the group launches a replacement. A group's terminating
+	// lifecycle hooks hold the instance in Terminating:Wait first.
 	TerminateInstance(ctx context.Context, id string, decrementDesired bool) error
+	// CompleteLifecycleAction lets an instance waiting on a group's hook go
+	// on, with result CONTINUE or ABANDON. It fails with
+	// InvalidParameterError if the instance waits on no such hook.
+	CompleteLifecycleAction(ctx context.Context, group, hook, instanceID, result string) error
+
+	// Subscribe delivers the cloud's events (spot interruption warnings,
+	// rebalance recommendations, state changes, lifecycle actions) from now
+	// until ctx ends. Each event has a stable ID: a consumer may see one
+	// again after a restart and should de-duplicate by ID.
+	Subscribe(ctx context.Context) <-chan Event
 }
 
 // Architectures.
@@ -145,7 +156,23 @@ type GroupInput struct {
 	SubnetIDs         []string
 	CapacityRebalance bool
 	Tags              map[string]string
+	LifecycleHooks    []LifecycleHook
 }
+
+// LifecycleHook pauses instances entering (Transition "launching") or
+// leaving ("terminating") a group.
+type LifecycleHook struct {
+	Name             string
+	Transition       string
+	HeartbeatTimeout time.Duration
+	DefaultResult    string
+}
+
+// Lifecycle hook transitions.
+const (
+	HookLaunching   = "launching"
+	HookTerminating = "terminating"
+)
 
 // Group is an Auto Scaling group.
 type Group struct {
@@ -164,17 +191,20 @@ const (
 
 // Instance is one machine.
 type Instance struct {
-	ID             string            `json:"id"`
-	Type           string            `json:"type"`
-	Zone           string            `json:"zone"`
-	SubnetID       string            `json:"subnetId"`
-	PrivateIP      string            `json:"privateIp"`
-	PrivateDNSName string            `json:"privateDnsName,omitempty"`
-	State          string            `json:"state"`
-	Lifecycle      string            `json:"lifecycle"`
-	ImageID        string            `json:"imageId"`
-	Group          string            `json:"group,omitempty"`
-	NodeName       string            `json:"nodeName,omitempty"`
+	ID             string `json:"id"`
+	Type           string `json:"type"`
+	Zone           string `json:"zone"`
+	SubnetID       string `json:"subnetId"`
+	PrivateIP      string `json:"privateIp"`
+	PrivateDNSName string `json:"privateDnsName,omitempty"`
+	State          string `json:"state"`
+	Lifecycle      string `json:"lifecycle"`
+	ImageID        string `json:"imageId"`
+	Group          string `json:"group,omitempty"`
+	NodeName       string `json:"nodeName,omitempty"`
+	// LifecycleState is the instance\'s state in its group (InService,
+	// Terminating:Wait, ...).
+	LifecycleState string            `json:"lifecycleState,omitempty"`
 	LaunchTime     *time.Time        `json:"launchTime,omitempty"`
 	Tags           map[string]string `json:"tags,omitempty"`
 }

@@ -127,6 +127,37 @@ type AutoScalingGroupSpec struct {
 	CapacityRebalance bool `json:"capacityRebalance,omitempty"`
 	// +optional
 	Tags map[string]string `json:"tags,omitempty"`
+	// LifecycleHooks pause instances on their way in or out, until the
+	// hook's action is completed or its heartbeat timeout passes.
+	// +optional
+	LifecycleHooks []LifecycleHook `json:"lifecycleHooks,omitempty"`
+}
+
+// Lifecycle transitions a hook can pause.
+const (
+	TransitionLaunching   = "autoscaling:EC2_INSTANCE_LAUNCHING"
+	TransitionTerminating = "autoscaling:EC2_INSTANCE_TERMINATING"
+)
+
+// Results of a lifecycle action.
+const (
+	ResultContinue = "CONTINUE"
+	ResultAbandon  = "ABANDON"
+)
+
+// LifecycleHook is an Auto Scaling lifecycle hook.
+type LifecycleHook struct {
+	Name string `json:"name"`
+	// +kubebuilder:validation:Enum=autoscaling:EC2_INSTANCE_LAUNCHING;autoscaling:EC2_INSTANCE_TERMINATING
+	Transition string `json:"transition"`
+	// HeartbeatTimeoutSeconds is how long an instance waits (EC2's
+	// default: 3600).
+	// +kubebuilder:validation:Minimum=30
+	// +kubebuilder:validation:Maximum=7200
+	HeartbeatTimeoutSeconds int32 `json:"heartbeatTimeoutSeconds"`
+	// DefaultResult applies when the timeout passes.
+	// +kubebuilder:validation:Enum=CONTINUE;ABANDON
+	DefaultResult string `json:"defaultResult"`
 }
 
 // LaunchTemplateRef names a launch template and a version: a number,
@@ -214,6 +245,14 @@ type InstanceSpec struct {
 	// stops reporting.
 	// +optional
 	KubeletFailed bool `json:"kubeletFailed,omitempty"`
+	// RebalanceRecommended is when EC2 said the spot instance is at
+	// elevated risk of interruption.
+	// +optional
+	RebalanceRecommended *metav1.Time `json:"rebalanceRecommended,omitempty"`
+	// CompletedLifecycleActions records, by hook name, the result someone
+	// completed the hook's action with.
+	// +optional
+	CompletedLifecycleActions map[string]string `json:"completedLifecycleActions,omitempty"`
 }
 
 // InstanceStatus is the instance as the simulated cloud reports it.
@@ -230,7 +269,33 @@ type InstanceStatus struct {
 	// NodeName is set once the instance's kubelet registered its Node.
 	// +optional
 	NodeName string `json:"nodeName,omitempty"`
+	// LifecycleState is the instance's state in its Auto Scaling group:
+	// Pending, Pending:Wait, InService, Terminating, Terminating:Wait,
+	// Terminated.
+	// +optional
+	LifecycleState string `json:"lifecycleState,omitempty"`
+	// WaitingOn is the lifecycle hook the instance waits on, and
+	// HookDeadline when that hook times out.
+	// +optional
+	WaitingOn string `json:"waitingOn,omitempty"`
+	// +optional
+	HookDeadline *metav1.Time `json:"hookDeadline,omitempty"`
+	// Notified records the notices already published for this instance
+	// (interruption warning, rebalance recommendation, lifecycle actions),
+	// so that each is sent once, even across restarts.
+	// +optional
+	Notified []string `json:"notified,omitempty"`
 }
+
+// Auto Scaling lifecycle states of an instance.
+const (
+	LifecyclePending         = "Pending"
+	LifecyclePendingWait     = "Pending:Wait"
+	LifecycleInService       = "InService"
+	LifecycleTerminating     = "Terminating"
+	LifecycleTerminatingWait = "Terminating:Wait"
+	LifecycleTerminated      = "Terminated"
+)
 
 // InstanceList is a list of Instances.
 //

@@ -34,18 +34,19 @@ const (
 
 // GroupController plays EC2 Auto Scaling: it keeps each group at its
 // desired capacity, launching instances balanced across the group's zones
-// and terminating the surplus.
+// and terminating the surplus. With capacity rebalancing, a spot instance
+// that got a rebalance recommendation is replaced first and terminated once
+// its replacement is in service.
 type GroupController struct {
 	client   client.Client
 	catalog  *Catalog
 	clock    clock.Clock
-	capacity *Capacity
 	recorder events.EventRecorder
 }
 
 // NewGroupController returns the group controller.
-func NewGroupController(c client.Client, catalog *Catalog, clk clock.Clock, capacity *Capacity, recorder events.EventRecorder) *GroupController {
-	return &GroupController{client: c, catalog: catalog, clock: clk, capacity: capacity, recorder: recorder}
+func NewGroupController(c client.Client, catalog *Catalog, clk clock.Clock, recorder events.EventRecorder) *GroupController {
+	return &GroupController{client: c, catalog: catalog, clock: clk, recorder: recorder}
 }
 
 // Name is the controller's name.
@@ -74,9 +75,17 @@ func (g *GroupController) Reconcile(ctx context.Context, req reconcile.Request) 
 	if err := g.client.List(ctx, &list, client.MatchingLabels{simv1.LabelGroup: asg.Name}); err != nil {
 		return reconcile.Result{}, err
 	}
-	var active []*simv1.Instance
+	// active instances count towards the desired capacity; those at risk
+	// (a rebalance recommendation, with capacity rebalancing on) are being
+	// replaced and do not.
+	var active, atRisk []*simv1.Instance
 	for i := range list.Items {
-		if inst := &list.Items[i]; inst.Spec.TerminationRequested == nil && inst.Status.State != simv1.StateTerminated {
+		inst := &list.Items[i]
+		switch {
+		case inst.Spec.TerminationRequested != nil || inst.Status.State == simv1.StateTerminated:
+		case asg.Spec.CapacityRebalance && inst.Spec.RebalanceRecommended != nil:
+			atRisk = append(atRisk, inst)
+		default:
 			active = append(active, inst)
 		}
 	}
@@ -102,12 +111,20 @@ func (g *GroupController) Reconcile(ctx context.Context, req reconcile.Request) 
 	}
 
 	asg.Status.InService, asg.Status.Pending = 0, 0
-	for _, inst := range active {
-		switch inst.Status.State {
-		case simv1.StateRunning:
+	for _, inst := range append(slices.Clone(active), atRisk...) {
+		if inst.Status.LifecycleState == simv1.LifecycleInService {
 			asg.Status.InService++
-		case "", simv1.StatePending:
+		} else {
 			asg.Status.Pending++
+		}
+	}
+	if len(atRisk) > 0 && inService(active) >= want {
+		for _, inst := range atRisk {
+			if err := RequestTermination(ctx, g.client, g.clock, inst, "capacity rebalance: replacement in service"); err != nil {
+				return reconcile.Result{}, err
+			}
+			g.recorder.Eventf(asg, inst, corev1.EventTypeNormal, "Terminating", "CapacityRebalance",
+				"Terminating %s: its replacement is in service", inst.Name)
 		}
 	}
 	asg.Status.ObservedGeneration = asg.Generation
@@ -144,10 +161,14 @@ func (g *GroupController) launch(ctx context.Context, asg *simv1.AutoScalingGrou
 	for _, inst := range active {
 		perZone[inst.Spec.Zone]++
 	}
+	pool, err := g.pool(ctx)
+	if err != nil {
+		return err
+	}
 	var created []string
 	var lastErr error
 	for range n {
-		inst, err := g.place(ctx, asg, ltv, perZone)
+		inst, err := g.place(asg, ltv, perZone, pool)
 		if err != nil {
 			lastErr = err
 			g.recorder.Eventf(asg, nil, corev1.EventTypeWarning, "LaunchFailed", "Launch", "Launching an instance: %v", err)
@@ -158,6 +179,7 @@ func (g *GroupController) launch(ctx context.Context, asg *simv1.AutoScalingGrou
 			return err
 		}
 		perZone[inst.Spec.Zone]++
+		pool.add(inst)
 		created = append(created, inst.Name)
 		log.FromContext(ctx).Info("launched instance", "instance", inst.Name, "type", inst.Spec.InstanceType, "zone", inst.Spec.Zone, "lifecycle", inst.Spec.Lifecycle)
 		g.recorder.Eventf(asg, inst, corev1.EventTypeNormal, "Launched", "Launch",
@@ -171,8 +193,47 @@ func (g *GroupController) launch(ctx context.Context, asg *simv1.AutoScalingGrou
 	return lastErr
 }
 
+// pool is what the region holds right now: the capacity limits, the live
+// instances of each type in each zone, and the addresses in use.
+type pool struct {
+	capacity Capacity
+	live     map[string]int // capacityKey → instances
+	usedIPs  map[string]bool
+}
+
+func (p *pool) add(inst *simv1.Instance) {
+	p.live[capacityKey(inst.Spec.InstanceType, inst.Spec.Zone)]++
+	p.usedIPs[inst.Spec.SubnetID+"/"+inst.Spec.PrivateIP] = true
+}
+
+// available reports whether the zone has room for one more of the type.
+func (p *pool) available(instanceType, zone string) bool {
+	limit, limited := p.capacity.Limit(instanceType, zone)
+	return !limited || p.live[capacityKey(instanceType, zone)] < limit
+}
+
+func (g *GroupController) pool(ctx context.Context) (*pool, error) {
+	capacity, err := LoadCapacity(ctx, g.client)
+	if err != nil {
+		return nil, err
+	}
+	var list simv1.InstanceList
+	if err := g.client.List(ctx, &list); err != nil {
+		return nil, err
+	}
+	p := &pool{capacity: capacity, live: map[string]int{}, usedIPs: map[string]bool{}}
+	for i := range list.Items {
+		inst := &list.Items[i]
+		p.usedIPs[inst.Spec.SubnetID+"/"+inst.Spec.PrivateIP] = true // held until the record goes
+		if inst.Status.State != simv1.StateTerminated && inst.Status.State != simv1.StateShuttingDown {
+			p.live[capacityKey(inst.Spec.InstanceType, inst.Spec.Zone)]++
+		}
+	}
+	return p, nil
+}
+
 // place chooses the zone, subnet and instance type of a new instance.
-func (g *GroupController) place(ctx context.Context, asg *simv1.AutoScalingGroup, ltv simv1.LaunchTemplateVersion, perZone map[string]int) (*simv1.Instance, error) {
+func (g *GroupController) place(asg *simv1.AutoScalingGroup, ltv simv1.LaunchTemplateVersion, perZone map[string]int, pool *pool) (*simv1.Instance, error) {
 	types := asg.Spec.InstanceTypes
 	if len(types) == 0 {
 		types = []string{ltv.InstanceType}
@@ -196,13 +257,12 @@ func (g *GroupController) place(ctx context.Context, asg *simv1.AutoScalingGroup
 			})
 		}
 		for _, t := range candidates {
-			if !g.capacity.Take(t, subnet.Zone) {
+			if !pool.available(t, subnet.Zone) {
 				err = &cloud.InsufficientCapacityError{InstanceType: t, Zone: subnet.Zone}
 				continue
 			}
-			ip, ipErr := g.freeIP(ctx, subnet)
+			ip, ipErr := freeIP(subnet, pool.usedIPs)
 			if ipErr != nil {
-				g.capacity.Return(t, subnet.Zone)
 				return nil, ipErr
 			}
 			tags := map[string]string{"aws:autoscaling:groupName": asg.Name}
@@ -227,27 +287,27 @@ func (g *GroupController) place(ctx context.Context, asg *simv1.AutoScalingGroup
 	return nil, err
 }
 
-// freeIP picks an address of the subnet that no live instance holds.
-func (g *GroupController) freeIP(ctx context.Context, subnet cloud.Subnet) (string, error) {
-	var list simv1.InstanceList
-	if err := g.client.List(ctx, &list); err != nil {
-		return "", err
-	}
-	used := map[string]bool{}
-	for _, inst := range list.Items {
-		if inst.Spec.SubnetID == subnet.ID {
-			used[inst.Spec.PrivateIP] = true
-		}
-	}
+// freeIP picks the first address of the subnet that no instance holds.
+func freeIP(subnet cloud.Subnet, used map[string]bool) (string, error) {
 	for n := 0; ; n++ {
 		ip, err := NthIP(subnet.CIDR, n)
 		if err != nil {
 			return "", fmt.Errorf("subnet %s: %w", subnet.ID, err)
 		}
-		if !used[ip] {
+		if !used[subnet.ID+"/"+ip] {
 			return ip, nil
 		}
 	}
+}
+
+func inService(instances []*simv1.Instance) int {
+	n := 0
+	for _, inst := range instances {
+		if inst.Status.LifecycleState == simv1.LifecycleInService {
+			n++
+		}
+	}
+	return n
 }
 
 // surplus picks the instances a scale-in terminates, as EC2's default

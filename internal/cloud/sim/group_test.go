@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	simv1 "github.com/kdp-project/kdp/api/sim/v1alpha1"
+	"github.com/kdp-project/kdp/internal/cloud"
 )
 
 func TestSurplusFollowsDefaultTerminationPolicy(t *testing.T) {
@@ -48,25 +49,18 @@ func TestSurplusFollowsDefaultTerminationPolicy(t *testing.T) {
 	}
 }
 
-func TestCapacity(t *testing.T) {
-	c := NewCapacity()
-	if !c.Take("m5.large", "us-east-1a") {
-		t.Fatal("unlimited capacity refused")
+func TestPoolAvailability(t *testing.T) {
+	p := &pool{capacity: Capacity{"m5.large_us-east-1a": 1}, live: map[string]int{}, usedIPs: map[string]bool{}}
+	if !p.available("m5.large", "us-east-1a") || !p.available("m5.large", "us-east-1b") || !p.available("c6i.large", "us-east-1a") {
+		t.Fatal("capacity refused below its limit or where none is set")
 	}
-	c.Set("m5.large", "us-east-1a", 1)
-	if !c.Take("m5.large", "us-east-1a") || c.Take("m5.large", "us-east-1a") {
-		t.Fatal("a limit of 1 did not allow exactly one")
+	p.add(&simv1.Instance{Spec: simv1.InstanceSpec{InstanceType: "m5.large", Zone: "us-east-1a", SubnetID: "s", PrivateIP: "10.0.0.4"}})
+	if p.available("m5.large", "us-east-1a") {
+		t.Fatal("a zone limited to 1 took a second instance")
 	}
-	c.Return("m5.large", "us-east-1a")
-	if !c.Take("m5.large", "us-east-1a") {
-		t.Fatal("returned capacity not available")
-	}
-	if !c.Take("m5.large", "us-east-1b") {
-		t.Fatal("a limit in one zone applied to another")
-	}
-	c.Set("m5.large", "us-east-1a", -1)
-	if !c.Take("m5.large", "us-east-1a") {
-		t.Fatal("removing the limit did not restore capacity")
+	ip, err := freeIP(cloud.Subnet{ID: "s", CIDR: "10.0.0.0/20"}, p.usedIPs)
+	if err != nil || ip != "10.0.0.5" {
+		t.Fatalf("free IP %s, %v; want 10.0.0.5", ip, err)
 	}
 }
 

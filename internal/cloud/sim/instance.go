@@ -2,6 +2,8 @@ package sim
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -14,24 +16,33 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	simv1 "github.com/kdp-project/kdp/api/sim/v1alpha1"
+	"github.com/kdp-project/kdp/internal/cloud"
 )
 
-// InstanceController plays EC2 for each instance: pending → running after
-// the boot delay, a spot reclaim at its interruption time, shutting-down →
-// terminated when termination is requested, and the terminated record
-// removed after the retention period. Every step is computed from the
-// object and the clock, so a restart resumes where it stopped.
+// SpotReclaimReason is the state reason of a spot instance EC2 took back.
+const SpotReclaimReason = "Server.SpotInstanceTermination: Spot instance termination"
+
+// InstanceController plays EC2 and the Auto Scaling lifecycle for each
+// instance: pending → running after the boot delay; a spot reclaim when its
+// interruption notice runs out; on a termination request, Terminating:Wait
+// while a terminating lifecycle hook is pending (until completed or timed
+// out), then shutting-down → terminated; the terminated record removed after
+// the retention period. It publishes the matching events (interruption
+// warning, rebalance recommendation, lifecycle actions, state changes).
+// Every step is computed from the object and the clock, so a restart resumes
+// where it stopped; each notice is recorded in status.notified once sent.
 type InstanceController struct {
 	client   client.Client
 	catalog  *Catalog
 	clock    clock.Clock
 	timing   Timing
+	events   *Broker
 	recorder events.EventRecorder
 }
 
 // NewInstanceController returns the instance controller.
-func NewInstanceController(c client.Client, catalog *Catalog, clk clock.Clock, timing Timing, recorder events.EventRecorder) *InstanceController {
-	return &InstanceController{client: c, catalog: catalog, clock: clk, timing: timing, recorder: recorder}
+func NewInstanceController(c client.Client, catalog *Catalog, clk clock.Clock, timing Timing, broker *Broker, recorder events.EventRecorder) *InstanceController {
+	return &InstanceController{client: c, catalog: catalog, clock: clk, timing: timing, events: broker, recorder: recorder}
 }
 
 // Name is the controller's name.
@@ -50,49 +61,181 @@ func (ic *InstanceController) Reconcile(ctx context.Context, req reconcile.Reque
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
 	now := ic.clock.Now()
-	since := func(t *metav1.Time) time.Duration {
-		if t == nil {
-			return 0
-		}
-		return now.Sub(t.Time)
+	if done, err := ic.notify(ctx, inst); done || err != nil {
+		return reconcile.Result{}, err
 	}
 
-	// A spot reclaim is due: terminate.
-	if t := inst.Spec.SpotInterruptionTime; t != nil && inst.Spec.TerminationRequested == nil {
+	// A spot reclaim is due: EC2 terminates, whatever hooks say.
+	if t := inst.Spec.SpotInterruptionTime; t != nil && inst.Spec.TerminationRequested == nil && inst.Status.State != simv1.StateTerminated {
 		if wait := t.Sub(now); wait > 0 {
 			return reconcile.Result{RequeueAfter: wait}, nil
 		}
-		return reconcile.Result{}, RequestTermination(ctx, ic.client, ic.clock, inst, "Server.SpotInstanceTermination: Spot instance termination")
+		return reconcile.Result{}, RequestTermination(ctx, ic.client, ic.clock, inst, SpotReclaimReason)
 	}
 
 	switch inst.Status.State {
 	case "":
 		dns := PrivateDNSName(ic.catalog.Region, inst.Spec.PrivateIP)
-		return reconcile.Result{}, ic.setState(ctx, inst, simv1.StatePending, "launched", func(s *simv1.InstanceStatus) { s.PrivateDNSName = dns })
+		return reconcile.Result{}, ic.setState(ctx, inst, simv1.StatePending, "launched", func(s *simv1.InstanceStatus) {
+			s.PrivateDNSName = dns
+			if inst.Spec.Group != "" {
+				s.LifecycleState = simv1.LifecyclePending
+			}
+		})
 	case simv1.StatePending, simv1.StateRunning:
 		if inst.Spec.TerminationRequested != nil {
-			return reconcile.Result{}, ic.setState(ctx, inst, simv1.StateShuttingDown, inst.Spec.TerminationReason, nil)
+			return ic.terminate(ctx, inst, now)
 		}
-		if inst.Status.State == simv1.StateRunning {
-			return reconcile.Result{}, nil
+		if inst.Status.State == simv1.StatePending {
+			boot := ic.timing.Jittered(ic.timing.Boot, inst.Name)
+			if wait := boot - now.Sub(inst.Status.StateTransitionTime.Time); wait > 0 {
+				return reconcile.Result{RequeueAfter: wait}, nil
+			}
+			return reconcile.Result{}, ic.setState(ctx, inst, simv1.StateRunning, "booted", nil)
 		}
-		boot := ic.timing.Jittered(ic.timing.Boot, inst.Name)
-		if wait := boot - since(inst.Status.StateTransitionTime); wait > 0 {
-			return reconcile.Result{RequeueAfter: wait}, nil
-		}
-		return reconcile.Result{}, ic.setState(ctx, inst, simv1.StateRunning, "booted", nil)
+		return ic.enterService(ctx, inst, now)
 	case simv1.StateShuttingDown:
-		if wait := ic.timing.Jittered(ic.timing.ShutDown, inst.Name) - since(inst.Status.StateTransitionTime); wait > 0 {
+		if wait := ic.timing.Jittered(ic.timing.ShutDown, inst.Name) - now.Sub(inst.Status.StateTransitionTime.Time); wait > 0 {
 			return reconcile.Result{RequeueAfter: wait}, nil
 		}
-		return reconcile.Result{}, ic.setState(ctx, inst, simv1.StateTerminated, inst.Spec.TerminationReason, nil)
+		return reconcile.Result{}, ic.setState(ctx, inst, simv1.StateTerminated, inst.Spec.TerminationReason, func(s *simv1.InstanceStatus) {
+			if inst.Spec.Group != "" {
+				s.LifecycleState = simv1.LifecycleTerminated
+			}
+		})
 	case simv1.StateTerminated:
-		if wait := ic.timing.Retention - since(inst.Status.StateTransitionTime); wait > 0 {
+		if wait := ic.timing.Retention - now.Sub(inst.Status.StateTransitionTime.Time); wait > 0 {
 			return reconcile.Result{RequeueAfter: wait}, nil
 		}
 		return reconcile.Result{}, client.IgnoreNotFound(ic.client.Delete(ctx, inst))
 	}
 	return reconcile.Result{}, nil
+}
+
+// enterService moves a running group instance to InService, through
+// Pending:Wait while a launching hook holds it.
+func (ic *InstanceController) enterService(ctx context.Context, inst *simv1.Instance, now time.Time) (reconcile.Result, error) {
+	if inst.Spec.Group == "" || inst.Status.LifecycleState == simv1.LifecycleInService {
+		return reconcile.Result{}, nil
+	}
+	hook, ok := ic.hook(ctx, inst, simv1.TransitionLaunching)
+	if !ok {
+		return reconcile.Result{}, ic.setLifecycle(ctx, inst, simv1.LifecycleInService, "", nil)
+	}
+	result, wait, err := ic.waitOnHook(ctx, inst, hook, simv1.LifecyclePendingWait, cloud.DetailLaunchAction, simv1.TransitionLaunching, now)
+	if err != nil || wait > 0 || result == "" {
+		return reconcile.Result{RequeueAfter: wait}, err
+	}
+	if result == simv1.ResultAbandon {
+		return reconcile.Result{}, RequestTermination(ctx, ic.client, ic.clock, inst, "launch lifecycle action abandoned")
+	}
+	return reconcile.Result{}, ic.setLifecycle(ctx, inst, simv1.LifecycleInService, "", nil)
+}
+
+// terminate starts shutting an instance down, after its group's
+// terminating hook, if any, let it go.
+func (ic *InstanceController) terminate(ctx context.Context, inst *simv1.Instance, now time.Time) (reconcile.Result, error) {
+	if inst.Spec.TerminationReason != SpotReclaimReason {
+		if hook, ok := ic.hook(ctx, inst, simv1.TransitionTerminating); ok {
+			result, wait, err := ic.waitOnHook(ctx, inst, hook, simv1.LifecycleTerminatingWait, cloud.DetailTerminateAction, simv1.TransitionTerminating, now)
+			if err != nil || wait > 0 || result == "" {
+				return reconcile.Result{RequeueAfter: wait}, err
+			}
+		}
+	}
+	return reconcile.Result{}, ic.setState(ctx, inst, simv1.StateShuttingDown, inst.Spec.TerminationReason, func(s *simv1.InstanceStatus) {
+		if inst.Spec.Group != "" {
+			s.LifecycleState, s.WaitingOn, s.HookDeadline = simv1.LifecycleTerminating, "", nil
+		}
+	})
+}
+
+// waitOnHook holds the instance in state (Pending:Wait or
+// Terminating:Wait) on hook: it publishes the lifecycle action once and
+// returns the result once someone completed it or its timeout passed
+// (the hook's default result), or how long to wait.
+func (ic *InstanceController) waitOnHook(ctx context.Context, inst *simv1.Instance, hook simv1.LifecycleHook, state, detailType, transition string, now time.Time) (string, time.Duration, error) {
+	if inst.Status.LifecycleState != state || inst.Status.WaitingOn != hook.Name {
+		deadline := metav1.NewTime(now.Add(ic.timing.Scale.Of(time.Duration(hook.HeartbeatTimeoutSeconds) * time.Second)))
+		err := ic.setLifecycle(ctx, inst, state, hook.Name, &deadline)
+		return "", 0, err
+	}
+	key := "lifecycle-action/" + hook.Name
+	if !slices.Contains(inst.Status.Notified, key) {
+		ic.events.Publish(cloud.SourceAutoScaling, detailType, inst.Name+"/"+key, now, []string{ic.events.GroupARN(inst.Spec.Group)},
+			cloud.LifecycleActionDetail{
+				LifecycleActionToken: string(inst.UID) + "-" + hook.Name, AutoScalingGroupName: inst.Spec.Group,
+				LifecycleHookName: hook.Name, EC2InstanceID: inst.Name, LifecycleTransition: transition,
+			})
+		return "", 0, ic.markNotified(ctx, inst, key)
+	}
+	if result := inst.Spec.CompletedLifecycleActions[hook.Name]; result != "" {
+		return result, 0, nil
+	}
+	if wait := inst.Status.HookDeadline.Sub(now); wait > 0 {
+		return "", wait, nil
+	}
+	ic.recorder.Eventf(inst, nil, corev1.EventTypeWarning, "LifecycleHookTimedOut", "LifecycleHook",
+		"Lifecycle hook %s of %s timed out: %s", hook.Name, inst.Name, hook.DefaultResult)
+	return hook.DefaultResult, 0, nil
+}
+
+// hook returns the group's first lifecycle hook for a transition.
+func (ic *InstanceController) hook(ctx context.Context, inst *simv1.Instance, transition string) (simv1.LifecycleHook, bool) {
+	if inst.Spec.Group == "" {
+		return simv1.LifecycleHook{}, false
+	}
+	asg := &simv1.AutoScalingGroup{}
+	if err := ic.client.Get(ctx, client.ObjectKey{Name: inst.Spec.Group}, asg); err != nil {
+		return simv1.LifecycleHook{}, false
+	}
+	for _, h := range asg.Spec.LifecycleHooks {
+		if h.Transition == transition {
+			return h, true
+		}
+	}
+	return simv1.LifecycleHook{}, false
+}
+
+// notify publishes the instance's pending notices (a spot interruption
+// warning, a rebalance recommendation), each once. It reports whether it
+// wrote, in which case the write's event brings the instance back.
+func (ic *InstanceController) notify(ctx context.Context, inst *simv1.Instance) (bool, error) {
+	arn := []string{ic.events.InstanceARN(inst.Name)}
+	if t := inst.Spec.SpotInterruptionTime; t != nil && !slices.Contains(inst.Status.Notified, "spot-interruption") {
+		ic.events.Publish(cloud.SourceEC2, cloud.DetailSpotInterruption, inst.Name, ic.clock.Now(), arn,
+			cloud.SpotInterruptionDetail{InstanceID: inst.Name, InstanceAction: "terminate"})
+		ic.recorder.Eventf(inst, nil, corev1.EventTypeWarning, "SpotInterruptionWarning", "Interrupt",
+			"Spot instance %s will be terminated at %s", inst.Name, t.UTC().Format(time.RFC3339))
+		return true, ic.markNotified(ctx, inst, "spot-interruption")
+	}
+	if inst.Spec.RebalanceRecommended != nil && !slices.Contains(inst.Status.Notified, "rebalance") {
+		ic.events.Publish(cloud.SourceEC2, cloud.DetailRebalance, inst.Name, ic.clock.Now(), arn, cloud.InstanceDetail{InstanceID: inst.Name})
+		ic.recorder.Eventf(inst, nil, corev1.EventTypeWarning, "RebalanceRecommendation", "Rebalance",
+			"Spot instance %s is at elevated risk of interruption", inst.Name)
+		return true, ic.markNotified(ctx, inst, "rebalance")
+	}
+	return false, nil
+}
+
+func (ic *InstanceController) markNotified(ctx context.Context, inst *simv1.Instance, key string) error {
+	base := inst.DeepCopy()
+	inst.Status.Notified = append(inst.Status.Notified, key)
+	return ic.client.Status().Patch(ctx, inst, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+}
+
+func (ic *InstanceController) setLifecycle(ctx context.Context, inst *simv1.Instance, state, hook string, deadline *metav1.Time) error {
+	base := inst.DeepCopy()
+	inst.Status.LifecycleState, inst.Status.WaitingOn, inst.Status.HookDeadline = state, hook, deadline
+	if err := ic.client.Status().Patch(ctx, inst, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+		return err
+	}
+	msg := "Instance " + inst.Name + " is " + state
+	if hook != "" {
+		msg += " on lifecycle hook " + hook
+	}
+	ic.recorder.Eventf(inst, nil, corev1.EventTypeNormal, "LifecycleState", strings.ReplaceAll(state, ":", ""), msg)
+	return nil
 }
 
 func (ic *InstanceController) setState(ctx context.Context, inst *simv1.Instance, state, reason string, mutate func(*simv1.InstanceStatus)) error {
@@ -107,5 +250,7 @@ func (ic *InstanceController) setState(ctx context.Context, inst *simv1.Instance
 	}
 	log.FromContext(ctx).Info("instance state", "instance", inst.Name, "state", state, "reason", reason)
 	ic.recorder.Eventf(inst, nil, corev1.EventTypeNormal, "InstanceStateChange", state, "Instance %s is %s (%s)", inst.Name, state, reason)
+	ic.events.Publish(cloud.SourceEC2, cloud.DetailStateChange, inst.Name+"/"+state, now.Time, []string{ic.events.InstanceARN(inst.Name)},
+		cloud.StateChangeDetail{InstanceID: inst.Name, State: state})
 	return nil
 }

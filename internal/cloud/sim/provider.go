@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -37,13 +38,42 @@ type Provider struct {
 	client  client.Client
 	catalog *Catalog
 	clock   clock.Clock
+	events  *Broker
 }
 
 var _ cloud.Provider = (*Provider)(nil)
 
-// NewProvider returns the simulated cloud's provider.
-func NewProvider(c client.Client, catalog *Catalog, clk clock.Clock) *Provider {
-	return &Provider{client: c, catalog: catalog, clock: clk}
+// NewProvider returns the simulated cloud's provider. Its events come
+// from the controllers that share the broker; a provider in another process
+// (the CLI's) has none.
+func NewProvider(c client.Client, catalog *Catalog, clk clock.Clock, events *Broker) *Provider {
+	return &Provider{client: c, catalog: catalog, clock: clk, events: events}
+}
+
+// Subscribe delivers the cloud's events until ctx ends.
+func (p *Provider) Subscribe(ctx context.Context) <-chan cloud.Event { return p.events.Subscribe(ctx) }
+
+func (p *Provider) CompleteLifecycleAction(ctx context.Context, group, hook, instanceID, result string) error {
+	if result != simv1.ResultContinue && result != simv1.ResultAbandon {
+		return cloud.Invalid("result", "must be CONTINUE or ABANDON, got %q", result)
+	}
+	inst := &simv1.Instance{}
+	if err := p.client.Get(ctx, client.ObjectKey{Name: instanceID}, inst); err != nil {
+		return notFound(err, "instance", instanceID)
+	}
+	waiting := inst.Status.LifecycleState == simv1.LifecycleTerminatingWait || inst.Status.LifecycleState == simv1.LifecyclePendingWait
+	if inst.Spec.Group != group || !waiting || inst.Status.WaitingOn != hook {
+		return cloud.Invalid("instance", "no active lifecycle action found with instance ID %s for hook %s of group %s", instanceID, hook, group)
+	}
+	if inst.Spec.CompletedLifecycleActions[hook] != "" {
+		return nil
+	}
+	base := inst.DeepCopy()
+	if inst.Spec.CompletedLifecycleActions == nil {
+		inst.Spec.CompletedLifecycleActions = map[string]string{}
+	}
+	inst.Spec.CompletedLifecycleActions[hook] = result
+	return p.client.Patch(ctx, inst, client.MergeFrom(base))
 }
 
 // Catalog is the provider's catalogue.
@@ -186,6 +216,32 @@ func (p *Provider) validateGroup(ctx context.Context, in cloud.GroupInput) (*sim
 			return nil, cloud.Invalid("subnets", "unknown subnet %q (see kdp sim subnets)", id)
 		}
 	}
+	var hooks []simv1.LifecycleHook
+	for i, h := range in.LifecycleHooks {
+		field := fmt.Sprintf("lifecycle-hooks[%d]", i)
+		if err := validName(field+".name", h.Name); err != nil {
+			return nil, err
+		}
+		transition := map[string]string{cloud.HookLaunching: simv1.TransitionLaunching, cloud.HookTerminating: simv1.TransitionTerminating}[h.Transition]
+		if transition == "" {
+			return nil, cloud.Invalid(field+".transition", "must be %s or %s, got %q", cloud.HookLaunching, cloud.HookTerminating, h.Transition)
+		}
+		timeout := h.HeartbeatTimeout
+		if timeout == 0 {
+			timeout = time.Hour // EC2's default
+		}
+		if timeout < 30*time.Second || timeout > 2*time.Hour {
+			return nil, cloud.Invalid(field+".heartbeat-timeout", "must be between 30s and 2h, got %s", timeout)
+		}
+		result := h.DefaultResult
+		if result == "" {
+			result = simv1.ResultAbandon // EC2's default
+		}
+		if result != simv1.ResultContinue && result != simv1.ResultAbandon {
+			return nil, cloud.Invalid(field+".default-result", "must be CONTINUE or ABANDON, got %q", result)
+		}
+		hooks = append(hooks, simv1.LifecycleHook{Name: h.Name, Transition: transition, HeartbeatTimeoutSeconds: int32(timeout / time.Second), DefaultResult: result})
+	}
 	return &simv1.AutoScalingGroup{
 		ObjectMeta: metav1.ObjectMeta{Name: in.Name, Finalizers: []string{simv1.Finalizer}},
 		Spec: simv1.AutoScalingGroupSpec{
@@ -196,6 +252,7 @@ func (p *Provider) validateGroup(ctx context.Context, in cloud.GroupInput) (*sim
 			SubnetIDs:         subnets,
 			CapacityRebalance: in.CapacityRebalance || capacityType == cloud.Spot,
 			Tags:              in.Tags,
+			LifecycleHooks:    hooks,
 		},
 	}, nil
 }
@@ -362,7 +419,7 @@ func groupFrom(asg *simv1.AutoScalingGroup) *cloud.Group {
 			Name: asg.Name, LaunchTemplate: s.LaunchTemplate.Name, LaunchTemplateVersion: s.LaunchTemplate.Version,
 			MinSize: s.MinSize, MaxSize: s.MaxSize, DesiredCapacity: s.DesiredCapacity,
 			InstanceTypes: s.InstanceTypes, CapacityType: s.CapacityType, SubnetIDs: s.SubnetIDs,
-			CapacityRebalance: s.CapacityRebalance, Tags: s.Tags,
+			CapacityRebalance: s.CapacityRebalance, Tags: s.Tags, LifecycleHooks: hooksFrom(s.LifecycleHooks),
 		},
 		InService: asg.Status.InService,
 		Pending:   asg.Status.Pending,
@@ -374,13 +431,26 @@ func instanceFrom(inst *simv1.Instance) cloud.Instance {
 		ID: inst.Name, Type: inst.Spec.InstanceType, Zone: inst.Spec.Zone, SubnetID: inst.Spec.SubnetID,
 		PrivateIP: inst.Spec.PrivateIP, PrivateDNSName: inst.Status.PrivateDNSName, State: inst.Status.State,
 		Lifecycle: inst.Spec.Lifecycle, ImageID: inst.Spec.ImageID, Group: inst.Spec.Group,
-		NodeName: inst.Status.NodeName, Tags: inst.Spec.Tags,
+		NodeName: inst.Status.NodeName, Tags: inst.Spec.Tags, LifecycleState: inst.Status.LifecycleState,
 	}
 	if out.State == "" {
 		out.State = cloud.StatePending
 	}
 	launched := inst.CreationTimestamp.Time
 	out.LaunchTime = &launched
+	return out
+}
+
+func hooksFrom(hooks []simv1.LifecycleHook) []cloud.LifecycleHook {
+	var out []cloud.LifecycleHook
+	for _, h := range hooks {
+		transition := cloud.HookLaunching
+		if h.Transition == simv1.TransitionTerminating {
+			transition = cloud.HookTerminating
+		}
+		out = append(out, cloud.LifecycleHook{Name: h.Name, Transition: transition,
+			HeartbeatTimeout: time.Duration(h.HeartbeatTimeoutSeconds) * time.Second, DefaultResult: h.DefaultResult})
+	}
 	return out
 }
 

@@ -68,9 +68,10 @@ func Setup(ctx context.Context, mgr ctrl.Manager, direct client.Client, o Option
 	}
 	clk := clock.RealClock{}
 	c := mgr.GetClient()
+	broker := NewBroker(o.Region)
 	controllers := []reconciler{
-		NewGroupController(c, catalog, clk, NewCapacity(), mgr.GetEventRecorder("sim-autoscaling")),
-		NewInstanceController(c, catalog, clk, timing, mgr.GetEventRecorder("sim-ec2")),
+		NewGroupController(c, catalog, clk, mgr.GetEventRecorder("sim-autoscaling")),
+		NewInstanceController(c, catalog, clk, timing, broker, mgr.GetEventRecorder("sim-ec2")),
 		NewKubeletController(c, catalog, clk, timing, mgr.GetEventRecorder("kubelet")),
 		NewNodeLifecycleController(c, mgr.GetEventRecorder("cloud-node-lifecycle-controller")),
 		NewPodController(c, catalog, clk, timing),
@@ -80,7 +81,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, direct client.Client, o Option
 			return nil, fmt.Errorf("registering %s: %w", ctl.Name(), err)
 		}
 	}
-	return NewProvider(c, catalog, clk), nil
+	return NewProvider(c, catalog, clk, broker), nil
 }
 
 func saveOptions(ctx context.Context, c client.Client, o Options) error {

@@ -30,6 +30,8 @@ type Timing struct {
 	Retention time.Duration
 	// SpotNotice is the warning a spot interruption gives: 2 minutes.
 	SpotNotice time.Duration
+	// Scale compresses waits that come from data (lifecycle hook timeouts).
+	Scale timescale.Scale
 }
 
 // Profiles are the named timings of --sim-profile.
@@ -51,6 +53,7 @@ func Profile(name string, scale timescale.Scale) (Timing, error) {
 	}
 	t.Boot, t.Join, t.PodStart, t.ShutDown = scale.Of(t.Boot), scale.Of(t.Join), scale.Of(t.PodStart), scale.Of(t.ShutDown)
 	t.Retention, t.SpotNotice = scale.Of(t.Retention), scale.Of(t.SpotNotice)
+	t.Scale = scale
 	return t, nil
 }
 
