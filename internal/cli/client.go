@@ -81,7 +81,11 @@ func (f *clusterFlags) simProvider(ctx context.Context) (*sim.Provider, *clients
 	if err != nil {
 		return nil, nil, err
 	}
-	return sim.NewProvider(c.client, catalog, clock.RealClock{}, sim.NewBroker(o.Region)), c, nil
+	timing, err := sim.Profile(o.Profile, o.Scale)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sim.NewProvider(c.client, catalog, clock.RealClock{}, timing, sim.NewBroker(o.Region)), c, nil
 }
 
 // printJSON writes v as indented JSON.

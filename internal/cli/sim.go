@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	simv1 "github.com/kdp-project/kdp/api/sim/v1alpha1"
 	"github.com/kdp-project/kdp/internal/cloud"
@@ -34,6 +32,10 @@ func newSimCommand() *cobra.Command {
 		newInstanceActionCommand("terminate", "Terminate an instance (its group launches a replacement unless --decrement-desired)", terminate),
 		newInstanceActionCommand("interrupt", "Send a spot instance its 2-minute interruption notice; it is terminated when the notice runs out", interrupt),
 		newInstanceActionCommand("fail", "Kill an instance's kubelet: the instance runs on, its node goes NotReady", failKubelet),
+		newInstanceActionCommand("rebalance", "Send a spot instance a rebalance recommendation (its group replaces it if capacity rebalancing is on)", rebalance),
+		newCompleteLifecycleActionCommand(),
+		newCapacityCommand(),
+		newScenarioCommand(),
 	)
 	return cmd
 }
@@ -215,7 +217,8 @@ type groupFlags struct {
 	launchTemplate         string
 	min, max, desired      int32
 	subnets, instanceTypes []string
-	spot, decrementDesired bool
+	spot                   bool
+	hooks                  []string
 }
 
 func newGroupCommand() *cobra.Command {
@@ -229,6 +232,10 @@ func newGroupCommand() *cobra.Command {
 			if f.spot {
 				capacity = cloud.Spot
 			}
+			hooks, err := parseHooks(f.hooks)
+			if err != nil {
+				return err
+			}
 			p, _, err := f.simProvider(cmd.Context())
 			if err != nil {
 				return err
@@ -237,6 +244,7 @@ func newGroupCommand() *cobra.Command {
 				Name: args[0], LaunchTemplate: lt, LaunchTemplateVersion: version,
 				MinSize: f.min, MaxSize: f.max, DesiredCapacity: f.desired,
 				SubnetIDs: f.subnets, InstanceTypes: f.instanceTypes, CapacityType: capacity,
+				LifecycleHooks: hooks,
 			})
 			if err != nil {
 				return flagError(err)
@@ -253,6 +261,7 @@ func newGroupCommand() *cobra.Command {
 	create.Flags().StringSliceVar(&f.subnets, "subnets", nil, "subnet ids (default: every private subnet)")
 	create.Flags().StringSliceVar(&f.instanceTypes, "instance-types", nil, "instance types, overriding the launch template's")
 	create.Flags().BoolVar(&f.spot, "spot", false, "spot capacity (price-capacity-optimized)")
+	create.Flags().StringArrayVar(&f.hooks, "lifecycle-hook", nil, "NAME:launching|terminating[:TIMEOUT[:CONTINUE|ABANDON]] (repeatable; timeout default 1h, result ABANDON)")
 	_ = create.MarkFlagRequired("launch-template")
 
 	scale := &cobra.Command{
@@ -329,43 +338,27 @@ func terminate(ctx context.Context, p *sim.Provider, _ *clients, f *instanceFlag
 	return err
 }
 
-func interrupt(ctx context.Context, p *sim.Provider, c *clients, _ *instanceFlags, id string, out io.Writer) error {
-	inst := &simv1.Instance{}
-	if err := c.client.Get(ctx, client.ObjectKey{Name: id}, inst); err != nil {
-		return err
+func interrupt(ctx context.Context, p *sim.Provider, _ *clients, _ *instanceFlags, id string, out io.Writer) error {
+	if err := p.Interrupt(ctx, id); err != nil {
+		return flagError(err)
 	}
-	if inst.Spec.Lifecycle != simv1.Spot {
-		return fmt.Errorf("instance %s is %s: only spot instances get interruption notices", id, inst.Spec.Lifecycle)
-	}
-	o, err := sim.LoadOptions(ctx, c.client)
+	inst, err := p.GetInstance(ctx, id)
 	if err != nil {
 		return err
 	}
-	timing, err := sim.Profile(o.Profile, o.Scale)
-	if err != nil {
-		return err
-	}
-	at := metav1.NewTime(time.Now().Add(timing.SpotNotice))
-	base := inst.DeepCopy()
-	inst.Spec.SpotInterruptionTime = &at
-	if err := c.client.Patch(ctx, inst, client.MergeFrom(base)); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(out, "instance %s: spot interruption notice sent; terminated at %s (in %s)\n", id, at.Format(time.RFC3339), timing.SpotNotice)
+	_, err = fmt.Fprintf(out, "instance %s (%s): spot interruption notice sent; it is terminated in %s\n", id, inst.NodeName, p.Timing().SpotNotice)
 	return err
 }
 
-func failKubelet(ctx context.Context, _ *sim.Provider, c *clients, _ *instanceFlags, id string, out io.Writer) error {
-	inst := &simv1.Instance{}
-	if err := c.client.Get(ctx, client.ObjectKey{Name: id}, inst); err != nil {
+func failKubelet(ctx context.Context, p *sim.Provider, _ *clients, _ *instanceFlags, id string, out io.Writer) error {
+	if err := p.FailKubelet(ctx, id); err != nil {
+		return flagError(err)
+	}
+	inst, err := p.GetInstance(ctx, id)
+	if err != nil {
 		return err
 	}
-	base := inst.DeepCopy()
-	inst.Spec.KubeletFailed = true
-	if err := c.client.Patch(ctx, inst, client.MergeFrom(base)); err != nil {
-		return err
-	}
-	_, err := fmt.Fprintf(out, "instance %s: kubelet stopped; node %s will go NotReady\n", id, inst.Status.NodeName)
+	_, err = fmt.Fprintf(out, "instance %s: kubelet stopped; node %s will go NotReady\n", id, inst.NodeName)
 	return err
 }
 
@@ -376,4 +369,161 @@ func flagError(err error) error {
 		return fmt.Errorf("--%w", err)
 	}
 	return err
+}
+
+// parseHooks parses --lifecycle-hook values.
+func parseHooks(values []string) ([]cloud.LifecycleHook, error) {
+	var out []cloud.LifecycleHook
+	for _, v := range values {
+		parts := strings.Split(v, ":")
+		if len(parts) < 2 || len(parts) > 4 {
+			return nil, fmt.Errorf("--lifecycle-hook %q: must be NAME:launching|terminating[:TIMEOUT[:RESULT]]", v)
+		}
+		h := cloud.LifecycleHook{Name: parts[0], Transition: parts[1]}
+		if len(parts) > 2 {
+			d, err := time.ParseDuration(parts[2])
+			if err != nil {
+				return nil, fmt.Errorf("--lifecycle-hook %q: timeout: %w", v, err)
+			}
+			h.HeartbeatTimeout = d
+		}
+		if len(parts) > 3 {
+			h.DefaultResult = parts[3]
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+func rebalance(ctx context.Context, p *sim.Provider, _ *clients, _ *instanceFlags, id string, out io.Writer) error {
+	if err := p.Rebalance(ctx, id); err != nil {
+		return flagError(err)
+	}
+	_, err := fmt.Fprintf(out, "instance %s: rebalance recommendation sent\n", id)
+	return err
+}
+
+type lifecycleActionFlags struct {
+	clusterFlags
+	group, hook, result string
+}
+
+func newCompleteLifecycleActionCommand() *cobra.Command {
+	f := &lifecycleActionFlags{}
+	cmd := &cobra.Command{
+		Use: "complete-lifecycle-action INSTANCE-ID", Short: "Let an instance waiting on a lifecycle hook go on", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, _, err := f.simProvider(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := p.CompleteLifecycleAction(cmd.Context(), f.group, f.hook, args[0], f.result); err != nil {
+				return flagError(err)
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "instance %s: lifecycle action %s completed with %s\n", args[0], f.hook, f.result)
+			return err
+		},
+	}
+	f.add(cmd.Flags())
+	cmd.Flags().StringVar(&f.group, "group", "", "the instance's group")
+	cmd.Flags().StringVar(&f.hook, "hook", "", "the lifecycle hook")
+	cmd.Flags().StringVar(&f.result, "result", simv1.ResultContinue, "CONTINUE or ABANDON")
+	_ = cmd.MarkFlagRequired("group")
+	_ = cmd.MarkFlagRequired("hook")
+	return cmd
+}
+
+type capacityFlags struct {
+	clusterFlags
+	instanceType, zone string
+	available          int
+	unlimited          bool
+}
+
+func newCapacityCommand() *cobra.Command {
+	f := &capacityFlags{}
+	cmd := &cobra.Command{
+		Use:   "capacity",
+		Short: "Limit how many instances of a type a zone can hold (launches beyond fail with InsufficientInstanceCapacity)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !f.unlimited && f.available < 0 {
+				return fmt.Errorf("--available %d: must be 0 or more (or use --unlimited)", f.available)
+			}
+			p, _, err := f.simProvider(cmd.Context())
+			if err != nil {
+				return err
+			}
+			n := f.available
+			if f.unlimited {
+				n = -1
+			}
+			if err := p.SetCapacity(cmd.Context(), f.instanceType, f.zone, n); err != nil {
+				return flagError(err)
+			}
+			if f.unlimited {
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s in %s: unlimited\n", f.instanceType, f.zone)
+			} else {
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s in %s: at most %d instances\n", f.instanceType, f.zone, n)
+			}
+			return err
+		},
+	}
+	f.add(cmd.Flags())
+	cmd.Flags().StringVar(&f.instanceType, "instance-type", "", "instance type")
+	cmd.Flags().StringVar(&f.zone, "zone", "", "availability zone")
+	cmd.Flags().IntVar(&f.available, "available", -1, "how many instances of the type the zone can hold")
+	cmd.Flags().BoolVar(&f.unlimited, "unlimited", false, "remove the limit")
+	_ = cmd.MarkFlagRequired("instance-type")
+	_ = cmd.MarkFlagRequired("zone")
+	return cmd
+}
+
+type scenarioFlags struct {
+	clusterFlags
+	file string
+}
+
+func newScenarioCommand() *cobra.Command {
+	f := &scenarioFlags{}
+	cmd := &cobra.Command{
+		Use:   "scenario -f FILE",
+		Short: "Play a seeded fault scenario (YAML) and report what happened",
+		Long: `Play a seeded fault scenario against the simulated cloud. A scenario is YAML:
+
+  seed: 42
+  steps:
+  - at: 0s
+    capacity: {instanceType: m5.large, zone: us-east-1a, available: 0}
+  - at: 30s
+    interrupt: {group: web, count: 2}      # also: rebalance, failKubelet, terminate
+  - at: 1m
+    zoneOutage: {zone: us-east-1b}
+  - at: 2m
+    spotStorm: {group: web, ratePerMinute: 6, duration: 1m}
+
+Times are scenario time: with kdp up --time-scale N they pass N times faster.
+Instances are picked with the seed among a group's running instances in launch
+order, so a scenario replays the same way.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			data, err := os.ReadFile(f.file)
+			if err != nil {
+				return fmt.Errorf("-f: %w", err)
+			}
+			sc, err := sim.ParseScenario(data)
+			if err != nil {
+				return err
+			}
+			p, _, err := f.simProvider(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return p.RunScenario(cmd.Context(), sc, cmd.OutOrStdout())
+		},
+	}
+	f.add(cmd.Flags())
+	cmd.Flags().StringVarP(&f.file, "file", "f", "", "scenario file")
+	_ = cmd.MarkFlagRequired("file")
+	return cmd
 }

@@ -38,6 +38,7 @@ type Provider struct {
 	client  client.Client
 	catalog *Catalog
 	clock   clock.Clock
+	timing  Timing
 	events  *Broker
 }
 
@@ -46,8 +47,8 @@ var _ cloud.Provider = (*Provider)(nil)
 // NewProvider returns the simulated cloud's provider. Its events come
 // from the controllers that share the broker; a provider in another process
 // (the CLI's) has none.
-func NewProvider(c client.Client, catalog *Catalog, clk clock.Clock, events *Broker) *Provider {
-	return &Provider{client: c, catalog: catalog, clock: clk, events: events}
+func NewProvider(c client.Client, catalog *Catalog, clk clock.Clock, timing Timing, events *Broker) *Provider {
+	return &Provider{client: c, catalog: catalog, clock: clk, timing: timing, events: events}
 }
 
 // Subscribe delivers the cloud's events until ctx ends.
@@ -467,3 +468,6 @@ func compareLaunch(a, b cloud.Instance) int {
 	}
 	return 1
 }
+
+// Timing is the simulated cloud's timing, as the provider was built with.
+func (p *Provider) Timing() Timing { return p.timing }

@@ -81,7 +81,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, direct client.Client, o Option
 			return nil, fmt.Errorf("registering %s: %w", ctl.Name(), err)
 		}
 	}
-	return NewProvider(c, catalog, clk, broker), nil
+	return NewProvider(c, catalog, clk, timing, broker), nil
 }
 
 func saveOptions(ctx context.Context, c client.Client, o Options) error {
