@@ -170,10 +170,13 @@ type LaunchTemplateRef struct {
 
 // AutoScalingGroupStatus is what the group observed.
 type AutoScalingGroupStatus struct {
-	// InService counts running instances.
-	InService int32 `json:"inService"`
-	// Pending counts instances that are launching.
-	Pending int32 `json:"pending"`
+	// InService counts instances in service.
+	// +optional
+	InService int32 `json:"inService,omitempty"`
+	// Pending counts instances on their way in (launching, booting, or
+	// waiting on a launch hook).
+	// +optional
+	Pending int32 `json:"pending,omitempty"`
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 	// +optional

@@ -81,7 +81,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, direct client.Client, o Option
 			return nil, fmt.Errorf("registering %s: %w", ctl.Name(), err)
 		}
 	}
-	return NewProvider(c, catalog, clk, timing, broker), nil
+	// The provider reads through the direct client: a caller that creates a
+	// launch template and then a group must find the template.
+	return NewProvider(direct, catalog, clk, timing, broker), nil
 }
 
 func saveOptions(ctx context.Context, c client.Client, o Options) error {

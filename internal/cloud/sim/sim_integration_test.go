@@ -1,0 +1,355 @@
+package sim_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	simv1 "github.com/kdp-project/kdp/api/sim/v1alpha1"
+	"github.com/kdp-project/kdp/internal/cloud"
+	"github.com/kdp-project/kdp/internal/cloud/sim"
+	"github.com/kdp-project/kdp/internal/crds"
+	"github.com/kdp-project/kdp/internal/manager"
+	"github.com/kdp-project/kdp/internal/testenv"
+)
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) { testenv.Main(m, &env, stopSim) }
+
+// stopSim stops the manager before the API server goes.
+func stopSim() {
+	if simCancel != nil {
+		simCancel()
+		<-simDone
+	}
+}
+
+var (
+	simOnce     sync.Once
+	simProvider *sim.Provider
+	simClient   client.Client
+	simErr      error
+	simCancel   context.CancelFunc
+	simDone     = make(chan struct{})
+)
+
+// startSim runs the simulated cloud's controllers in this test process,
+// against the package's API server, at 120× (the 2-minute spot notice
+// takes a second). One manager serves every test.
+func startSim(t *testing.T) (*sim.Provider, client.Client) {
+	t.Helper()
+	simOnce.Do(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		simCancel = cancel
+		mgr, err := manager.New(env.Config, manager.Options{MetricsAddr: "0", HealthAddr: "0"})
+		if err != nil {
+			simErr = err
+			return
+		}
+		direct, err := client.New(env.Config, client.Options{Scheme: mgr.GetScheme()})
+		if err != nil {
+			simErr = err
+			return
+		}
+		if simErr = crds.Install(ctx, direct); simErr != nil {
+			return
+		}
+		o := sim.DefaultOptions()
+		o.Scale = 120
+		if simProvider, simErr = sim.Setup(ctx, mgr, direct, o); simErr != nil {
+			return
+		}
+		simClient = direct
+		go func() {
+			defer close(simDone)
+			if err := mgr.Start(ctx); err != nil {
+				fmt.Fprintln(os.Stderr, "manager:", err)
+			}
+		}()
+	})
+	if simErr != nil {
+		t.Fatal(simErr)
+	}
+	return simProvider, simClient
+}
+
+// group makes a launch template and a group, both named name.
+func group(t *testing.T, p *sim.Provider, in cloud.GroupInput) {
+	t.Helper()
+	ctx := context.Background()
+	img, _ := p.Catalog().LatestImage("AL2023_x86_64_STANDARD", "1.37")
+	if _, err := p.CreateLaunchTemplate(ctx, cloud.LaunchTemplateInput{Name: in.Name, ImageID: img.ID, InstanceType: "m5.large"}); err != nil {
+		t.Fatal(err)
+	}
+	in.LaunchTemplate = in.Name
+	if in.MaxSize == 0 {
+		in.MaxSize = 5
+	}
+	if _, err := p.CreateGroup(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitInstances waits until the group's instances satisfy ok.
+func waitInstances(t *testing.T, p *sim.Provider, name string, ok func([]cloud.Instance) error) []cloud.Instance {
+	t.Helper()
+	var got []cloud.Instance
+	testenv.Eventually(t, 30*time.Second, func() error {
+		var err error
+		if got, err = p.ListInstances(context.Background(), cloud.InstanceFilter{Group: name}); err != nil {
+			return err
+		}
+		return ok(got)
+	})
+	return got
+}
+
+func inService(n int) func([]cloud.Instance) error {
+	return func(is []cloud.Instance) error {
+		c := 0
+		for _, i := range is {
+			if i.LifecycleState == simv1.LifecycleInService {
+				c++
+			}
+		}
+		if c != n {
+			return fmt.Errorf("%d of %d instances in service, want %d", c, len(is), n)
+		}
+		return nil
+	}
+}
+
+// expectEvent waits for an event of a detail type about an instance.
+func expectEvent(t *testing.T, events <-chan cloud.Event, detailType, instanceID string) cloud.Event {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case e := <-events:
+			if e.DetailType != detailType {
+				continue
+			}
+			if strings.Contains(string(e.Detail), `"`+instanceID+`"`) {
+				return e
+			}
+		case <-timeout:
+			t.Fatalf("no %q event for %s", detailType, instanceID)
+		}
+	}
+}
+
+func TestIntegration_TerminatingHookHoldsInstanceUntilCompleted(t *testing.T) {
+	p, _ := startSim(t)
+	ctx := testenv.Context(t)
+	events := p.Subscribe(ctx)
+	group(t, p, cloud.GroupInput{Name: "hooked", MinSize: 1, DesiredCapacity: 1, LifecycleHooks: []cloud.LifecycleHook{
+		{Name: "drain", Transition: cloud.HookTerminating, HeartbeatTimeout: 2 * time.Hour, DefaultResult: simv1.ResultContinue},
+	}})
+	victim := waitInstances(t, p, "hooked", inService(1))[0]
+
+	if err := p.TerminateInstance(ctx, victim.ID, true); err == nil {
+		t.Fatal("terminating with --decrement-desired below min size: no error")
+	}
+	if err := p.TerminateInstance(ctx, victim.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	e := expectEvent(t, events, cloud.DetailTerminateAction, victim.ID)
+	var d cloud.LifecycleActionDetail
+	if err := json.Unmarshal(e.Detail, &d); err != nil || d.LifecycleHookName != "drain" || d.AutoScalingGroupName != "hooked" ||
+		d.LifecycleTransition != simv1.TransitionTerminating || e.Source != cloud.SourceAutoScaling {
+		t.Fatalf("lifecycle action %+v %+v", e, d)
+	}
+	// Held: 2 hours at 120× is a minute; well within it, still waiting.
+	time.Sleep(time.Second)
+	got, _ := p.GetInstance(ctx, victim.ID)
+	if got.LifecycleState != simv1.LifecycleTerminatingWait || got.State != cloud.StateRunning {
+		t.Fatalf("instance %s: %s/%s, want running/Terminating:Wait", victim.ID, got.State, got.LifecycleState)
+	}
+	if err := p.CompleteLifecycleAction(ctx, "hooked", "nope", victim.ID, "CONTINUE"); !cloud.IsInvalid(err) {
+		t.Errorf("completing an unknown hook: %v", err)
+	}
+	if err := p.CompleteLifecycleAction(ctx, "hooked", "drain", victim.ID, "CONTINUE"); err != nil {
+		t.Fatal(err)
+	}
+	waitInstances(t, p, "hooked", func(is []cloud.Instance) error {
+		for _, i := range is {
+			if i.ID == victim.ID && i.State != cloud.StateTerminated {
+				return fmt.Errorf("victim %s", i.State)
+			}
+		}
+		return inService(1)(is) // and the group replaced it
+	})
+	expectEvent(t, events, cloud.DetailStateChange, victim.ID)
+}
+
+func TestIntegration_LaunchHookAndTimeout(t *testing.T) {
+	p, _ := startSim(t)
+	ctx := testenv.Context(t)
+	group(t, p, cloud.GroupInput{Name: "launchhook", DesiredCapacity: 1, LifecycleHooks: []cloud.LifecycleHook{
+		{Name: "warm-up", Transition: cloud.HookLaunching, HeartbeatTimeout: 2 * time.Hour},
+		{Name: "quick", Transition: cloud.HookTerminating, HeartbeatTimeout: 30 * time.Second},
+	}})
+	var inst cloud.Instance
+	waitInstances(t, p, "launchhook", func(is []cloud.Instance) error {
+		if len(is) != 1 || is[0].LifecycleState != simv1.LifecyclePendingWait {
+			return fmt.Errorf("instances %+v", is)
+		}
+		inst = is[0]
+		return nil
+	})
+	if err := p.CompleteLifecycleAction(ctx, "launchhook", "warm-up", inst.ID, "CONTINUE"); err != nil {
+		t.Fatal(err)
+	}
+	waitInstances(t, p, "launchhook", inService(1))
+	g, _ := p.GetGroup(ctx, "launchhook")
+	if g.InService != 1 {
+		t.Errorf("group in service %d", g.InService)
+	}
+	// The terminating hook times out (30 s at 120×) with its default result.
+	if err := p.TerminateInstance(ctx, inst.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	waitInstances(t, p, "launchhook", func(is []cloud.Instance) error {
+		for _, i := range is {
+			if i.ID == inst.ID && i.State != cloud.StateTerminated {
+				return fmt.Errorf("instance %s/%s", i.State, i.LifecycleState)
+			}
+		}
+		return nil
+	})
+}
+
+func TestIntegration_InsufficientCapacity(t *testing.T) {
+	p, c := startSim(t)
+	ctx := testenv.Context(t)
+	zoneA := p.Catalog().PrivateSubnets()[0]
+	if err := p.SetCapacity(ctx, "c6i.large", zoneA.Zone, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SetCapacity(ctx, "x9.huge", zoneA.Zone, 0); !cloud.IsInvalid(err) {
+		t.Errorf("capacity for an unknown type: %v", err)
+	}
+	img, _ := p.Catalog().LatestImage("AL2023_x86_64_STANDARD", "1.37")
+	if _, err := p.CreateLaunchTemplate(ctx, cloud.LaunchTemplateInput{Name: "scarce", ImageID: img.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.CreateGroup(ctx, cloud.GroupInput{Name: "scarce", LaunchTemplate: "scarce", MaxSize: 2, DesiredCapacity: 1,
+		InstanceTypes: []string{"c6i.large"}, SubnetIDs: []string{zoneA.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	asg := &simv1.AutoScalingGroup{}
+	testenv.Eventually(t, 30*time.Second, func() error {
+		if err := c.Get(ctx, client.ObjectKey{Name: "scarce"}, asg); err != nil {
+			return err
+		}
+		cond := apimeta.FindStatusCondition(asg.Status.Conditions, sim.ConditionCapacityAvailable)
+		if cond == nil || cond.Status != "False" || cond.Reason != sim.ReasonInsufficientCapacity {
+			return fmt.Errorf("conditions %+v", asg.Status.Conditions)
+		}
+		return nil
+	})
+	if is, _ := p.ListInstances(ctx, cloud.InstanceFilter{Group: "scarce"}); len(is) != 0 {
+		t.Fatalf("launched %d instances with no capacity", len(is))
+	}
+	// Capacity returns: the group's retry launches.
+	if err := p.SetCapacity(ctx, "c6i.large", zoneA.Zone, -1); err != nil {
+		t.Fatal(err)
+	}
+	waitInstances(t, p, "scarce", func(is []cloud.Instance) error {
+		if len(is) != 1 {
+			return fmt.Errorf("%d instances", len(is))
+		}
+		return nil
+	})
+}
+
+func TestIntegration_SpotInterruptionAndRebalance(t *testing.T) {
+	p, _ := startSim(t)
+	ctx := testenv.Context(t)
+	events := p.Subscribe(ctx)
+	group(t, p, cloud.GroupInput{Name: "spotty", DesiredCapacity: 2, CapacityType: cloud.Spot, InstanceTypes: []string{"m5.large", "m6i.large"}})
+	is := waitInstances(t, p, "spotty", inService(2))
+
+	// Rebalance: a replacement first, then the at-risk instance goes.
+	atRisk := is[0]
+	if err := p.Rebalance(ctx, atRisk.ID); err != nil {
+		t.Fatal(err)
+	}
+	expectEvent(t, events, cloud.DetailRebalance, atRisk.ID)
+	waitInstances(t, p, "spotty", func(is []cloud.Instance) error {
+		for _, i := range is {
+			if i.ID == atRisk.ID && i.State != cloud.StateTerminated {
+				return fmt.Errorf("at-risk instance %s", i.State)
+			}
+		}
+		return inService(2)(is)
+	})
+
+	// Interruption: the warning, then termination 2 minutes (1 s) later.
+	is = waitInstances(t, p, "spotty", inService(2))
+	var victim cloud.Instance
+	for _, i := range is {
+		if i.LifecycleState == simv1.LifecycleInService {
+			victim = i
+		}
+	}
+	if err := p.Interrupt(ctx, victim.ID); err != nil {
+		t.Fatal(err)
+	}
+	e := expectEvent(t, events, cloud.DetailSpotInterruption, victim.ID)
+	var d cloud.SpotInterruptionDetail
+	if err := json.Unmarshal(e.Detail, &d); err != nil || d.InstanceAction != "terminate" {
+		t.Errorf("warning detail %s", e.Detail)
+	}
+	waitInstances(t, p, "spotty", func(is []cloud.Instance) error {
+		for _, i := range is {
+			if i.ID == victim.ID && i.State != cloud.StateTerminated {
+				return fmt.Errorf("victim %s", i.State)
+			}
+		}
+		return inService(2)(is)
+	})
+	// On-demand instances get neither.
+	group(t, p, cloud.GroupInput{Name: "steady", DesiredCapacity: 1})
+	od := waitInstances(t, p, "steady", inService(1))[0]
+	if err := p.Interrupt(ctx, od.ID); !cloud.IsInvalid(err) {
+		t.Errorf("interrupting on-demand: %v", err)
+	}
+}
+
+func TestIntegration_ScenarioReplaysWithItsSeed(t *testing.T) {
+	p, _ := startSim(t)
+	ctx := testenv.Context(t)
+	group(t, p, cloud.GroupInput{Name: "chaos", DesiredCapacity: 3, CapacityType: cloud.Spot, InstanceTypes: []string{"m5.large"}})
+	waitInstances(t, p, "chaos", inService(3))
+	sc, err := sim.ParseScenario([]byte(`
+seed: 42
+steps:
+- at: 0s
+  failKubelet: {group: chaos, count: 1}
+- at: 60s
+  interrupt: {group: chaos, count: 1}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := p.RunScenario(ctx, sc, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"step 0 failKubelet: chaos: i-", "step 1 interrupt: chaos: i-", "instances by group and state:", "chaos:"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+}
