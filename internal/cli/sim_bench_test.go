@@ -1,86 +1,135 @@
 package cli_test
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kdp-project/kdp/internal/testenv"
 )
 
-var joinNodes = flag.Int("kdp.nodes", 100, "how many instances BenchmarkJoin launches (at most 1000: one group)")
+var joinNodes = flag.Int("kdp.nodes", 100, "how many nodes BenchmarkJoin brings up (at most 1000: one group)")
 
-// BenchmarkJoin launches -kdp.nodes instances in one group with (nearly)
-// no boot or join delay and measures the full join path until every Node
-// is Ready: instance launch, user data, TLS bootstrap (a CSR each,
-// approved and signed by kube-controller-manager), registration as the
-// node, and the first Lease.
+// BenchmarkJoin measures, in one run and against the same embedded control
+// plane, how fast -kdp.nodes Nodes become Ready:
+//
+//   - baseline: plain Node objects written Ready by a 16-worker client (what
+//     KWOK measures: the API server's and controllers' cost of a node);
+//   - kdp: instances launched in one group with no boot or join delay, each
+//     joining through the full path (instance, user data, TLS bootstrap with a
+//     CSR approved and signed by kube-controller-manager, registration as
+//     system:node:<name>, first Lease).
+//
+// It reports both, and their ratio.
 func BenchmarkJoin(b *testing.B) {
 	n := *joinNodes
-	var total time.Duration
+	var base, full time.Duration
 	runs := 0
 	for b.Loop() {
-		dir := filepath.Join(b.TempDir(), "data")
-		e, err := testenv.Start(testenv.Options{DataDir: dir, Full: true, Args: []string{"--time-scale", "10000"}})
-		if err != nil {
-			b.Fatal(err)
-		}
-		run := func(args ...string) {
-			code, _, stderr := kdp(b, append(args, "--data-dir", dir)...)
-			if code != 0 {
-				b.Fatalf("kdp %v: %s", args, stderr)
-			}
-		}
-		_, nc, _ := kdp(b, "nodes", "join-config", "--data-dir", dir)
-		userData := filepath.Join(b.TempDir(), "nc.yaml")
-		if err := os.WriteFile(userData, []byte(nc), 0o600); err != nil {
-			b.Fatal(err)
-		}
-		run("sim", "launch-template", "create", "bench", "--image", firstImage(b, dir), "--instance-type", "m5.large", "--user-data", userData)
-		start := time.Now()
-		run("sim", "group", "create", "bench", "--launch-template", "bench", "--max", strconv.Itoa(n), "--desired", strconv.Itoa(n))
-		for {
-			var nodes corev1.NodeList
-			if err := e.Client.List(b.Context(), &nodes, client.HasLabels{"sim.kdp.dev/instance-id"}); err != nil {
-				b.Fatal(err)
-			}
-			if len(nodes.Items) == n {
-				break
-			}
-			if time.Since(start) > 10*time.Minute {
-				b.Fatalf("%d of %d nodes after 10 minutes", len(nodes.Items), n)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		total += time.Since(start)
+		base += plainNodes(b, n)
+		full += joinedNodes(b, n)
 		runs++
-		if err := e.Stop(); err != nil {
-			b.Fatal(err)
-		}
-		e.Cleanup()
 	}
-	secs := total.Seconds() / float64(runs)
-	b.ReportMetric(secs, "s-to-all-joined")
-	b.ReportMetric(float64(n)/secs, "nodes/s")
+	bs, fs := base.Seconds()/float64(runs), full.Seconds()/float64(runs)
+	b.ReportMetric(bs, "s-baseline")
+	b.ReportMetric(fs, "s-kdp")
+	b.ReportMetric(float64(n)/fs, "nodes/s")
+	b.ReportMetric(fs/bs, "x-baseline")
 }
 
-func firstImage(b *testing.B, dir string) string {
-	code, out, stderr := kdp(b, "sim", "images", "--data-dir", dir, "-o", "json")
-	if code != 0 {
-		b.Fatal(stderr)
+// plainNodes writes n Ready Nodes with 16 workers and returns how long
+// until every one is Ready.
+func plainNodes(b *testing.B, n int) time.Duration {
+	e, err := testenv.Start(testenv.Options{DataDir: filepath.Join(b.TempDir(), "data")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = e.Stop(); e.Cleanup() }()
+	ctx := context.Background()
+	names := make(chan string)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range 16 {
+		wg.Go(func() {
+			for name := range names {
+				node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"kubernetes.io/hostname": name}}}
+				if err := e.Client.Create(ctx, node); err != nil {
+					b.Error(err)
+					continue
+				}
+				base := node.DeepCopy()
+				now := metav1.Now()
+				node.Status = corev1.NodeStatus{
+					Capacity:    corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("8Gi"), corev1.ResourcePods: resource.MustParse("29")},
+					Allocatable: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("7Gi"), corev1.ResourcePods: resource.MustParse("29")},
+					Conditions:  []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady", LastHeartbeatTime: now, LastTransitionTime: now}},
+				}
+				if err := e.Client.Status().Patch(ctx, node, client.MergeFrom(base)); err != nil {
+					b.Error(err)
+				}
+			}
+		})
+	}
+	for i := range n {
+		names <- fmt.Sprintf("plain-%d", i)
+	}
+	close(names)
+	wg.Wait()
+	return time.Since(start)
+}
+
+// joinedNodes launches n instances and returns how long until every Node
+// has registered.
+func joinedNodes(b *testing.B, n int) time.Duration {
+	dir := filepath.Join(b.TempDir(), "data")
+	e, err := testenv.Start(testenv.Options{DataDir: dir, Full: true, Args: []string{"--time-scale", "10000"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = e.Stop(); e.Cleanup() }()
+	run := func(args ...string) string {
+		code, out, stderr := kdp(b, append(args, "--data-dir", dir)...)
+		if code != 0 {
+			b.Fatalf("kdp %v: %s", args, stderr)
+		}
+		return out
+	}
+	userData := filepath.Join(b.TempDir(), "nc.yaml")
+	if err := os.WriteFile(userData, []byte(run("nodes", "join-config")), 0o600); err != nil {
+		b.Fatal(err)
 	}
 	var images []struct {
 		ID string `json:"id"`
 	}
-	if err := json.Unmarshal([]byte(out), &images); err != nil || len(images) == 0 {
-		b.Fatalf("images: %v", err)
+	if err := json.Unmarshal([]byte(run("sim", "images", "-o", "json")), &images); err != nil {
+		b.Fatal(err)
 	}
-	return images[0].ID
+	run("sim", "launch-template", "create", "bench", "--image", images[0].ID, "--instance-type", "m5.large", "--user-data", userData)
+	start := time.Now()
+	run("sim", "group", "create", "bench", "--launch-template", "bench", "--max", strconv.Itoa(n), "--desired", strconv.Itoa(n))
+	for {
+		var nodes corev1.NodeList
+		if err := e.Client.List(context.Background(), &nodes, client.HasLabels{"sim.kdp.dev/instance-id"}); err != nil {
+			b.Fatal(err)
+		}
+		if len(nodes.Items) == n {
+			return time.Since(start)
+		}
+		if time.Since(start) > 10*time.Minute {
+			b.Fatalf("%d of %d nodes after 10 minutes", len(nodes.Items), n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -3,6 +3,8 @@ package sim
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -114,9 +116,17 @@ func (k *KubeletController) join(ctx context.Context, inst *simv1.Instance) (rec
 	return reconcile.Result{RequeueAfter: k.timing.Heartbeat}, k.renewLease(ctx, nodeName)
 }
 
-// register creates the Node as the node itself.
+// register creates the Node as the node itself. The node's client gets a
+// transport of its own, outside client-go's transport cache (which would
+// keep one per node certificate forever), closed once the Node exists.
 func register(ctx context.Context, cfg *rest.Config, node *corev1.Node) error {
-	cs, err := kubernetes.NewForConfig(cfg)
+	cfg.Proxy = func(*http.Request) (*url.URL, error) { return nil, nil }
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return err
+	}
+	defer hc.CloseIdleConnections()
+	cs, err := kubernetes.NewForConfigAndClient(cfg, hc)
 	if err != nil {
 		return err
 	}
