@@ -40,6 +40,7 @@ type upFlags struct {
 	simOptions       sim.Options
 	timeScale        float64
 	simSet           bool // --sim given explicitly
+	pprofAddr        string
 }
 
 func newUpCommand(deps Deps) *cobra.Command {
@@ -73,6 +74,7 @@ With --kubeconfig, run only kdp's controllers, against an existing cluster.`,
 	fs.StringArrayVar(&f.apiserverArgs, "kube-apiserver-arg", nil, "extra kube-apiserver flag, --name=value (repeatable)")
 	fs.StringArrayVar(&f.kcmArgs, "kube-controller-manager-arg", nil, "extra kube-controller-manager flag (repeatable)")
 	fs.StringArrayVar(&f.schedulerArgs, "kube-scheduler-arg", nil, "extra kube-scheduler flag (repeatable)")
+	fs.StringVar(&f.pprofAddr, "pprof-address", "", "serve Go pprof profiles of the kdp process on this host:port (off when empty)")
 	fs.BoolVar(&f.sim, "sim", true, "run the simulated cloud (off with --kubeconfig unless set)")
 	fs.StringVar(&f.simOptions.Region, "region", f.simOptions.Region, "simulated cloud: region")
 	fs.IntVar(&f.simOptions.Zones, "zones", f.simOptions.Zones, "simulated cloud: number of availability zones")
@@ -216,6 +218,7 @@ func startManager(ctx context.Context, restCfg *rest.Config, f *upFlags, metrics
 		MetricsAddr:    metricsAddr,
 		HealthAddr:     healthAddr,
 		LeaderElection: f.leaderElect,
+		PprofAddr:      f.pprofAddr,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -35,6 +35,9 @@ type Options struct {
 	LeaderElection bool
 	// ShutdownTimeout bounds how long controllers get to finish on stop.
 	ShutdownTimeout time.Duration
+	// PprofAddr serves Go's pprof profiles of the whole kdp process (the
+	// embedded control plane included) when set.
+	PprofAddr string
 }
 
 // Scheme holds every API type kdp's controllers read or write.
@@ -69,6 +72,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		LeaderElectionNamespace:       LeaseNamespace,
 		LeaderElectionReleaseOnCancel: true,
 		GracefulShutdownTimeout:       &timeout,
+		PprofBindAddress:              o.PprofAddr,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)

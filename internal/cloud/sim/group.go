@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -182,8 +183,12 @@ func (g *GroupController) launch(ctx context.Context, asg *simv1.AutoScalingGrou
 		pool.add(inst)
 		created = append(created, inst.Name)
 		log.FromContext(ctx).Info("launched instance", "instance", inst.Name, "type", inst.Spec.InstanceType, "zone", inst.Spec.Zone, "lifecycle", inst.Spec.Lifecycle)
-		g.recorder.Eventf(asg, inst, corev1.EventTypeNormal, "Launched", "Launch",
-			"Launched %s (%s, %s) in %s", inst.Name, inst.Spec.InstanceType, inst.Spec.Lifecycle, inst.Spec.Zone)
+	}
+	// One Event per launch, summarised: a scale-up of hundreds would
+	// otherwise write hundreds of Events.
+	if len(created) > 0 {
+		g.recorder.Eventf(asg, nil, corev1.EventTypeNormal, "Launched", "Launch", "Launched %d instance(s) to reach desired capacity %d: %s",
+			len(created), asg.Spec.DesiredCapacity, summarize(created, 5))
 	}
 	for _, name := range created {
 		_ = wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 5*time.Second, true, func(ctx context.Context) (bool, error) {
@@ -383,4 +388,12 @@ func cmpFloat(a, b float64) int {
 		return 1
 	}
 	return 0
+}
+
+// summarize lists the first n names and counts the rest.
+func summarize(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:n], ", "), len(names)-n)
 }

@@ -91,7 +91,14 @@ func (ic *InstanceController) Reconcile(ctx context.Context, req reconcile.Reque
 			if wait := boot - now.Sub(inst.Status.StateTransitionTime.Time); wait > 0 {
 				return reconcile.Result{RequeueAfter: wait}, nil
 			}
-			return reconcile.Result{}, ic.setState(ctx, inst, simv1.StateRunning, "booted", nil)
+			// Without a launching hook the instance is in service as it
+			// starts running: one write, not two.
+			_, held := ic.hook(ctx, inst, simv1.TransitionLaunching)
+			return reconcile.Result{}, ic.setState(ctx, inst, simv1.StateRunning, "booted", func(s *simv1.InstanceStatus) {
+				if inst.Spec.Group != "" && !held {
+					s.LifecycleState = simv1.LifecycleInService
+				}
+			})
 		}
 		return ic.enterService(ctx, inst, now)
 	case simv1.StateShuttingDown:
@@ -230,11 +237,10 @@ func (ic *InstanceController) setLifecycle(ctx context.Context, inst *simv1.Inst
 	if err := ic.client.Status().Patch(ctx, inst, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
 		return err
 	}
-	msg := "Instance " + inst.Name + " is " + state
-	if hook != "" {
-		msg += " on lifecycle hook " + hook
+	if hook != "" { // a wait someone may ask about; entering service is not
+		ic.recorder.Eventf(inst, nil, corev1.EventTypeNormal, "LifecycleState", strings.ReplaceAll(state, ":", ""),
+			"Instance %s is %s on lifecycle hook %s", inst.Name, state, hook)
 	}
-	ic.recorder.Eventf(inst, nil, corev1.EventTypeNormal, "LifecycleState", strings.ReplaceAll(state, ":", ""), msg)
 	return nil
 }
 
@@ -249,7 +255,13 @@ func (ic *InstanceController) setState(ctx context.Context, inst *simv1.Instance
 		return err
 	}
 	log.FromContext(ctx).Info("instance state", "instance", inst.Name, "state", state, "reason", reason)
-	ic.recorder.Eventf(inst, nil, corev1.EventTypeNormal, "InstanceStateChange", state, "Instance %s is %s (%s)", inst.Name, state, reason)
+	// Kubernetes Events for the way out, which users ask about ("why did
+	// my node go?"); the way in is in the group's Launched event and the
+	// EventBridge stream, and an Event per boot step would double the
+	// API writes of a launch.
+	if state == simv1.StateShuttingDown || state == simv1.StateTerminated {
+		ic.recorder.Eventf(inst, nil, corev1.EventTypeNormal, "InstanceStateChange", state, "Instance %s is %s (%s)", inst.Name, state, reason)
+	}
 	ic.events.Publish(cloud.SourceEC2, cloud.DetailStateChange, inst.Name+"/"+state, now.Time, []string{ic.events.InstanceARN(inst.Name)},
 		cloud.StateChangeDetail{InstanceID: inst.Name, State: state})
 	return nil
