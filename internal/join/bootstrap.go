@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	certutil "k8s.io/client-go/util/cert"
@@ -23,11 +24,18 @@ type Credentials struct {
 	CertPEM, KeyPEM []byte
 }
 
+// WaitFunc waits until the CSR name (with uid) is signed and returns the
+// certificate, PEM.
+type WaitFunc func(ctx context.Context, name string, uid types.UID) ([]byte, error)
+
 // Bootstrap performs TLS bootstrap for nodeName: it authenticates with the
 // NodeConfig's bootstrap token, sends a CSR for a kubelet client
 // certificate (CN system:node:<name>, O system:nodes), waits for the
 // controller-manager to approve and sign it, and returns the credentials.
-func Bootstrap(ctx context.Context, nc *NodeConfig, nodeName string, tune func(*rest.Config)) (*Credentials, error) {
+// With a nil wait it watches the CSR with the bootstrap credentials, as a
+// kubelet does; a simulator running many nodes may pass one that reads a
+// shared informer instead of opening a watch per node.
+func Bootstrap(ctx context.Context, nc *NodeConfig, nodeName string, wait WaitFunc) (*Credentials, error) {
 	ca, err := nc.CA()
 	if err != nil {
 		return nil, err
@@ -37,9 +45,6 @@ func Bootstrap(ctx context.Context, nc *NodeConfig, nodeName string, tune func(*
 		BearerToken:     nc.Spec.Kubelet.BootstrapToken,
 		TLSClientConfig: rest.TLSClientConfig{CAData: ca},
 		UserAgent:       "kdp-kubelet/" + nodeName,
-	}
-	if tune != nil {
-		tune(cfg)
 	}
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
@@ -58,7 +63,12 @@ func Bootstrap(ctx context.Context, nc *NodeConfig, nodeName string, tune func(*
 	if err != nil {
 		return nil, fmt.Errorf("requesting a client certificate for %s: %w", nodeName, err)
 	}
-	certPEM, err := csr.WaitForCertificate(ctx, client, name, uid)
+	if wait == nil {
+		wait = func(ctx context.Context, name string, uid types.UID) ([]byte, error) {
+			return csr.WaitForCertificate(ctx, client, name, uid)
+		}
+	}
+	certPEM, err := wait(ctx, name, uid)
 	if err != nil {
 		return nil, fmt.Errorf("waiting for CSR %s of %s to be signed: %w", name, nodeName, err)
 	}

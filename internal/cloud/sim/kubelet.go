@@ -5,12 +5,16 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
+	certificatesv1 "k8s.io/api/certificates/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/events"
@@ -90,7 +94,7 @@ func (k *KubeletController) join(ctx context.Context, inst *simv1.Instance) (rec
 		return reconcile.Result{}, nil
 	}
 	nodeName := inst.Status.PrivateDNSName
-	creds, err := join.Bootstrap(ctx, nc, nodeName, nil)
+	creds, err := join.Bootstrap(ctx, nc, nodeName, k.waitForCertificate)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
@@ -114,6 +118,30 @@ func (k *KubeletController) join(ctx context.Context, inst *simv1.Instance) (rec
 	log.FromContext(ctx).Info("node joined", "instance", inst.Name, "node", nodeName)
 	k.recorder.Eventf(inst, nil, corev1.EventTypeNormal, "Joined", "Join", "Instance %s joined the cluster as node %s", inst.Name, nodeName)
 	return reconcile.Result{RequeueAfter: k.timing.Heartbeat}, k.renewLease(ctx, nodeName)
+}
+
+// waitForCertificate reads the CSR from kdp's shared cache until it is
+// signed, instead of a watch per joining node (the API server's cost of a
+// thousand watches is the simulator's, not the kubelets').
+func (k *KubeletController) waitForCertificate(ctx context.Context, name string, uid types.UID) ([]byte, error) {
+	var cert []byte
+	err := wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		req := &certificatesv1.CertificateSigningRequest{}
+		if err := k.client.Get(ctx, client.ObjectKey{Name: name}, req); err != nil {
+			return false, client.IgnoreNotFound(err)
+		}
+		if req.UID != uid {
+			return false, fmt.Errorf("CSR %s was replaced", name)
+		}
+		for _, c := range req.Status.Conditions {
+			if (c.Type == certificatesv1.CertificateDenied || c.Type == certificatesv1.CertificateFailed) && c.Status == corev1.ConditionTrue {
+				return false, fmt.Errorf("CSR %s %s: %s", name, c.Type, c.Message)
+			}
+		}
+		cert = req.Status.Certificate
+		return len(cert) > 0, nil
+	})
+	return cert, err
 }
 
 // register creates the Node as the node itself. The node's client gets a

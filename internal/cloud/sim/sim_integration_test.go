@@ -211,10 +211,12 @@ func TestIntegration_LaunchHookAndTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitInstances(t, p, "launchhook", inService(1))
-	g, _ := p.GetGroup(ctx, "launchhook")
-	if g.InService != 1 {
-		t.Errorf("group in service %d", g.InService)
-	}
+	testenv.Eventually(t, 10*time.Second, func() error { // the group's status follows its instances
+		if g, err := p.GetGroup(ctx, "launchhook"); err != nil || g.InService != 1 {
+			return fmt.Errorf("group in service: %v %v", g, err)
+		}
+		return nil
+	})
 	// The terminating hook times out (30 s at 120×) with its default result.
 	if err := p.TerminateInstance(ctx, inst.ID, false); err != nil {
 		t.Fatal(err)
