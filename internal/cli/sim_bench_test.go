@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -93,12 +94,20 @@ func plainNodes(b *testing.B, n int) time.Duration {
 // joinedNodes launches n instances and returns how long until every Node
 // has registered.
 func joinedNodes(b *testing.B, n int) time.Duration {
+	e, took := startJoined(b, n)
+	_ = e.Stop()
+	e.Cleanup()
+	return took
+}
+
+// startJoined starts kdp, launches n instances and returns once every Node
+// has registered, with how long that took; the caller stops kdp.
+func startJoined(b *testing.B, n int) (*testenv.Env, time.Duration) {
 	dir := filepath.Join(b.TempDir(), "data")
 	e, err := testenv.Start(testenv.Options{DataDir: dir, Full: true, Args: []string{"--time-scale", "10000"}})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer func() { _ = e.Stop(); e.Cleanup() }()
 	run := func(args ...string) string {
 		code, out, stderr := kdp(b, append(args, "--data-dir", dir)...)
 		if code != 0 {
@@ -125,11 +134,82 @@ func joinedNodes(b *testing.B, n int) time.Duration {
 			b.Fatal(err)
 		}
 		if len(nodes.Items) == n {
-			return time.Since(start)
+			return e, time.Since(start)
 		}
 		if time.Since(start) > 10*time.Minute {
 			b.Fatalf("%d of %d nodes after 10 minutes", len(nodes.Items), n)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+var podCount = flag.Int("kdp.pods", 2000, "how many pods BenchmarkPods runs (20 Deployments)")
+
+// BenchmarkPods runs -kdp.pods pods (20 Deployments) on -kdp.nodes joined
+// nodes and measures how long until the scheduler has bound them all and
+// until the simulated kubelets report them all Running; then, at steady
+// state, the whole kdp process's CPU (control plane and simulation) and RSS.
+func BenchmarkPods(b *testing.B) {
+	n, pods := *joinNodes, *podCount
+	if pods > n*29 {
+		b.Fatalf("-kdp.pods=%d exceeds the %d pods %d m5.large nodes hold", pods, n*29, n)
+	}
+	for b.Loop() {
+		e, _ := startJoined(b, n)
+		ctx := context.Background()
+		start := time.Now()
+		for d := range 20 {
+			replicas := int32(pods / 20)
+			labels := map[string]string{"app": fmt.Sprintf("bench-%d", d)}
+			deploy := &appsv1.Deployment{
+				ObjectMeta: metav1.ObjectMeta{Name: labels["app"], Namespace: "default"},
+				Spec: appsv1.DeploymentSpec{
+					Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: labels},
+					Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+						Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "nginx"}}}},
+				},
+			}
+			if err := e.Client.Create(ctx, deploy); err != nil {
+				b.Fatal(err)
+			}
+		}
+		var bound, running time.Duration
+		for running == 0 {
+			var list corev1.PodList
+			if err := e.Client.List(ctx, &list, client.InNamespace("default")); err != nil {
+				b.Fatal(err)
+			}
+			nb, nr := 0, 0
+			for _, p := range list.Items {
+				if p.Spec.NodeName != "" {
+					nb++
+				}
+				if p.Status.Phase == corev1.PodRunning {
+					nr++
+				}
+			}
+			if bound == 0 && nb == pods {
+				bound = time.Since(start)
+			}
+			if nr == pods {
+				running = time.Since(start)
+			}
+			if time.Since(start) > 15*time.Minute {
+				b.Fatalf("%d bound, %d running of %d after 15 minutes", nb, nr, pods)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		time.Sleep(10 * time.Second) // settle
+		before := cpuSeconds(b, e.Pid())
+		time.Sleep(30 * time.Second)
+		cpu := (cpuSeconds(b, e.Pid()) - before) / 30 * 100
+		rss := rssMiB(b, e.Pid())
+		_ = e.Stop()
+		e.Cleanup()
+		b.ReportMetric(bound.Seconds(), "s-all-bound")
+		b.ReportMetric(running.Seconds(), "s-all-running")
+		b.ReportMetric(float64(pods)/bound.Seconds(), "pods/s-bound")
+		b.ReportMetric(cpu, "%cpu-steady")
+		b.ReportMetric(rss, "MiB-rss")
 	}
 }
