@@ -44,5 +44,10 @@ CONTROLLER_GEN := $(GO) run sigs.k8s.io/controller-tools/cmd/controller-gen@v0.2
 generate:
 	$(CONTROLLER_GEN) object paths=./api/... crd:crdVersions=v1 output:crd:artifacts:config=internal/crds/bases
 
-verify: generate
-	git diff --exit-code -- api internal/crds || (echo "generated files are stale: run make generate" && exit 1)
+# Compares the tree as it is (in CI: as committed) with a fresh generation.
+verify:
+	@tmp=$$(mktemp -d) && cp -r api internal/crds $$tmp/ && \
+	$(MAKE) -s generate && \
+	diff -r $$tmp/api api >/dev/null && diff -r $$tmp/crds internal/crds >/dev/null; \
+	status=$$?; rm -rf $$tmp; \
+	if [ $$status -ne 0 ]; then echo "generated files are stale: run make generate and commit them"; exit 1; fi

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 
 	"github.com/kdp-project/kdp/internal/cluster"
@@ -64,6 +65,13 @@ func runJoinConfig(cmd *cobra.Command, f *joinConfigFlags, out io.Writer) error 
 	c, err := f.connect()
 	if err != nil {
 		return err
+	}
+	// The kubeconfig may name its CA by file: nodes need the data.
+	if err := rest.LoadTLSFiles(c.config); err != nil {
+		return fmt.Errorf("--kubeconfig: %w", err)
+	}
+	if len(c.config.CAData) == 0 {
+		return fmt.Errorf("--kubeconfig: the cluster has no certificate authority, which nodes need to trust the API server")
 	}
 	nc, err := join.Issue(cmd.Context(), c.clientset, clock.RealClock{}.Now(), join.Options{
 		ClusterName: c.clusterName, Server: c.config.Host, CA: c.config.CAData, ServiceCIDR: cluster.ServiceCIDR,

@@ -33,6 +33,7 @@ func newSimCommand() *cobra.Command {
 		newInstanceActionCommand("interrupt", "Send a spot instance its 2-minute interruption notice; it is terminated when the notice runs out", interrupt),
 		newInstanceActionCommand("fail", "Kill an instance's kubelet: the instance runs on, its node goes NotReady", failKubelet),
 		newInstanceActionCommand("rebalance", "Send a spot instance a rebalance recommendation (its group replaces it if capacity rebalancing is on)", rebalance),
+		newMaintenanceCommand(),
 		newCompleteLifecycleActionCommand(),
 		newCapacityCommand(),
 		newScenarioCommand(),
@@ -346,7 +347,11 @@ func interrupt(ctx context.Context, p *sim.Provider, _ *clients, _ *instanceFlag
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(out, "instance %s (%s): spot interruption notice sent; it is terminated in %s\n", id, inst.NodeName, p.Timing().SpotNotice)
+	node := ""
+	if inst.NodeName != "" {
+		node = " (node " + inst.NodeName + ")"
+	}
+	_, err = fmt.Fprintf(out, "instance %s%s: spot interruption notice sent; it is terminated in %s\n", id, node, p.Timing().SpotNotice)
 	return err
 }
 
@@ -447,8 +452,11 @@ func newCapacityCommand() *cobra.Command {
 		Short: "Limit how many instances of a type a zone can hold (launches beyond fail with InsufficientInstanceCapacity)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.unlimited == cmd.Flags().Changed("available") {
+				return fmt.Errorf("give either --available N or --unlimited")
+			}
 			if !f.unlimited && f.available < 0 {
-				return fmt.Errorf("--available %d: must be 0 or more (or use --unlimited)", f.available)
+				return fmt.Errorf("--available %d: must be 0 or more", f.available)
 			}
 			p, _, err := f.simProvider(cmd.Context())
 			if err != nil {
@@ -525,5 +533,33 @@ order, so a scenario replays the same way.`,
 	f.add(cmd.Flags())
 	cmd.Flags().StringVarP(&f.file, "file", "f", "", "scenario file")
 	_ = cmd.MarkFlagRequired("file")
+	return cmd
+}
+
+type maintenanceFlags struct {
+	clusterFlags
+	in time.Duration
+}
+
+func newMaintenanceCommand() *cobra.Command {
+	f := &maintenanceFlags{}
+	cmd := &cobra.Command{
+		Use:   "maintenance INSTANCE-ID",
+		Short: "Schedule an instance's retirement: an AWS Health event now, termination and replacement at --in",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, _, err := f.simProvider(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := p.ScheduleRetirement(cmd.Context(), args[0], f.in); err != nil {
+				return flagError(err)
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "instance %s: retirement scheduled in %s (scenario time)\n", args[0], f.in)
+			return err
+		},
+	}
+	f.add(cmd.Flags())
+	cmd.Flags().DurationVar(&f.in, "in", 24*time.Hour, "when the retirement happens (divided by --time-scale)")
 	return cmd
 }

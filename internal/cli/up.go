@@ -191,6 +191,10 @@ func runExternal(ctx context.Context, f *upFlags, out io.Writer) error {
 	if !f.simSet {
 		f.sim = false // another cluster's machines are not simulated, unless asked
 	}
+	f.simOptions.Scale = timescale.Scale(f.timeScale)
+	if err := f.simOptions.Validate(); err != nil {
+		return err
+	}
 	_, closeLog, err := setupLogging(f, cluster.Layout{})
 	if err != nil {
 		return err

@@ -50,6 +50,21 @@ type StateChangeDetail struct {
 	State      string `json:"state"`
 }
 
+// HealthDetail is the detail of an AWS Health scheduled-change event.
+type HealthDetail struct {
+	EventArn          string           `json:"eventArn"`
+	Service           string           `json:"service"`
+	EventTypeCode     string           `json:"eventTypeCode"`
+	EventTypeCategory string           `json:"eventTypeCategory"`
+	StartTime         string           `json:"startTime"`
+	AffectedEntities  []AffectedEntity `json:"affectedEntities"`
+}
+
+// AffectedEntity names what a Health event is about.
+type AffectedEntity struct {
+	EntityValue string `json:"entityValue"`
+}
+
 // LifecycleActionDetail is the detail of a lifecycle action.
 type LifecycleActionDetail struct {
 	LifecycleActionToken string `json:"LifecycleActionToken"`

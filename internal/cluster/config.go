@@ -192,14 +192,26 @@ func (c *Config) Reserve(skip ...string) (Listeners, error) {
 	return ls, nil
 }
 
-// APIServerURL is the https URL of the API server.
+// APIServerURL is the https URL clients dial for the API server.
 func (c Config) APIServerURL() string {
-	return "https://" + net.JoinHostPort(c.BindAddress, strconv.Itoa(c.APIServerPort))
+	return "https://" + net.JoinHostPort(c.dialHost(), strconv.Itoa(c.APIServerPort))
 }
 
 // EtcdURL is the https client URL of etcd.
 func (c Config) EtcdURL() string {
-	return "https://" + net.JoinHostPort(c.BindAddress, strconv.Itoa(c.EtcdPort))
+	return "https://" + net.JoinHostPort(c.dialHost(), strconv.Itoa(c.EtcdPort))
+}
+
+// dialHost is where local clients connect: the bind address, or loopback
+// when kdp listens on every address (0.0.0.0 or ::).
+func (c Config) dialHost() string {
+	if ip := net.ParseIP(c.BindAddress); ip != nil && ip.IsUnspecified() {
+		if ip.To4() == nil {
+			return "::1"
+		}
+		return "127.0.0.1"
+	}
+	return c.BindAddress
 }
 
 // ParseArg splits "--name=value" (or "name=value") into its parts.

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 
 	"sigs.k8s.io/yaml"
@@ -16,7 +17,7 @@ import (
 
 func apiserverArgs(cfg cluster.Config, b *pki.Bundle) ([]string, error) {
 	return withOverrides("kube-apiserver", cfg, map[string]string{
-		"advertise-address": cfg.BindAddress,
+		"advertise-address": advertiseAddress(cfg),
 		"bind-address":      cfg.BindAddress,
 		// A loopback advertise address is fatal to the default (lease)
 		// endpoint reconciler; one apiserver needs none.
@@ -113,4 +114,14 @@ func schedulerArgs(cfg cluster.Config, layout cluster.Layout) ([]string, error) 
 // defaults.
 func withOverrides(component string, cfg cluster.Config, defaults map[string]string) ([]string, error) {
 	return cluster.MergeArgs(defaults, cfg.ExtraArgs[component])
+}
+
+// advertiseAddress is the address the apiserver tells clients: the bind
+// address, or loopback when it listens on every address.
+func advertiseAddress(cfg cluster.Config) string {
+	u, err := url.Parse(cfg.APIServerURL())
+	if err != nil {
+		return cfg.BindAddress
+	}
+	return u.Hostname()
 }

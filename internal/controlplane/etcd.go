@@ -23,9 +23,13 @@ func startEtcd(cfg cluster.Config, layout cluster.Layout, b *pki.Bundle) (*embed
 	ec := embed.NewConfig()
 	ec.Name = cfg.ClusterName
 	ec.Dir = layout.EtcdDir()
-	client := url.URL{Scheme: "https", Host: hostPort(cfg.BindAddress, cfg.EtcdPort)}
+	listen := url.URL{Scheme: "https", Host: hostPort(cfg.BindAddress, cfg.EtcdPort)}
+	advertise, err := url.Parse(cfg.EtcdURL())
+	if err != nil {
+		return nil, err
+	}
 	peer := url.URL{Scheme: "http", Host: hostPort("127.0.0.1", cfg.EtcdPeerPort)}
-	ec.ListenClientUrls, ec.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
+	ec.ListenClientUrls, ec.AdvertiseClientUrls = []url.URL{listen}, []url.URL{*advertise}
 	ec.ListenPeerUrls, ec.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}
 	ec.InitialCluster = ec.InitialClusterFromName(ec.Name)
 	ec.ClientTLSInfo.CertFile = b.EtcdServer.CertFile

@@ -20,6 +20,8 @@ func TestParseLabelsAndTaints(t *testing.T) {
 		{"team", nil, `label "team": must be key=value`},
 		{"bad key!=x", nil, `label key "bad key!"`},
 		{"k=" + strings.Repeat("v", 64), nil, "must be no more than 63"},
+		{"node-role.kubernetes.io/worker=", nil, "a kubelet may not set labels"},
+		{"node.kubernetes.io/instance-type=m5.large,topology.kubernetes.io/zone=a", map[string]string{"node.kubernetes.io/instance-type": "m5.large", "topology.kubernetes.io/zone": "a"}, ""},
 	} {
 		got, err := ParseLabels(tc.in)
 		if tc.wantErr != "" {

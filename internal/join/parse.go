@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+	kubeletapis "k8s.io/kubelet/pkg/apis"
 )
 
 // ParseLabels parses "k=v,k2=v2" as kubelet's --node-labels does.
@@ -24,6 +25,10 @@ func ParseLabels(s string) (map[string]string, error) {
 		}
 		if msgs := validation.IsValidLabelValue(v); len(msgs) > 0 {
 			return nil, fmt.Errorf("label %q value %q: %s", k, v, msgs[0])
+		}
+		if restricted(k) {
+			return nil, fmt.Errorf("label %q: a kubelet may not set labels in the kubernetes.io or k8s.io namespaces other than %s (NodeRestriction); set it on the Node afterwards",
+				k, strings.Join(kubeletapis.KubeletLabels(), ", "))
 		}
 		out[k] = v
 	}
@@ -57,4 +62,16 @@ func ParseTaints(s string) ([]corev1.Taint, error) {
 		out = append(out, corev1.Taint{Key: k, Value: v, Effect: corev1.TaintEffect(effect)})
 	}
 	return out, nil
+}
+
+// restricted reports whether NodeRestriction forbids a kubelet to register
+// with the label, as the kubelet itself checks at start.
+func restricted(key string) bool {
+	namespace := ""
+	if i := strings.Index(key, "/"); i >= 0 {
+		namespace = key[:i]
+	}
+	inK8s := namespace == "kubernetes.io" || strings.HasSuffix(namespace, ".kubernetes.io") ||
+		namespace == "k8s.io" || strings.HasSuffix(namespace, ".k8s.io")
+	return inK8s && !kubeletapis.IsKubeletLabel(key)
 }

@@ -38,7 +38,15 @@ func Context(t testing.TB) context.Context {
 // Namespace creates a namespace named after the test, deleted when it ends.
 func (e *Env) Namespace(t testing.TB) string {
 	t.Helper()
-	name := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
+	name := strings.Map(func(r rune) rune { // a DNS label from the test's name
+		switch {
+		case 'a' <= r && r <= 'z', '0' <= r && r <= '9':
+			return r
+		case 'A' <= r && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return '-'
+	}, t.Name())
 	if len(name) > 50 {
 		name = name[:50]
 	}

@@ -107,7 +107,9 @@ func Start(opts Options) (*Env, error) {
 	}()
 	if err := e.waitReady(); err != nil {
 		e.Kill()
-		return nil, fmt.Errorf("%w\n--- kdp stdout ---\n%s\n--- kdp log (end) ---\n%s", err, e.Stdout(), e.LogTail(4000))
+		err = fmt.Errorf("%w\n--- kdp stdout ---\n%s\n--- kdp log (end) ---\n%s", err, e.Stdout(), e.LogTail(4000))
+		e.Cleanup()
+		return nil, err
 	}
 	return e, nil
 }

@@ -21,6 +21,9 @@ const (
 // Labels kdp puts on simulated resources so they can be listed by owner.
 const (
 	LabelGroup = "sim.kdp.dev/group"
+	// AnnotationDecremented lists the instances whose termination the
+	// group has already taken off its desired capacity.
+	AnnotationDecremented = "sim.kdp.dev/decremented"
 	// Finalizer keeps a group until its instances are terminated.
 	Finalizer = "sim.kdp.dev/terminate-instances"
 )
@@ -240,6 +243,10 @@ type InstanceSpec struct {
 	// TerminationReason says who asked.
 	// +optional
 	TerminationReason string `json:"terminationReason,omitempty"`
+	// DecrementDesired asks the group to lower its desired capacity with
+	// this termination instead of launching a replacement.
+	// +optional
+	DecrementDesired bool `json:"decrementDesired,omitempty"`
 	// SpotInterruptionTime is when a spot reclaim terminates the instance
 	// (the notice comes 2 minutes before).
 	// +optional
@@ -248,6 +255,10 @@ type InstanceSpec struct {
 	// stops reporting.
 	// +optional
 	KubeletFailed bool `json:"kubeletFailed,omitempty"`
+	// ScheduledRetirement is when scheduled maintenance retires the
+	// instance (EC2's instance-retirement event); its group replaces it.
+	// +optional
+	ScheduledRetirement *metav1.Time `json:"scheduledRetirement,omitempty"`
 	// RebalanceRecommended is when EC2 said the spot instance is at
 	// elevated risk of interruption.
 	// +optional

@@ -210,6 +210,10 @@ func (in *InstanceSpec) DeepCopyInto(out *InstanceSpec) {
 		in, out := &in.SpotInterruptionTime, &out.SpotInterruptionTime
 		*out = (*in).DeepCopy()
 	}
+	if in.ScheduledRetirement != nil {
+		in, out := &in.ScheduledRetirement, &out.ScheduledRetirement
+		*out = (*in).DeepCopy()
+	}
 	if in.RebalanceRecommended != nil {
 		in, out := &in.RebalanceRecommended, &out.RebalanceRecommended
 		*out = (*in).DeepCopy()

@@ -59,7 +59,8 @@ func (p *Provider) SetCapacity(ctx context.Context, instanceType, zone string, n
 	if _, ok := p.catalog.InstanceType(instanceType); !ok {
 		return cloud.Invalid("instance-type", "unknown instance type %q (see kdp sim instance-types)", instanceType)
 	}
-	if !slicesContainsZone(p.catalog, zone) {
+	zone, ok := catalogZone(p.catalog, zone)
+	if !ok {
 		return cloud.Invalid("zone", "unknown zone %q (see kdp sim subnets)", zone)
 	}
 	cm := &corev1.ConfigMap{}
@@ -87,11 +88,13 @@ func (p *Provider) SetCapacity(ctx context.Context, instanceType, zone string, n
 	return p.client.Patch(ctx, cm, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
 }
 
-func slicesContainsZone(c *Catalog, zone string) bool {
+// catalogZone finds a zone by name, whatever its case, and returns the
+// catalogue's spelling.
+func catalogZone(c *Catalog, zone string) (string, bool) {
 	for _, s := range c.Subnets() {
 		if strings.EqualFold(s.Zone, zone) {
-			return true
+			return s.Zone, true
 		}
 	}
-	return false
+	return zone, false
 }

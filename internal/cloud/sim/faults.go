@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -31,6 +32,19 @@ func (p *Provider) Rebalance(ctx context.Context, id string) error {
 			now := metav1.NewTime(p.clock.Now())
 			inst.Spec.RebalanceRecommended = &now
 		}
+	})
+}
+
+// ScheduleRetirement schedules maintenance that retires the instance after
+// in: an AWS Health event announces it now, and at that time the instance
+// is terminated (through its group's terminating hooks) and replaced.
+func (p *Provider) ScheduleRetirement(ctx context.Context, id string, in time.Duration) error {
+	if in <= 0 {
+		return cloud.Invalid("in", "must be positive, got %s", in)
+	}
+	return p.patchInstance(ctx, id, false, func(inst *simv1.Instance) {
+		at := metav1.NewTime(p.clock.Now().Add(p.timing.Scale.Of(in)))
+		inst.Spec.ScheduledRetirement = &at
 	})
 }
 

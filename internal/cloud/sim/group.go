@@ -79,10 +79,15 @@ func (g *GroupController) Reconcile(ctx context.Context, req reconcile.Request) 
 	// active instances count towards the desired capacity; those at risk
 	// (a rebalance recommendation, with capacity rebalancing on) are being
 	// replaced and do not.
+	// A termination that asked to lower the desired capacity still counts
+	// until the group has lowered it (in one write with the record of it).
+	decremented := strings.Split(asg.Annotations[simv1.AnnotationDecremented], ",")
 	var active, atRisk []*simv1.Instance
 	for i := range list.Items {
 		inst := &list.Items[i]
 		switch {
+		case inst.Spec.DecrementDesired && !slices.Contains(decremented, inst.Name):
+			return reconcile.Result{}, g.decrement(ctx, asg, inst, list.Items)
 		case inst.Spec.TerminationRequested != nil || inst.Status.State == simv1.StateTerminated:
 		case asg.Spec.CapacityRebalance && inst.Spec.RebalanceRecommended != nil:
 			atRisk = append(atRisk, inst)
@@ -177,7 +182,8 @@ func (g *GroupController) launch(ctx context.Context, asg *simv1.AutoScalingGrou
 		}
 		inst.Spec.LaunchTemplate = &simv1.LaunchTemplateRef{Name: lt.Name, Version: fmt.Sprint(ltv.Number)}
 		if err := g.client.Create(ctx, inst); err != nil {
-			return err
+			lastErr = err
+			break // and still wait for the ones created, so a retry does not launch them again
 		}
 		perZone[inst.Spec.Zone]++
 		pool.add(inst)
@@ -190,10 +196,14 @@ func (g *GroupController) launch(ctx context.Context, asg *simv1.AutoScalingGrou
 		g.recorder.Eventf(asg, nil, corev1.EventTypeNormal, "Launched", "Launch", "Launched %d instance(s) to reach desired capacity %d: %s",
 			len(created), asg.Spec.DesiredCapacity, summarize(created, 5))
 	}
+	waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	for _, name := range created {
-		_ = wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 5*time.Second, true, func(ctx context.Context) (bool, error) {
+		if err := wait.PollUntilContextCancel(waitCtx, 20*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 			return g.client.Get(ctx, client.ObjectKey{Name: name}, &simv1.Instance{}) == nil, nil
-		})
+		}); err != nil {
+			return fmt.Errorf("launched instances not seen after 10s: %w", err)
+		}
 	}
 	return lastErr
 }
@@ -342,6 +352,30 @@ func surplus(active []*simv1.Instance, n int) []*simv1.Instance {
 		remaining = remaining[1:]
 	}
 	return out
+}
+
+// decrement lowers the group's desired capacity for an instance terminated
+// with --decrement-desired, recording the instance in the same write, and
+// forgets the records of instances that are gone.
+func (g *GroupController) decrement(ctx context.Context, asg *simv1.AutoScalingGroup, inst *simv1.Instance, all []simv1.Instance) error {
+	base := asg.DeepCopy()
+	var keep []string
+	for _, name := range strings.Split(asg.Annotations[simv1.AnnotationDecremented], ",") {
+		if name != "" && slices.ContainsFunc(all, func(i simv1.Instance) bool { return i.Name == name }) {
+			keep = append(keep, name)
+		}
+	}
+	if asg.Annotations == nil {
+		asg.Annotations = map[string]string{}
+	}
+	asg.Annotations[simv1.AnnotationDecremented] = strings.Join(append(keep, inst.Name), ",")
+	asg.Spec.DesiredCapacity = max(asg.Spec.DesiredCapacity-1, asg.Spec.MinSize)
+	if err := g.client.Patch(ctx, asg, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+		return err
+	}
+	g.recorder.Eventf(asg, inst, corev1.EventTypeNormal, "DesiredCapacityDecremented", "Terminate",
+		"Desired capacity lowered to %d: %s terminated without replacement", asg.Spec.DesiredCapacity, inst.Name)
+	return nil
 }
 
 // finalize terminates a deleted group's instances and lets the group go

@@ -19,8 +19,11 @@ import (
 	"github.com/kdp-project/kdp/internal/cloud"
 )
 
-// SpotReclaimReason is the state reason of a spot instance EC2 took back.
-const SpotReclaimReason = "Server.SpotInstanceTermination: Spot instance termination"
+// State reasons of terminations EC2 decides.
+const (
+	SpotReclaimReason = "Server.SpotInstanceTermination: Spot instance termination"
+	RetirementReason  = "Server.ScheduledStop: instance retirement (scheduled maintenance)"
+)
 
 // InstanceController plays EC2 and the Auto Scaling lifecycle for each
 // instance: pending → running after the boot delay; a spot reclaim when its
@@ -65,14 +68,36 @@ func (ic *InstanceController) Reconcile(ctx context.Context, req reconcile.Reque
 		return reconcile.Result{}, err
 	}
 
-	// A spot reclaim is due: EC2 terminates, whatever hooks say.
-	if t := inst.Spec.SpotInterruptionTime; t != nil && inst.Spec.TerminationRequested == nil && inst.Status.State != simv1.StateTerminated {
-		if wait := t.Sub(now); wait > 0 {
-			return reconcile.Result{RequeueAfter: wait}, nil
+	// Timed events EC2 decides: a spot reclaim when the notice runs out
+	// (whatever the hooks say), a scheduled retirement (through the hooks).
+	var next time.Duration
+	due := func(t *metav1.Time) bool {
+		if t == nil {
+			return false
 		}
-		return reconcile.Result{}, RequestTermination(ctx, ic.client, ic.clock, inst, SpotReclaimReason)
+		wait := t.Sub(now)
+		if wait > 0 && (next == 0 || wait < next) {
+			next = wait
+		}
+		return wait <= 0
 	}
+	if inst.Spec.TerminationRequested == nil && inst.Status.State != simv1.StateTerminated {
+		if due(inst.Spec.SpotInterruptionTime) {
+			return reconcile.Result{}, RequestTermination(ctx, ic.client, ic.clock, inst, SpotReclaimReason)
+		}
+		if due(inst.Spec.ScheduledRetirement) {
+			return reconcile.Result{}, RequestTermination(ctx, ic.client, ic.clock, inst, RetirementReason)
+		}
+	}
+	result, err := ic.step(ctx, inst, now)
+	if next > 0 && (result.RequeueAfter == 0 || next < result.RequeueAfter) {
+		result.RequeueAfter = next
+	}
+	return result, err
+}
 
+// step moves the instance one state along.
+func (ic *InstanceController) step(ctx context.Context, inst *simv1.Instance, now time.Time) (reconcile.Result, error) {
 	switch inst.Status.State {
 	case "":
 		dns := PrivateDNSName(ic.catalog.Region, inst.Spec.PrivateIP)
@@ -93,7 +118,10 @@ func (ic *InstanceController) Reconcile(ctx context.Context, req reconcile.Reque
 			}
 			// Without a launching hook the instance is in service as it
 			// starts running: one write, not two.
-			_, held := ic.hook(ctx, inst, simv1.TransitionLaunching)
+			_, held, err := ic.hook(ctx, inst, simv1.TransitionLaunching)
+			if err != nil {
+				return reconcile.Result{}, err
+			}
 			return reconcile.Result{}, ic.setState(ctx, inst, simv1.StateRunning, "booted", func(s *simv1.InstanceStatus) {
 				if inst.Spec.Group != "" && !held {
 					s.LifecycleState = simv1.LifecycleInService
@@ -125,7 +153,10 @@ func (ic *InstanceController) enterService(ctx context.Context, inst *simv1.Inst
 	if inst.Spec.Group == "" || inst.Status.LifecycleState == simv1.LifecycleInService {
 		return reconcile.Result{}, nil
 	}
-	hook, ok := ic.hook(ctx, inst, simv1.TransitionLaunching)
+	hook, ok, err := ic.hook(ctx, inst, simv1.TransitionLaunching)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
 	if !ok {
 		return reconcile.Result{}, ic.setLifecycle(ctx, inst, simv1.LifecycleInService, "", nil)
 	}
@@ -142,8 +173,12 @@ func (ic *InstanceController) enterService(ctx context.Context, inst *simv1.Inst
 // terminate starts shutting an instance down, after its group's
 // terminating hook, if any, let it go.
 func (ic *InstanceController) terminate(ctx context.Context, inst *simv1.Instance, now time.Time) (reconcile.Result, error) {
-	if inst.Spec.TerminationReason != SpotReclaimReason {
-		if hook, ok := ic.hook(ctx, inst, simv1.TransitionTerminating); ok {
+	if inst.Spec.TerminationReason != SpotReclaimReason { // retirement, scale-in, users: through the hooks
+		hook, ok, err := ic.hook(ctx, inst, simv1.TransitionTerminating)
+		if err != nil {
+			return reconcile.Result{}, err
+		}
+		if ok {
 			result, wait, err := ic.waitOnHook(ctx, inst, hook, simv1.LifecycleTerminatingWait, cloud.DetailTerminateAction, simv1.TransitionTerminating, now)
 			if err != nil || wait > 0 || result == "" {
 				return reconcile.Result{RequeueAfter: wait}, err
@@ -187,21 +222,23 @@ func (ic *InstanceController) waitOnHook(ctx context.Context, inst *simv1.Instan
 	return hook.DefaultResult, 0, nil
 }
 
-// hook returns the group's first lifecycle hook for a transition.
-func (ic *InstanceController) hook(ctx context.Context, inst *simv1.Instance, transition string) (simv1.LifecycleHook, bool) {
+// hook returns the group's lifecycle hook for a transition, if it has one.
+// A group that is gone has none; any other error is returned, so that a
+// passing read error never skips a hook.
+func (ic *InstanceController) hook(ctx context.Context, inst *simv1.Instance, transition string) (simv1.LifecycleHook, bool, error) {
 	if inst.Spec.Group == "" {
-		return simv1.LifecycleHook{}, false
+		return simv1.LifecycleHook{}, false, nil
 	}
 	asg := &simv1.AutoScalingGroup{}
 	if err := ic.client.Get(ctx, client.ObjectKey{Name: inst.Spec.Group}, asg); err != nil {
-		return simv1.LifecycleHook{}, false
+		return simv1.LifecycleHook{}, false, client.IgnoreNotFound(err)
 	}
 	for _, h := range asg.Spec.LifecycleHooks {
 		if h.Transition == transition {
-			return h, true
+			return h, true, nil
 		}
 	}
-	return simv1.LifecycleHook{}, false
+	return simv1.LifecycleHook{}, false, nil
 }
 
 // notify publishes the instance's pending notices (a spot interruption
@@ -215,6 +252,19 @@ func (ic *InstanceController) notify(ctx context.Context, inst *simv1.Instance) 
 		ic.recorder.Eventf(inst, nil, corev1.EventTypeWarning, "SpotInterruptionWarning", "Interrupt",
 			"Spot instance %s will be terminated at %s", inst.Name, t.UTC().Format(time.RFC3339))
 		return true, ic.markNotified(ctx, inst, "spot-interruption")
+	}
+	if t := inst.Spec.ScheduledRetirement; t != nil && !slices.Contains(inst.Status.Notified, "retirement") {
+		ic.events.Publish(cloud.SourceHealth, cloud.DetailScheduledMaintenance, inst.Name+"/retirement", ic.clock.Now(), arn, cloud.HealthDetail{
+			EventArn:          "arn:aws:health:" + ic.catalog.Region + "::event/EC2/AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED/" + inst.Name,
+			Service:           "EC2",
+			EventTypeCode:     "AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED",
+			EventTypeCategory: "scheduledChange",
+			StartTime:         t.UTC().Format(time.RFC1123),
+			AffectedEntities:  []cloud.AffectedEntity{{EntityValue: inst.Name}},
+		})
+		ic.recorder.Eventf(inst, nil, corev1.EventTypeWarning, "ScheduledRetirement", "Maintenance",
+			"Instance %s is scheduled for retirement at %s", inst.Name, t.UTC().Format(time.RFC3339))
+		return true, ic.markNotified(ctx, inst, "retirement")
 	}
 	if inst.Spec.RebalanceRecommended != nil && !slices.Contains(inst.Status.Notified, "rebalance") {
 		ic.events.Publish(cloud.SourceEC2, cloud.DetailRebalance, inst.Name, ic.clock.Now(), arn, cloud.InstanceDetail{InstanceID: inst.Name})

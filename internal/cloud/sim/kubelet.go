@@ -108,6 +108,11 @@ func (k *KubeletController) join(ctx context.Context, inst *simv1.Instance) (rec
 		return reconcile.Result{}, nil
 	}
 	if err := register(ctx, cfg, node); err != nil {
+		if apierrors.IsForbidden(err) || apierrors.IsInvalid(err) {
+			// As a real kubelet, it would fail the same way again.
+			k.recorder.Eventf(inst, nil, corev1.EventTypeWarning, "JoinFailed", "Join", "Instance %s cannot register node %s: %v", inst.Name, nodeName, err)
+			return reconcile.Result{}, nil
+		}
 		return reconcile.Result{}, fmt.Errorf("registering node %s: %w", nodeName, err)
 	}
 	base := inst.DeepCopy()

@@ -15,6 +15,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	simv1 "github.com/kdp-project/kdp/api/sim/v1alpha1"
 )
 
 // Annotations that tell the simulated kubelet how a pod's containers behave.
@@ -66,6 +68,10 @@ func (p *PodController) Reconcile(ctx context.Context, req reconcile.Request) (r
 	}
 	if InstanceID(node) == "" || node.Labels[LabelInstanceID] == "" {
 		return reconcile.Result{}, nil // not a simulated node
+	}
+	inst := &simv1.Instance{}
+	if err := p.client.Get(ctx, client.ObjectKey{Name: InstanceID(node)}, inst); err != nil || inst.Spec.KubeletFailed {
+		return reconcile.Result{}, client.IgnoreNotFound(err) // no kubelet to start or stop anything
 	}
 	now := p.clock.Now()
 

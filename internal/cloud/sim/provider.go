@@ -23,6 +23,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -218,28 +219,33 @@ func (p *Provider) validateGroup(ctx context.Context, in cloud.GroupInput) (*sim
 		}
 	}
 	var hooks []simv1.LifecycleHook
-	for i, h := range in.LifecycleHooks {
-		field := fmt.Sprintf("lifecycle-hooks[%d]", i)
-		if err := validName(field+".name", h.Name); err != nil {
+	seen := map[string]bool{}
+	for _, h := range in.LifecycleHooks {
+		field := "lifecycle-hook " + h.Name
+		if err := validName("lifecycle-hook", h.Name); err != nil {
 			return nil, err
 		}
 		transition := map[string]string{cloud.HookLaunching: simv1.TransitionLaunching, cloud.HookTerminating: simv1.TransitionTerminating}[h.Transition]
 		if transition == "" {
-			return nil, cloud.Invalid(field+".transition", "must be %s or %s, got %q", cloud.HookLaunching, cloud.HookTerminating, h.Transition)
+			return nil, cloud.Invalid(field, "transition must be %s or %s, got %q", cloud.HookLaunching, cloud.HookTerminating, h.Transition)
 		}
+		if seen[h.Name] || seen[transition] {
+			return nil, cloud.Invalid(field, "each hook needs its own name, and a group takes one hook per transition")
+		}
+		seen[h.Name], seen[transition] = true, true
 		timeout := h.HeartbeatTimeout
 		if timeout == 0 {
 			timeout = time.Hour // EC2's default
 		}
 		if timeout < 30*time.Second || timeout > 2*time.Hour {
-			return nil, cloud.Invalid(field+".heartbeat-timeout", "must be between 30s and 2h, got %s", timeout)
+			return nil, cloud.Invalid(field, "timeout must be between 30s and 2h, got %s", timeout)
 		}
 		result := h.DefaultResult
 		if result == "" {
 			result = simv1.ResultAbandon // EC2's default
 		}
 		if result != simv1.ResultContinue && result != simv1.ResultAbandon {
-			return nil, cloud.Invalid(field+".default-result", "must be CONTINUE or ABANDON, got %q", result)
+			return nil, cloud.Invalid(field, "result must be CONTINUE or ABANDON, got %q", result)
 		}
 		hooks = append(hooks, simv1.LifecycleHook{Name: h.Name, Transition: transition, HeartbeatTimeoutSeconds: int32(timeout / time.Second), DefaultResult: result})
 	}
@@ -302,16 +308,18 @@ func (p *Provider) ListGroups(ctx context.Context) ([]cloud.Group, error) {
 }
 
 func (p *Provider) SetDesiredCapacity(ctx context.Context, name string, desired int32) error {
-	asg := &simv1.AutoScalingGroup{}
-	if err := p.client.Get(ctx, client.ObjectKey{Name: name}, asg); err != nil {
-		return notFound(err, "auto scaling group", name)
-	}
-	if desired < asg.Spec.MinSize || desired > asg.Spec.MaxSize {
-		return cloud.Invalid("desired", "desired (%d) must be between min (%d) and max (%d)", desired, asg.Spec.MinSize, asg.Spec.MaxSize)
-	}
-	base := asg.DeepCopy()
-	asg.Spec.DesiredCapacity = desired
-	return p.client.Patch(ctx, asg, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		asg := &simv1.AutoScalingGroup{}
+		if err := p.client.Get(ctx, client.ObjectKey{Name: name}, asg); err != nil {
+			return notFound(err, "auto scaling group", name)
+		}
+		if desired < asg.Spec.MinSize || desired > asg.Spec.MaxSize {
+			return cloud.Invalid("desired", "desired (%d) must be between min (%d) and max (%d)", desired, asg.Spec.MinSize, asg.Spec.MaxSize)
+		}
+		base := asg.DeepCopy()
+		asg.Spec.DesiredCapacity = desired
+		return p.client.Patch(ctx, asg, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+	})
 }
 
 func (p *Provider) DeleteGroup(ctx context.Context, name string) error {
@@ -350,7 +358,8 @@ func (p *Provider) TerminateInstance(ctx context.Context, id string, decrementDe
 	if err := p.client.Get(ctx, client.ObjectKey{Name: id}, inst); err != nil {
 		return notFound(err, "instance", id)
 	}
-	if decrementDesired && inst.Spec.Group != "" {
+	decrement := decrementDesired && inst.Spec.Group != ""
+	if decrement {
 		asg := &simv1.AutoScalingGroup{}
 		if err := p.client.Get(ctx, client.ObjectKey{Name: inst.Spec.Group}, asg); err != nil {
 			return notFound(err, "auto scaling group", inst.Spec.Group)
@@ -358,18 +367,19 @@ func (p *Provider) TerminateInstance(ctx context.Context, id string, decrementDe
 		if asg.Spec.DesiredCapacity <= asg.Spec.MinSize {
 			return cloud.Invalid("instance", "terminating %s without replacement would take group %s below its min size (%d)", id, asg.Name, asg.Spec.MinSize)
 		}
-		// Desired first: a crash in between leaves one replacement
-		// launched, never a group short of an instance it should have.
-		if err := p.SetDesiredCapacity(ctx, asg.Name, asg.Spec.DesiredCapacity-1); err != nil {
-			return err
-		}
 	}
-	return RequestTermination(ctx, p.client, p.clock, inst, "user request")
+	// One write: the group controller lowers the desired capacity when it
+	// sees the request, so it never picks another instance to scale in.
+	return requestTermination(ctx, p.client, p.clock, inst, "user request", decrement)
 }
 
 // RequestTermination marks an instance for termination, once; the instance
 // controller carries it out.
 func RequestTermination(ctx context.Context, c client.Client, clk clock.Clock, inst *simv1.Instance, reason string) error {
+	return requestTermination(ctx, c, clk, inst, reason, false)
+}
+
+func requestTermination(ctx context.Context, c client.Client, clk clock.Clock, inst *simv1.Instance, reason string, decrementDesired bool) error {
 	if inst.Spec.TerminationRequested != nil {
 		return nil
 	}
@@ -377,6 +387,7 @@ func RequestTermination(ctx context.Context, c client.Client, clk clock.Clock, i
 	now := metav1.NewTime(clk.Now())
 	inst.Spec.TerminationRequested = &now
 	inst.Spec.TerminationReason = reason
+	inst.Spec.DecrementDesired = decrementDesired
 	return c.Patch(ctx, inst, client.MergeFrom(base))
 }
 

@@ -11,7 +11,10 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
+
+	simv1 "github.com/kdp-project/kdp/api/sim/v1alpha1"
 
 	"github.com/kdp-project/kdp/internal/cloud"
 )
@@ -98,8 +101,8 @@ func ParseScenario(data []byte) (*Scenario, error) {
 		if z := st.ZoneOutage; z != nil && z.Zone == "" {
 			return nil, fmt.Errorf("scenario: %s.zoneOutage.zone: required", field)
 		}
-		if s := st.SpotStorm; s != nil && (s.Group == "" || s.RatePerMinute <= 0 || s.Duration.Duration <= 0) {
-			return nil, fmt.Errorf("scenario: %s.spotStorm: group is required, ratePerMinute and duration must be positive", field)
+		if s := st.SpotStorm; s != nil && (s.Group == "" || s.RatePerMinute <= 0 || s.RatePerMinute > 600 || s.Duration.Duration <= 0) {
+			return nil, fmt.Errorf("scenario: %s.spotStorm: group is required, ratePerMinute must be in (0, 600] and duration positive", field)
 		}
 	}
 	return sc, nil
@@ -151,8 +154,24 @@ func (p *Provider) RunScenario(ctx context.Context, sc *Scenario, out io.Writer)
 	}
 	sort.SliceStable(actions, func(a, b int) bool { return actions[a].at < actions[b].at })
 
+	for i, st := range sc.Steps { // names the catalogue must know, checked before anything happens
+		zone := ""
+		if st.Capacity != nil {
+			if _, ok := p.catalog.InstanceType(st.Capacity.InstanceType); !ok {
+				return fmt.Errorf("scenario: steps[%d].capacity.instanceType: unknown instance type %q", i, st.Capacity.InstanceType)
+			}
+			zone = st.Capacity.Zone
+		}
+		if st.ZoneOutage != nil {
+			zone = st.ZoneOutage.Zone
+		}
+		if _, ok := catalogZone(p.catalog, zone); zone != "" && !ok {
+			return fmt.Errorf("scenario: steps[%d]: unknown zone %q", i, zone)
+		}
+	}
 	start := p.clock.Now()
 	rngs := map[int]*rand.Rand{}
+	failed := 0
 	for _, a := range actions {
 		if wait := p.timing.Scale.Of(a.at) - p.clock.Since(start); wait > 0 {
 			select {
@@ -169,11 +188,18 @@ func (p *Provider) RunScenario(ctx context.Context, sc *Scenario, out io.Writer)
 		what, err := a.run(ctx, rng)
 		if err != nil {
 			fmt.Fprintf(out, "[%6s] step %d %s: failed: %v\n", a.at, a.step, a.name, err)
+			failed++
 			continue
 		}
 		fmt.Fprintf(out, "[%6s] step %d %s: %s\n", a.at, a.step, a.name, what)
 	}
-	return p.report(ctx, out)
+	if err := p.report(ctx, out); err != nil {
+		return err
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d scenario actions failed", failed, len(actions))
+	}
+	return nil
 }
 
 // pickAction applies fn to Count instances of a group, chosen with the
@@ -186,9 +212,15 @@ func (p *Provider) pickAction(at time.Duration, step int, name string, pick Pick
 		}
 		var live []cloud.Instance
 		for _, i := range all {
-			if i.State == cloud.StateRunning && i.LifecycleState != "Terminating:Wait" {
-				live = append(live, i)
+			if i.State != cloud.StateRunning || i.LifecycleState == "Terminating:Wait" {
+				continue
 			}
+			inst := &simv1.Instance{}
+			if err := p.client.Get(ctx, client.ObjectKey{Name: i.ID}, inst); err != nil || inst.Spec.TerminationRequested != nil ||
+				inst.Spec.SpotInterruptionTime != nil || inst.Spec.KubeletFailed {
+				continue // already on its way out, or already hit
+			}
+			live = append(live, i)
 		}
 		if len(live) == 0 {
 			return "", fmt.Errorf("group %s has no running instance", pick.Group)
@@ -208,7 +240,8 @@ func (p *Provider) pickAction(at time.Duration, step int, name string, pick Pick
 }
 
 func (p *Provider) zoneOutage(ctx context.Context, zone string) (string, error) {
-	if !slicesContainsZone(p.catalog, zone) {
+	zone, ok := catalogZone(p.catalog, zone)
+	if !ok {
 		return "", cloud.Invalid("zone", "unknown zone %q", zone)
 	}
 	for _, t := range p.catalog.InstanceTypes() {

@@ -355,3 +355,61 @@ steps:
 		}
 	}
 }
+
+func TestIntegration_ScheduledRetirement(t *testing.T) {
+	p, _ := startSim(t)
+	ctx := testenv.Context(t)
+	events := p.Subscribe(ctx)
+	group(t, p, cloud.GroupInput{Name: "retiring", DesiredCapacity: 1})
+	old := waitInstances(t, p, "retiring", inService(1))[0]
+	if err := p.ScheduleRetirement(ctx, old.ID, 0); !cloud.IsInvalid(err) {
+		t.Errorf("retirement in 0s: %v", err)
+	}
+	if err := p.ScheduleRetirement(ctx, old.ID, 2*time.Minute); err != nil { // 1 s at 120×
+		t.Fatal(err)
+	}
+	e := expectEvent(t, events, cloud.DetailScheduledMaintenance, old.ID)
+	var d cloud.HealthDetail
+	if err := json.Unmarshal(e.Detail, &d); err != nil || e.Source != cloud.SourceHealth || d.EventTypeCode != "AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED" {
+		t.Errorf("health event %+v %+v", e, d)
+	}
+	waitInstances(t, p, "retiring", func(is []cloud.Instance) error {
+		for _, i := range is {
+			if i.ID == old.ID && i.State != cloud.StateTerminated {
+				return fmt.Errorf("retired instance is %s", i.State)
+			}
+		}
+		return inService(1)(is)
+	})
+}
+
+func TestIntegration_TerminateWithDecrementTakesOnlyThatInstance(t *testing.T) {
+	p, _ := startSim(t)
+	ctx := testenv.Context(t)
+	group(t, p, cloud.GroupInput{Name: "shrink", DesiredCapacity: 3})
+	is := waitInstances(t, p, "shrink", inService(3))
+	victim := is[1]
+	if err := p.TerminateInstance(ctx, victim.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 30*time.Second, func() error {
+		g, err := p.GetGroup(ctx, "shrink")
+		if err != nil || g.DesiredCapacity != 2 {
+			return fmt.Errorf("group %+v, %v", g, err)
+		}
+		return nil
+	})
+	time.Sleep(time.Second) // would a replacement or a second termination come?
+	after := waitInstances(t, p, "shrink", inService(2))
+	if len(after) != 3 {
+		t.Fatalf("%d instances, want the 3 launched (no replacement)", len(after))
+	}
+	for _, i := range after {
+		if i.State == cloud.StateRunning && i.ID == victim.ID {
+			t.Errorf("victim %s still running", i.ID)
+		}
+		if i.ID != victim.ID && i.State != cloud.StateRunning {
+			t.Errorf("instance %s was %s: scale-in took the wrong instance", i.ID, i.State)
+		}
+	}
+}
