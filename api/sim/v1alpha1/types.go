@@ -228,6 +228,11 @@ type InstanceSpec struct {
 	Lifecycle string `json:"lifecycle"`
 	// +optional
 	UserData string `json:"userData,omitempty"`
+	// LaunchTime orders instances to the microsecond (creationTimestamp has
+	// seconds): scale-in takes the oldest first, and seeded scenarios pick
+	// by launch order.
+	// +optional
+	LaunchTime *metav1.MicroTime `json:"launchTime,omitempty"`
 	// Group is the Auto Scaling group the instance belongs to, if any.
 	// +optional
 	Group string `json:"group,omitempty"`

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -293,6 +294,7 @@ func (g *GroupController) place(asg *simv1.AutoScalingGroup, ltv simv1.LaunchTem
 					Labels: map[string]string{simv1.LabelGroup: asg.Name},
 				},
 				Spec: simv1.InstanceSpec{
+					LaunchTime:   ptr.To(metav1.NewMicroTime(g.clock.Now())),
 					InstanceType: t, ImageID: ltv.ImageID, SubnetID: subnet.ID, Zone: subnet.Zone, PrivateIP: ip,
 					Lifecycle: asg.Spec.CapacityType, UserData: ltv.UserData, Group: asg.Name, Tags: tags,
 				},
@@ -346,7 +348,7 @@ func surplus(active []*simv1.Instance, n int) []*simv1.Instance {
 				}
 				return -1
 			}
-			return a.CreationTimestamp.Compare(b.CreationTimestamp.Time)
+			return launchTime(a).Compare(launchTime(b))
 		})
 		out = append(out, remaining[0])
 		remaining = remaining[1:]
@@ -430,4 +432,12 @@ func summarize(names []string, n int) string {
 		return strings.Join(names, ", ")
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(names[:n], ", "), len(names)-n)
+}
+
+// launchTime is when an instance was launched, to the microsecond when known.
+func launchTime(inst *simv1.Instance) time.Time {
+	if inst.Spec.LaunchTime != nil {
+		return inst.Spec.LaunchTime.Time
+	}
+	return inst.CreationTimestamp.Time
 }

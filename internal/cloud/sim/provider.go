@@ -448,7 +448,7 @@ func instanceFrom(inst *simv1.Instance) cloud.Instance {
 	if out.State == "" {
 		out.State = cloud.StatePending
 	}
-	launched := inst.CreationTimestamp.Time
+	launched := launchTime(inst)
 	out.LaunchTime = &launched
 	return out
 }
