@@ -209,8 +209,44 @@ func newLaunchTemplateCommand() *cobra.Command {
 	create.Flags().StringVar(&f.instanceType, "instance-type", "", "instance type (see kdp sim instance-types)")
 	create.Flags().StringVar(&f.userData, "user-data", "", "file with the user data (see kdp nodes join-config)")
 	_ = create.MarkFlagRequired("image")
-	cmd.AddCommand(create)
+
+	vf := &launchTemplateVersionFlags{}
+	version := &cobra.Command{
+		Use: "create-version NAME", Short: "Add a version to a launch template (unset fields come from the default version)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var userData []byte
+			if vf.userData != "" {
+				var err error
+				if userData, err = os.ReadFile(vf.userData); err != nil {
+					return fmt.Errorf("--user-data: %w", err)
+				}
+			}
+			p, _, err := vf.simProvider(cmd.Context())
+			if err != nil {
+				return err
+			}
+			n, err := p.CreateLaunchTemplateVersion(cmd.Context(), args[0], cloud.LaunchTemplateInput{
+				ImageID: vf.image, InstanceType: vf.instanceType, UserData: string(userData),
+			}, vf.makeDefault)
+			if err != nil {
+				return flagError(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "launch template %s: version %d created\n", args[0], n)
+			return nil
+		},
+	}
+	vf.add(version.Flags())
+	version.Flags().StringVar(&vf.image, "image", "", "image id (default: the default version's)")
+	version.Flags().StringVar(&vf.instanceType, "instance-type", "", "instance type (default: the default version's)")
+	version.Flags().StringVar(&vf.userData, "user-data", "", "file with the user data (default: the default version's)")
+	version.Flags().BoolVar(&vf.makeDefault, "set-default", false, "make the new version the default")
+	cmd.AddCommand(create, version)
 	return cmd
+}
+
+type launchTemplateVersionFlags struct {
+	launchTemplateFlags
+	makeDefault bool
 }
 
 type groupFlags struct {
@@ -220,6 +256,7 @@ type groupFlags struct {
 	subnets, instanceTypes []string
 	spot                   bool
 	hooks                  []string
+	launchTemplateVersion  string
 }
 
 func newGroupCommand() *cobra.Command {
@@ -298,7 +335,25 @@ func newGroupCommand() *cobra.Command {
 		},
 	}
 	f.add(del.Flags())
-	cmd.AddCommand(create, scale, del)
+
+	update := &cobra.Command{
+		Use: "update NAME", Short: "Change the launch template version new instances launch with", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, _, err := f.simProvider(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := p.SetLaunchTemplateVersion(cmd.Context(), args[0], f.launchTemplateVersion); err != nil {
+				return flagError(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "group %s: new instances launch with version %s; running ones are not replaced\n", args[0], f.launchTemplateVersion)
+			return nil
+		},
+	}
+	f.add(update.Flags())
+	update.Flags().StringVar(&f.launchTemplateVersion, "launch-template-version", "", "a number, $Latest or $Default")
+	_ = update.MarkFlagRequired("launch-template-version")
+	cmd.AddCommand(create, scale, del, update)
 	return cmd
 }
 

@@ -24,6 +24,10 @@ type Provider interface {
 	CreateLaunchTemplate(ctx context.Context, in LaunchTemplateInput) (*LaunchTemplate, error)
 	// GetLaunchTemplate returns a template, or NotFoundError.
 	GetLaunchTemplate(ctx context.Context, name string) (*LaunchTemplate, error)
+	// CreateLaunchTemplateVersion adds a version to a template (the next
+	// number), optionally making it the default, and returns its number.
+	// Empty fields of in are copied from the default version.
+	CreateLaunchTemplateVersion(ctx context.Context, name string, in LaunchTemplateInput, makeDefault bool) (int64, error)
 	// DeleteLaunchTemplate deletes a template; it is not an error if it is gone.
 	DeleteLaunchTemplate(ctx context.Context, name string) error
 
@@ -37,6 +41,10 @@ type Provider interface {
 	// SetDesiredCapacity changes how many instances the group keeps; it
 	// must lie within the group's min and max (InvalidParameterError).
 	SetDesiredCapacity(ctx context.Context, name string, desired int32) error
+	// SetLaunchTemplateVersion changes the version ("$Latest", "$Default" or
+	// a number) new instances launch with; running instances are not
+	// replaced (that is a rolling update's job).
+	SetLaunchTemplateVersion(ctx context.Context, name, version string) error
 	// DeleteGroup deletes a group and terminates its instances.
 	DeleteGroup(ctx context.Context, name string) error
 

@@ -93,18 +93,8 @@ func (p *Provider) CreateLaunchTemplate(ctx context.Context, in cloud.LaunchTemp
 	if err := validName("name", in.Name); err != nil {
 		return nil, err
 	}
-	img, ok := p.catalog.Image(in.ImageID)
-	if !ok {
-		return nil, cloud.Invalid("image", "unknown image %q (see kdp sim images)", in.ImageID)
-	}
-	if in.InstanceType != "" {
-		t, ok := p.catalog.InstanceType(in.InstanceType)
-		if !ok {
-			return nil, cloud.Invalid("instance-type", "unknown instance type %q (see kdp sim instance-types)", in.InstanceType)
-		}
-		if t.Architecture != img.Architecture {
-			return nil, cloud.Invalid("instance-type", "%s is %s but image %s is %s", t.Name, t.Architecture, img.ID, img.Architecture)
-		}
+	if err := p.checkImageAndType(in.ImageID, in.InstanceType); err != nil {
+		return nil, err
 	}
 	lt := &simv1.LaunchTemplate{
 		ObjectMeta: metav1.ObjectMeta{Name: in.Name},
@@ -131,6 +121,95 @@ func (p *Provider) GetLaunchTemplate(ctx context.Context, name string) (*cloud.L
 		return nil, notFound(err, "launch template", name)
 	}
 	return launchTemplateFrom(lt), nil
+}
+
+func (p *Provider) CreateLaunchTemplateVersion(ctx context.Context, name string, in cloud.LaunchTemplateInput, makeDefault bool) (int64, error) {
+	var number int64
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		lt := &simv1.LaunchTemplate{}
+		if err := p.client.Get(ctx, client.ObjectKey{Name: name}, lt); err != nil {
+			return notFound(err, "launch template", name)
+		}
+		def, err := ResolveVersion(lt, "$Default")
+		if err != nil {
+			return err
+		}
+		v := simv1.LaunchTemplateVersion{ImageID: def.ImageID, InstanceType: def.InstanceType, UserData: def.UserData, Tags: def.Tags}
+		if in.ImageID != "" {
+			v.ImageID = in.ImageID
+		}
+		if in.InstanceType != "" {
+			v.InstanceType = in.InstanceType
+		}
+		if in.UserData != "" {
+			v.UserData = in.UserData
+		}
+		if in.Tags != nil {
+			v.Tags = in.Tags
+		}
+		if err := p.checkImageAndType(v.ImageID, v.InstanceType); err != nil {
+			return err
+		}
+		base := lt.DeepCopy()
+		v.Number = lt.Spec.Versions[len(lt.Spec.Versions)-1].Number + 1
+		lt.Spec.Versions = append(lt.Spec.Versions, v)
+		if makeDefault {
+			lt.Spec.DefaultVersion = v.Number
+		}
+		number = v.Number
+		return p.client.Patch(ctx, lt, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+	})
+	return number, err
+}
+
+func (p *Provider) SetLaunchTemplateVersion(ctx context.Context, name, version string) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		asg := &simv1.AutoScalingGroup{}
+		if err := p.client.Get(ctx, client.ObjectKey{Name: name}, asg); err != nil {
+			return notFound(err, "auto scaling group", name)
+		}
+		lt := &simv1.LaunchTemplate{}
+		if err := p.client.Get(ctx, client.ObjectKey{Name: asg.Spec.LaunchTemplate.Name}, lt); err != nil {
+			return notFound(err, "launch template", asg.Spec.LaunchTemplate.Name)
+		}
+		ltv, err := ResolveVersion(lt, version)
+		if err != nil {
+			return cloud.Invalid("launch-template-version", "%s", err.(*cloud.InvalidParameterError).Message)
+		}
+		img, _ := p.catalog.Image(ltv.ImageID)
+		types := asg.Spec.InstanceTypes
+		if len(types) == 0 {
+			types = []string{ltv.InstanceType}
+		}
+		for _, t := range types {
+			if it, ok := p.catalog.InstanceType(t); !ok || it.Architecture != img.Architecture {
+				return cloud.Invalid("launch-template-version", "version %s (image %s, %s) does not fit the group's instance type %s", version, img.ID, img.Architecture, t)
+			}
+		}
+		base := asg.DeepCopy()
+		asg.Spec.LaunchTemplate.Version = version
+		return p.client.Patch(ctx, asg, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+	})
+}
+
+// checkImageAndType checks an image and an (optional) instance type against
+// the catalogue and each other.
+func (p *Provider) checkImageAndType(imageID, instanceType string) error {
+	img, ok := p.catalog.Image(imageID)
+	if !ok {
+		return cloud.Invalid("image", "unknown image %q (see kdp sim images)", imageID)
+	}
+	if instanceType == "" {
+		return nil
+	}
+	t, ok := p.catalog.InstanceType(instanceType)
+	if !ok {
+		return cloud.Invalid("instance-type", "unknown instance type %q (see kdp sim instance-types)", instanceType)
+	}
+	if t.Architecture != img.Architecture {
+		return cloud.Invalid("instance-type", "%s is %s but image %s is %s", t.Name, t.Architecture, img.ID, img.Architecture)
+	}
+	return nil
 }
 
 func (p *Provider) DeleteLaunchTemplate(ctx context.Context, name string) error {

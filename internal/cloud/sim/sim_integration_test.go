@@ -413,3 +413,58 @@ func TestIntegration_TerminateWithDecrementTakesOnlyThatInstance(t *testing.T) {
 		}
 	}
 }
+
+func TestIntegration_NewLaunchTemplateVersionForNewInstances(t *testing.T) {
+	p, _ := startSim(t)
+	ctx := testenv.Context(t)
+	var older cloud.Image
+	for _, img := range p.Catalog().Images() {
+		if img.Type == "AL2023_x86_64_STANDARD" && img.ReleaseVersion == "1.36.3-20261001" {
+			older = img
+		}
+	}
+	newer, _ := p.Catalog().LatestImage("AL2023_x86_64_STANDARD", "1.37")
+	if _, err := p.CreateLaunchTemplate(ctx, cloud.LaunchTemplateInput{Name: "upgrade", ImageID: older.ID, InstanceType: "m5.large"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.CreateGroup(ctx, cloud.GroupInput{Name: "upgrade", LaunchTemplate: "upgrade", MaxSize: 3, DesiredCapacity: 1}); err != nil {
+		t.Fatal(err)
+	}
+	old := waitInstances(t, p, "upgrade", inService(1))[0]
+	if old.ImageID != older.ID {
+		t.Fatalf("launched with %s, want %s", old.ImageID, older.ID)
+	}
+	arm, _ := p.Catalog().LatestImage("AL2023_ARM_64_STANDARD", "1.37")
+	if _, err := p.CreateLaunchTemplateVersion(ctx, "upgrade", cloud.LaunchTemplateInput{ImageID: arm.ID}, false); !cloud.IsInvalid(err) {
+		t.Errorf("an arm64 image with m5.large: %v", err)
+	}
+	n, err := p.CreateLaunchTemplateVersion(ctx, "upgrade", cloud.LaunchTemplateInput{ImageID: newer.ID}, false)
+	if err != nil || n != 2 {
+		t.Fatalf("version %d, %v", n, err)
+	}
+	if err := p.SetLaunchTemplateVersion(ctx, "upgrade", "7"); !cloud.IsInvalid(err) {
+		t.Errorf("a missing version: %v", err)
+	}
+	if err := p.SetLaunchTemplateVersion(ctx, "upgrade", "$Latest"); err != nil {
+		t.Fatal(err)
+	}
+	// Running instances stay; a replacement launches with the new version.
+	time.Sleep(500 * time.Millisecond)
+	if got, _ := p.GetInstance(ctx, old.ID); got.State != cloud.StateRunning {
+		t.Fatalf("the running instance was touched: %s", got.State)
+	}
+	if err := p.TerminateInstance(ctx, old.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	waitInstances(t, p, "upgrade", func(is []cloud.Instance) error {
+		for _, i := range is {
+			if i.ID != old.ID && i.State == cloud.StateRunning {
+				if i.ImageID != newer.ID {
+					return fmt.Errorf("replacement launched with %s, want %s", i.ImageID, newer.ID)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("no replacement running")
+	})
+}
