@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -423,12 +424,19 @@ func failKubelet(ctx context.Context, p *sim.Provider, _ *clients, _ *instanceFl
 }
 
 // flagError turns a provider's InvalidParameterError into an error that
-// names the CLI flag (the provider's field names are the flags' names).
+// names the CLI flag: the provider's field names are the flags' names, but
+// for the positional arguments (the NAME of what is created, an
+// INSTANCE-ID), which are named as they are.
 func flagError(err error) error {
-	if cloud.IsInvalid(err) && !strings.HasPrefix(err.Error(), "name") && !strings.HasPrefix(err.Error(), "instance:") {
-		return fmt.Errorf("--%w", err)
+	var invalid *cloud.InvalidParameterError
+	if !errors.As(err, &invalid) {
+		return err
 	}
-	return err
+	switch field, _, _ := strings.Cut(invalid.Field, " "); field {
+	case "name", "instance":
+		return err
+	}
+	return fmt.Errorf("--%w", err)
 }
 
 // parseHooks parses --lifecycle-hook values.

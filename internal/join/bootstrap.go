@@ -7,8 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/x509/pkix"
 	"fmt"
-	"slices"
-	"strings"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -92,5 +90,3 @@ func NodeClientConfig(nc *NodeConfig, creds *Credentials) (*rest.Config, error) 
 		},
 	}, nil
 }
-
-func sortStrings(s []string) { slices.SortFunc(s, strings.Compare) }

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -140,7 +142,7 @@ func (g *GroupController) Reconcile(ctx context.Context, req reconcile.Request) 
 		cond.Status, cond.Reason, cond.Message = metav1.ConditionFalse, ReasonInsufficientCapacity, launchErr.Error()
 	}
 	apimeta.SetStatusCondition(&asg.Status.Conditions, cond)
-	if !equalStatus(base.Status, asg.Status) {
+	if !equality.Semantic.DeepEqual(base.Status, asg.Status) {
 		if err := g.client.Status().Patch(ctx, asg, client.MergeFrom(base)); err != nil {
 			return reconcile.Result{}, err
 		}
@@ -269,7 +271,7 @@ func (g *GroupController) place(asg *simv1.AutoScalingGroup, ltv simv1.LaunchTem
 			slices.SortStableFunc(candidates, func(a, b string) int {
 				pa, _ := g.catalog.SpotPrice(a, subnet.Zone)
 				pb, _ := g.catalog.SpotPrice(b, subnet.Zone)
-				return cmpFloat(pa, pb)
+				return cmp.Compare(pa, pb)
 			})
 		}
 		for _, t := range candidates {
@@ -401,29 +403,6 @@ func (g *GroupController) finalize(ctx context.Context, asg *simv1.AutoScalingGr
 		return g.client.Update(ctx, asg)
 	}
 	return nil
-}
-
-func equalStatus(a, b simv1.AutoScalingGroupStatus) bool {
-	if a.InService != b.InService || a.Pending != b.Pending || a.ObservedGeneration != b.ObservedGeneration || len(a.Conditions) != len(b.Conditions) {
-		return false
-	}
-	for i := range a.Conditions {
-		x, y := a.Conditions[i], b.Conditions[i]
-		if x.Type != y.Type || x.Status != y.Status || x.Reason != y.Reason || x.Message != y.Message || x.ObservedGeneration != y.ObservedGeneration {
-			return false
-		}
-	}
-	return true
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // summarize lists the first n names and counts the rest.
