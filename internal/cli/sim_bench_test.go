@@ -16,6 +16,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kdp-project/kdp/internal/testenv"
@@ -126,20 +128,52 @@ func startJoined(b *testing.B, n int) (*testenv.Env, time.Duration) {
 		b.Fatal(err)
 	}
 	run("sim", "launch-template", "create", "bench", "--image", images[0].ID, "--instance-type", "m5.large", "--user-data", userData)
+	registered := watchNodes(b, e, "sim.kdp.dev/instance-id")
 	start := time.Now()
 	run("sim", "group", "create", "bench", "--launch-template", "bench", "--max", strconv.Itoa(n), "--desired", strconv.Itoa(n))
-	for {
-		var nodes corev1.NodeList
-		if err := e.Client.List(context.Background(), &nodes, client.HasLabels{"sim.kdp.dev/instance-id"}); err != nil {
-			b.Fatal(err)
+	select {
+	case <-registered(n):
+		return e, time.Since(start)
+	case <-time.After(10 * time.Minute):
+		b.Fatalf("not %d nodes after 10 minutes", n)
+		return nil, 0
+	}
+}
+
+// watchNodes watches the Nodes with a label (a watch, not a list in a
+// loop: the benchmark must not load the API server it measures) and
+// returns a function giving a channel closed once n of them have
+// registered.
+func watchNodes(b *testing.B, e *testenv.Env, label string) func(n int) <-chan struct{} {
+	factory := informers.NewSharedInformerFactoryWithOptions(e.Clientset, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+		o.LabelSelector = label
+	}))
+	var mu sync.Mutex
+	count, waiters := 0, map[int]chan struct{}{}
+	notify := func() {
+		for want, ch := range waiters {
+			if count >= want {
+				close(ch)
+				delete(waiters, want)
+			}
 		}
-		if len(nodes.Items) == n {
-			return e, time.Since(start)
-		}
-		if time.Since(start) > 10*time.Minute {
-			b.Fatalf("%d of %d nodes after 10 minutes", len(nodes.Items), n)
-		}
-		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := factory.Core().V1().Nodes().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: func(any) { mu.Lock(); count++; notify(); mu.Unlock() },
+	}); err != nil {
+		b.Fatal(err)
+	}
+	stop := make(chan struct{})
+	b.Cleanup(func() { close(stop) })
+	factory.Start(stop)
+	factory.WaitForCacheSync(stop)
+	return func(n int) <-chan struct{} {
+		mu.Lock()
+		defer mu.Unlock()
+		ch := make(chan struct{})
+		waiters[n] = ch
+		notify()
+		return ch
 	}
 }
 
@@ -157,6 +191,8 @@ func BenchmarkPods(b *testing.B) {
 	for b.Loop() {
 		e, _ := startJoined(b, n)
 		ctx := context.Background()
+		progress := make(chan struct{}, 1)
+		pw := watchPods(b, e, progress)
 		start := time.Now()
 		for d := range 20 {
 			replicas := int32(pods / 20)
@@ -175,29 +211,17 @@ func BenchmarkPods(b *testing.B) {
 		}
 		var bound, running time.Duration
 		for running == 0 {
-			var list corev1.PodList
-			if err := e.Client.List(ctx, &list, client.InNamespace("default")); err != nil {
-				b.Fatal(err)
+			select {
+			case <-progress:
+			case <-time.After(15 * time.Minute):
+				b.Fatalf("%d bound, %d running of %d after 15 minutes", pw.bound(), pw.running(), pods)
 			}
-			nb, nr := 0, 0
-			for _, p := range list.Items {
-				if p.Spec.NodeName != "" {
-					nb++
-				}
-				if p.Status.Phase == corev1.PodRunning {
-					nr++
-				}
-			}
-			if bound == 0 && nb == pods {
+			if bound == 0 && pw.bound() == pods {
 				bound = time.Since(start)
 			}
-			if nr == pods {
+			if pw.running() == pods {
 				running = time.Since(start)
 			}
-			if time.Since(start) > 15*time.Minute {
-				b.Fatalf("%d bound, %d running of %d after 15 minutes", nb, nr, pods)
-			}
-			time.Sleep(500 * time.Millisecond)
 		}
 		time.Sleep(10 * time.Second) // settle
 		before := cpuSeconds(b, e.Pid())
@@ -212,4 +236,62 @@ func BenchmarkPods(b *testing.B) {
 		b.ReportMetric(cpu, "%cpu-steady")
 		b.ReportMetric(rss, "MiB-rss")
 	}
+}
+
+// podWatch counts, from a watch, the pods in "default" that are bound and
+// those that are Running.
+type podWatch struct {
+	mu     sync.Mutex
+	states map[string][2]bool // bound, running
+	counts [2]int
+}
+
+func (w *podWatch) bound() int   { w.mu.Lock(); defer w.mu.Unlock(); return w.counts[0] }
+func (w *podWatch) running() int { w.mu.Lock(); defer w.mu.Unlock(); return w.counts[1] }
+
+// watchPods starts a podWatch; progress gets a tick (dropped when one is
+// pending) after every change.
+func watchPods(b *testing.B, e *testenv.Env, progress chan<- struct{}) *podWatch {
+	w := &podWatch{states: map[string][2]bool{}}
+	set := func(obj any, gone bool) {
+		pod, ok := obj.(*corev1.Pod)
+		if !ok {
+			if tomb, isTomb := obj.(cache.DeletedFinalStateUnknown); isTomb {
+				pod, ok = tomb.Obj.(*corev1.Pod)
+			}
+			if !ok {
+				return
+			}
+		}
+		now := [2]bool{pod.Spec.NodeName != "" && !gone, pod.Status.Phase == corev1.PodRunning && !gone}
+		w.mu.Lock()
+		was := w.states[pod.Name]
+		for i := range now {
+			switch {
+			case now[i] && !was[i]:
+				w.counts[i]++
+			case !now[i] && was[i]:
+				w.counts[i]--
+			}
+		}
+		w.states[pod.Name] = now
+		w.mu.Unlock()
+		select {
+		case progress <- struct{}{}:
+		default:
+		}
+	}
+	factory := informers.NewSharedInformerFactoryWithOptions(e.Clientset, 0, informers.WithNamespace("default"))
+	if _, err := factory.Core().V1().Pods().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { set(obj, false) },
+		UpdateFunc: func(_, obj any) { set(obj, false) },
+		DeleteFunc: func(obj any) { set(obj, true) },
+	}); err != nil {
+		b.Fatal(err)
+	}
+	stop := make(chan struct{})
+	b.Cleanup(func() { close(stop) })
+	factory.Start(stop)
+	factory.WaitForCacheSync(stop)
+	return w
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -17,10 +18,13 @@ import (
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	simv1 "github.com/kdp-project/kdp/api/sim/v1alpha1"
@@ -65,8 +69,23 @@ func (g *GroupController) Register(mgr ctrl.Manager) error {
 				return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: group}}}
 			}
 			return nil
-		})).
+		}), builder.WithPredicates(predicate.Funcs{UpdateFunc: groupChange})).
 		Complete(g)
+}
+
+// groupChange tells whether an instance update concerns its group: what
+// counts it as active, at risk or in service, or asks to lower the desired
+// capacity (not, say, its kubelet's record of the join).
+func groupChange(e event.UpdateEvent) bool {
+	old, oldOK := e.ObjectOld.(*simv1.Instance)
+	cur, curOK := e.ObjectNew.(*simv1.Instance)
+	if !oldOK || !curOK {
+		return true
+	}
+	return old.Status.State != cur.Status.State || old.Status.LifecycleState != cur.Status.LifecycleState ||
+		(old.Spec.TerminationRequested == nil) != (cur.Spec.TerminationRequested == nil) ||
+		(old.Spec.RebalanceRecommended == nil) != (cur.Spec.RebalanceRecommended == nil) ||
+		old.Spec.DecrementDesired != cur.Spec.DecrementDesired
 }
 
 // Reconcile brings one group to its desired capacity.
@@ -76,7 +95,8 @@ func (g *GroupController) Reconcile(ctx context.Context, req reconcile.Request) 
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
 	var list simv1.InstanceList
-	if err := g.client.List(ctx, &list, client.MatchingLabels{simv1.LabelGroup: asg.Name}); err != nil {
+	// Read-only: the group copies an instance before it changes one.
+	if err := g.client.List(ctx, &list, client.MatchingLabels{simv1.LabelGroup: asg.Name}, client.UnsafeDisableDeepCopy); err != nil {
 		return reconcile.Result{}, err
 	}
 	// active instances count towards the desired capacity; those at risk
@@ -111,7 +131,7 @@ func (g *GroupController) Reconcile(ctx context.Context, req reconcile.Request) 
 		launchErr = g.launch(ctx, asg, active, want-len(active))
 	case len(active) > want:
 		for _, inst := range surplus(active, len(active)-want) {
-			if err := RequestTermination(ctx, g.client, g.clock, inst, "scale-in"); err != nil {
+			if err := RequestTermination(ctx, g.client, g.clock, inst.DeepCopy(), "scale-in"); err != nil {
 				return reconcile.Result{}, err
 			}
 			g.recorder.Eventf(asg, inst, corev1.EventTypeNormal, "Terminating", "ScaleIn",
@@ -129,7 +149,7 @@ func (g *GroupController) Reconcile(ctx context.Context, req reconcile.Request) 
 	}
 	if len(atRisk) > 0 && inService(active) >= want {
 		for _, inst := range atRisk {
-			if err := RequestTermination(ctx, g.client, g.clock, inst, "capacity rebalance: replacement in service"); err != nil {
+			if err := RequestTermination(ctx, g.client, g.clock, inst.DeepCopy(), "capacity rebalance: replacement in service"); err != nil {
 				return reconcile.Result{}, err
 			}
 			g.recorder.Eventf(asg, inst, corev1.EventTypeNormal, "Terminating", "CapacityRebalance",
@@ -154,6 +174,9 @@ func (g *GroupController) Reconcile(ctx context.Context, req reconcile.Request) 
 	return reconcile.Result{}, launchErr
 }
 
+// launchConcurrency is how many instance records a launch creates at once.
+const launchConcurrency = 16
+
 // launch starts n instances, each in the zone with the fewest active
 // instances of the group, and waits until the cache sees them, so that the
 // next reconcile does not launch them again.
@@ -174,7 +197,10 @@ func (g *GroupController) launch(ctx context.Context, asg *simv1.AutoScalingGrou
 	if err != nil {
 		return err
 	}
-	var created []string
+	// Place every instance first (placement depends on the ones before),
+	// then create them launchConcurrency at a time, as EC2 Auto Scaling
+	// launches a batch at once rather than one after the other.
+	var placed []*simv1.Instance
 	var lastErr error
 	for range n {
 		inst, err := g.place(asg, ltv, perZone, pool)
@@ -184,14 +210,41 @@ func (g *GroupController) launch(ctx context.Context, asg *simv1.AutoScalingGrou
 			break
 		}
 		inst.Spec.LaunchTemplate = &simv1.LaunchTemplateRef{Name: lt.Name, Version: fmt.Sprint(ltv.Number)}
-		if err := g.client.Create(ctx, inst); err != nil {
-			lastErr = err
-			break // and still wait for the ones created, so a retry does not launch them again
-		}
 		perZone[inst.Spec.Zone]++
 		pool.add(inst)
-		created = append(created, inst.Name)
-		log.FromContext(ctx).Info("launched instance", "instance", inst.Name, "type", inst.Spec.InstanceType, "zone", inst.Spec.Zone, "lifecycle", inst.Spec.Lifecycle)
+		placed = append(placed, inst)
+	}
+	var (
+		mu        sync.Mutex
+		created   []string
+		createErr error
+		wg        sync.WaitGroup
+	)
+	slots := make(chan struct{}, launchConcurrency)
+	for _, inst := range placed {
+		slots <- struct{}{}
+		mu.Lock()
+		failed := createErr != nil
+		mu.Unlock()
+		if failed {
+			break // the first failure ends the launch
+		}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			err := g.client.Create(ctx, inst)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				createErr = err // and still wait for the ones created, so a retry does not launch them again
+				return
+			}
+			created = append(created, inst.Name)
+			log.FromContext(ctx).Info("launched instance", "instance", inst.Name, "type", inst.Spec.InstanceType, "zone", inst.Spec.Zone, "lifecycle", inst.Spec.Lifecycle)
+		})
+	}
+	wg.Wait()
+	if createErr != nil {
+		lastErr = createErr
 	}
 	// One Event per launch, summarised: a scale-up of hundreds would
 	// otherwise write hundreds of Events.
@@ -236,7 +289,7 @@ func (g *GroupController) pool(ctx context.Context) (*pool, error) {
 		return nil, err
 	}
 	var list simv1.InstanceList
-	if err := g.client.List(ctx, &list); err != nil {
+	if err := g.client.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil { // read-only
 		return nil, err
 	}
 	p := &pool{capacity: capacity, live: map[string]int{}, usedIPs: map[string]bool{}}
@@ -392,7 +445,7 @@ func (g *GroupController) finalize(ctx context.Context, asg *simv1.AutoScalingGr
 			continue
 		}
 		left++
-		if err := RequestTermination(ctx, g.client, g.clock, inst, "group deleted"); err != nil {
+		if err := RequestTermination(ctx, g.client, g.clock, inst.DeepCopy(), "group deleted"); err != nil {
 			return err
 		}
 	}

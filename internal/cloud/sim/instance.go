@@ -101,6 +101,11 @@ func (ic *InstanceController) step(ctx context.Context, inst *simv1.Instance, no
 	switch inst.Status.State {
 	case "":
 		dns := PrivateDNSName(ic.catalog.Region, inst.Spec.PrivateIP)
+		if inst.Spec.TerminationRequested == nil && !now.Before(launchTime(inst).Add(ic.boot(inst))) {
+			// Booted already (no boot delay, or a restart of kdp past
+			// it): straight to running, one write instead of two.
+			return reconcile.Result{}, ic.markBooted(ctx, inst, func(s *simv1.InstanceStatus) { s.PrivateDNSName = dns })
+		}
 		return reconcile.Result{}, ic.setState(ctx, inst, simv1.StatePending, "launched", func(s *simv1.InstanceStatus) {
 			s.PrivateDNSName = dns
 			if inst.Spec.Group != "" {
@@ -112,21 +117,10 @@ func (ic *InstanceController) step(ctx context.Context, inst *simv1.Instance, no
 			return ic.terminate(ctx, inst, now)
 		}
 		if inst.Status.State == simv1.StatePending {
-			boot := ic.timing.Jittered(ic.timing.Boot, inst.Name)
-			if wait := boot - now.Sub(inst.Status.StateTransitionTime.Time); wait > 0 {
+			if wait := ic.boot(inst) - now.Sub(inst.Status.StateTransitionTime.Time); wait > 0 {
 				return reconcile.Result{RequeueAfter: wait}, nil
 			}
-			// Without a launching hook the instance is in service as it
-			// starts running: one write, not two.
-			_, held, err := ic.hook(ctx, inst, simv1.TransitionLaunching)
-			if err != nil {
-				return reconcile.Result{}, err
-			}
-			return reconcile.Result{}, ic.setState(ctx, inst, simv1.StateRunning, "booted", func(s *simv1.InstanceStatus) {
-				if inst.Spec.Group != "" && !held {
-					s.LifecycleState = simv1.LifecycleInService
-				}
-			})
+			return reconcile.Result{}, ic.markBooted(ctx, inst, nil)
 		}
 		return ic.enterService(ctx, inst, now)
 	case simv1.StateShuttingDown:
@@ -145,6 +139,32 @@ func (ic *InstanceController) step(ctx context.Context, inst *simv1.Instance, no
 		return reconcile.Result{}, client.IgnoreNotFound(ic.client.Delete(ctx, inst))
 	}
 	return reconcile.Result{}, nil
+}
+
+// boot is how long the instance takes to boot.
+func (ic *InstanceController) boot(inst *simv1.Instance) time.Duration {
+	return ic.timing.Jittered(ic.timing.Boot, inst.Name)
+}
+
+// markBooted marks a booted instance running. Without a launching hook a group
+// instance is in service as it starts running: one write, not two.
+func (ic *InstanceController) markBooted(ctx context.Context, inst *simv1.Instance, mutate func(*simv1.InstanceStatus)) error {
+	_, held, err := ic.hook(ctx, inst, simv1.TransitionLaunching)
+	if err != nil {
+		return err
+	}
+	return ic.setState(ctx, inst, simv1.StateRunning, "booted", func(s *simv1.InstanceStatus) {
+		if mutate != nil {
+			mutate(s)
+		}
+		switch {
+		case inst.Spec.Group == "":
+		case held:
+			s.LifecycleState = simv1.LifecyclePending
+		default:
+			s.LifecycleState = simv1.LifecycleInService
+		}
+	})
 }
 
 // enterService moves a running group instance to InService, through
@@ -312,7 +332,13 @@ func (ic *InstanceController) setState(ctx context.Context, inst *simv1.Instance
 	if state == simv1.StateShuttingDown || state == simv1.StateTerminated {
 		ic.recorder.Eventf(inst, nil, corev1.EventTypeNormal, "InstanceStateChange", state, "Instance %s is %s (%s)", inst.Name, state, reason)
 	}
-	ic.events.Publish(cloud.SourceEC2, cloud.DetailStateChange, inst.Name+"/"+state, now.Time, []string{ic.events.InstanceARN(inst.Name)},
-		cloud.StateChangeDetail{InstanceID: inst.Name, State: state})
+	states := []string{state}
+	if base.Status.State == "" && state != simv1.StatePending {
+		states = []string{simv1.StatePending, state} // EC2 reports both
+	}
+	for _, s := range states {
+		ic.events.Publish(cloud.SourceEC2, cloud.DetailStateChange, inst.Name+"/"+s, now.Time, []string{ic.events.InstanceARN(inst.Name)},
+			cloud.StateChangeDetail{InstanceID: inst.Name, State: s})
+	}
 	return nil
 }

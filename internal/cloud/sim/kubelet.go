@@ -21,8 +21,11 @@ import (
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	simv1 "github.com/kdp-project/kdp/api/sim/v1alpha1"
@@ -60,8 +63,23 @@ func (*KubeletController) Name() string { return "sim.kubelet" }
 
 // Register adds the controller to the manager.
 func (k *KubeletController) Register(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).Named(k.Name()).For(&simv1.Instance{}).
+	return ctrl.NewControllerManagedBy(mgr).Named(k.Name()).
+		For(&simv1.Instance{}, builder.WithPredicates(predicate.Funcs{UpdateFunc: kubeletChange})).
 		WithOptions(controllerOptions()).Complete(k)
+}
+
+// kubeletChange tells whether an instance update concerns its kubelet: it
+// started or stopped running, its kubelet failed, its user data changed.
+// The kubelet's own record of the join, and everything EC2 and Auto
+// Scaling write, do not (heartbeats run on their own timer).
+func kubeletChange(e event.UpdateEvent) bool {
+	old, oldOK := e.ObjectOld.(*simv1.Instance)
+	cur, curOK := e.ObjectNew.(*simv1.Instance)
+	if !oldOK || !curOK {
+		return true
+	}
+	return old.Status.State != cur.Status.State || old.Spec.KubeletFailed != cur.Spec.KubeletFailed ||
+		old.Spec.UserData != cur.Spec.UserData || (old.Status.NodeName != "" && cur.Status.NodeName == "")
 }
 
 // Reconcile joins or heartbeats one instance's node.
@@ -80,10 +98,8 @@ func (k *KubeletController) Reconcile(ctx context.Context, req reconcile.Request
 		}
 		return k.join(ctx, inst)
 	}
-	if err := k.renewLease(ctx, inst.Status.NodeName); err != nil {
-		return reconcile.Result{}, err
-	}
-	return reconcile.Result{RequeueAfter: k.timing.Heartbeat}, nil
+	next, err := k.renewLease(ctx, inst.Status.NodeName)
+	return reconcile.Result{RequeueAfter: next}, err
 }
 
 func (k *KubeletController) join(ctx context.Context, inst *simv1.Instance) (reconcile.Result, error) {
@@ -107,7 +123,9 @@ func (k *KubeletController) join(ctx context.Context, inst *simv1.Instance) (rec
 		k.recorder.Eventf(inst, nil, corev1.EventTypeWarning, "JoinFailed", "Join", "Instance %s cannot join: %v", inst.Name, err)
 		return reconcile.Result{}, nil
 	}
-	if err := register(ctx, cfg, node); err != nil {
+	cfg.UserAgent = "kubelet/" + node.Status.NodeInfo.KubeletVersion + " (linux/" + node.Status.NodeInfo.Architecture + ")"
+	uid, err := register(ctx, cfg, node)
+	if err != nil {
 		if apierrors.IsForbidden(err) || apierrors.IsInvalid(err) {
 			// As a real kubelet, it would fail the same way again.
 			k.recorder.Eventf(inst, nil, corev1.EventTypeWarning, "JoinFailed", "Join", "Instance %s cannot register node %s: %v", inst.Name, nodeName, err)
@@ -115,14 +133,19 @@ func (k *KubeletController) join(ctx context.Context, inst *simv1.Instance) (rec
 		}
 		return reconcile.Result{}, fmt.Errorf("registering node %s: %w", nodeName, err)
 	}
+	// The kubelet's first Lease comes with its registration.
+	if err := client.IgnoreAlreadyExists(k.client.Create(ctx, k.lease(nodeName, uid))); err != nil {
+		return reconcile.Result{}, err
+	}
 	base := inst.DeepCopy()
 	inst.Status.NodeName = nodeName
 	if err := k.client.Status().Patch(ctx, inst, client.MergeFrom(base)); err != nil {
 		return reconcile.Result{}, err
 	}
+	// The Node's own RegisteredNode event (kube-controller-manager's)
+	// tells users; an Event here too would cost a write per node.
 	log.FromContext(ctx).Info("node joined", "instance", inst.Name, "node", nodeName)
-	k.recorder.Eventf(inst, nil, corev1.EventTypeNormal, "Joined", "Join", "Instance %s joined the cluster as node %s", inst.Name, nodeName)
-	return reconcile.Result{RequeueAfter: k.timing.Heartbeat}, k.renewLease(ctx, nodeName)
+	return reconcile.Result{RequeueAfter: k.timing.Heartbeat}, nil
 }
 
 // waitForCertificate reads the CSR from kdp's shared cache until it is
@@ -149,25 +172,29 @@ func (k *KubeletController) waitForCertificate(ctx context.Context, name string,
 	return cert, err
 }
 
-// register creates the Node as the node itself. The node's client gets a
-// transport of its own, outside client-go's transport cache (which would
-// keep one per node certificate forever), closed once the Node exists.
-func register(ctx context.Context, cfg *rest.Config, node *corev1.Node) error {
+// register creates the Node as the node itself and returns its UID. The
+// node's client gets a transport of its own, outside client-go's transport
+// cache (which would keep one per node certificate forever), closed once
+// the Node exists.
+func register(ctx context.Context, cfg *rest.Config, node *corev1.Node) (types.UID, error) {
 	cfg.Proxy = func(*http.Request) (*url.URL, error) { return nil, nil }
 	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer hc.CloseIdleConnections()
 	cs, err := kubernetes.NewForConfigAndClient(cfg, hc)
 	if err != nil {
-		return err
+		return "", err
 	}
-	_, err = cs.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
-	if apierrors.IsAlreadyExists(err) {
-		return nil // registered before a restart
+	created, err := cs.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) { // registered before a restart
+		created, err = cs.CoreV1().Nodes().Get(ctx, node.Name, metav1.GetOptions{})
 	}
-	return err
+	if err != nil {
+		return "", err
+	}
+	return created.UID, nil
 }
 
 // node is the Node a kubelet on inst registers.
@@ -189,6 +216,8 @@ func (k *KubeletController) node(inst *simv1.Instance, nc *join.NodeConfig, name
 		"kubernetes.io/hostname":           name,
 		"kubernetes.io/arch":               it.Architecture,
 		"kubernetes.io/os":                 "linux",
+		"beta.kubernetes.io/arch":          it.Architecture, // as the kubelet still sets them
+		"beta.kubernetes.io/os":            "linux",
 		"node.kubernetes.io/instance-type": it.Name,
 		"topology.kubernetes.io/region":    k.catalog.Region,
 		"topology.kubernetes.io/zone":      inst.Spec.Zone,
@@ -284,32 +313,44 @@ func minor(v string) string {
 	return v
 }
 
-// renewLease creates or renews the node's Lease, as the kubelet does every
-// 10 seconds; kube-controller-manager's node lifecycle controller reads it.
-func (k *KubeletController) renewLease(ctx context.Context, nodeName string) error {
-	now := metav1.NewMicroTime(k.clock.Now())
+// renewLease renews the node's Lease once a Heartbeat has passed since it
+// was last renewed, as the kubelet does every 10 seconds (kube-controller-
+// manager's node lifecycle controller reads it), and creates it if it is
+// missing. It returns when to come back.
+func (k *KubeletController) renewLease(ctx context.Context, nodeName string) (time.Duration, error) {
+	now := k.clock.Now()
 	lease := &coordinationv1.Lease{}
 	err := k.client.Get(ctx, client.ObjectKey{Namespace: corev1.NamespaceNodeLease, Name: nodeName}, lease)
 	if apierrors.IsNotFound(err) {
 		node := &corev1.Node{}
 		if err := k.client.Get(ctx, client.ObjectKey{Name: nodeName}, node); err != nil {
-			return client.IgnoreNotFound(err)
+			return k.timing.Heartbeat, client.IgnoreNotFound(err)
 		}
-		lease = &coordinationv1.Lease{
-			ObjectMeta: metav1.ObjectMeta{
-				Name: nodeName, Namespace: corev1.NamespaceNodeLease,
-				OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Node", Name: node.Name, UID: node.UID}},
-			},
-			Spec: coordinationv1.LeaseSpec{
-				HolderIdentity: ptr.To(nodeName), LeaseDurationSeconds: ptr.To[int32](40), RenewTime: &now,
-			},
-		}
-		return client.IgnoreAlreadyExists(k.client.Create(ctx, lease))
+		return k.timing.Heartbeat, client.IgnoreAlreadyExists(k.client.Create(ctx, k.lease(nodeName, node.UID)))
 	}
 	if err != nil {
-		return err
+		return 0, err
+	}
+	if renewed := lease.Spec.RenewTime; renewed != nil {
+		if wait := k.timing.Heartbeat - now.Sub(renewed.Time); wait > 0 {
+			return wait, nil
+		}
 	}
 	base := lease.DeepCopy()
-	lease.Spec.RenewTime = &now
-	return k.client.Patch(ctx, lease, client.MergeFrom(base))
+	lease.Spec.RenewTime = ptr.To(metav1.NewMicroTime(now))
+	return k.timing.Heartbeat, k.client.Patch(ctx, lease, client.MergeFrom(base))
+}
+
+// lease is a node's Lease as its kubelet creates it, owned by the Node.
+func (k *KubeletController) lease(nodeName string, uid types.UID) *coordinationv1.Lease {
+	return &coordinationv1.Lease{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: nodeName, Namespace: corev1.NamespaceNodeLease,
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Node", Name: nodeName, UID: uid}},
+		},
+		Spec: coordinationv1.LeaseSpec{
+			HolderIdentity: ptr.To(nodeName), LeaseDurationSeconds: ptr.To[int32](40),
+			RenewTime: ptr.To(metav1.NewMicroTime(k.clock.Now())),
+		},
+	}
 }
