@@ -137,6 +137,23 @@ func TestE2E_SelfManagedNodesJoinAndGo(t *testing.T) {
 	if issued < 3 {
 		t.Errorf("%d CSRs issued to bootstrap tokens, want 3", issued)
 	}
+	// Each kubelet registered its Node itself and holds the Node's Lease.
+	firstRenew := map[string]time.Time{}
+	for _, n := range nodes {
+		if !slices.ContainsFunc(n.ManagedFields, func(m metav1.ManagedFieldsEntry) bool { return m.Manager == "kubelet" }) {
+			t.Errorf("node %s was not registered by a kubelet: managers %v", n.Name, n.ManagedFields)
+		}
+		lease, err := e.Clientset.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, n.Name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("lease of node %s: %v", n.Name, err)
+		}
+		if ptr.Deref(lease.Spec.HolderIdentity, "") != n.Name || lease.Spec.RenewTime == nil ||
+			len(lease.OwnerReferences) != 1 || lease.OwnerReferences[0].UID != n.UID {
+			t.Errorf("lease of node %s: holder %v, renewed %v, owners %v", n.Name, lease.Spec.HolderIdentity, lease.Spec.RenewTime, lease.OwnerReferences)
+			continue
+		}
+		firstRenew[n.Name] = lease.Spec.RenewTime.Time
+	}
 
 	// A Deployment that tolerates the taint runs on the nodes.
 	ns := e.Namespace(t)
@@ -188,7 +205,29 @@ func TestE2E_SelfManagedNodesJoinAndGo(t *testing.T) {
 		return nil
 	})
 
-	// Restart kdp: nothing lost, nothing duplicated.
+	// The kubelets heartbeat: every 10 s (not scaled: kube-controller-
+	// manager's grace period is not), each surviving node's Lease is renewed.
+	testenv.Eventually(t, 30*time.Second, func() error {
+		for name, first := range firstRenew {
+			if name == victim.NodeName {
+				continue
+			}
+			lease, err := e.Clientset.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if !lease.Spec.RenewTime.After(first) {
+				return fmt.Errorf("lease of node %s not renewed since %s", name, first)
+			}
+		}
+		return nil
+	})
+
+	// Restart kdp: nothing lost, nothing duplicated, no kubelet joins again.
+	csrsBefore, err := e.Clientset.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	before := instances(t, dir, "web")
 	if err := e.Stop(); err != nil {
 		t.Fatal(err)
@@ -203,6 +242,13 @@ func TestE2E_SelfManagedNodesJoinAndGo(t *testing.T) {
 		t.Fatalf("%d instances before the restart, %d after", len(before), len(after))
 	}
 	waitNodes(3)
+	csrsAfter, err := e.Clientset.CertificatesV1().CertificateSigningRequests().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(csrsAfter.Items) != len(csrsBefore.Items) {
+		t.Errorf("%d CSRs before the restart, %d after: a kubelet joined again", len(csrsBefore.Items), len(csrsAfter.Items))
+	}
 
 	// Bad input changes nothing.
 	for _, tc := range []struct {

@@ -20,6 +20,7 @@ import (
 	"github.com/kdp-project/kdp/internal/cloud/sim"
 	"github.com/kdp-project/kdp/internal/cluster"
 	"github.com/kdp-project/kdp/internal/crds"
+	"github.com/kdp-project/kdp/internal/gctune"
 	"github.com/kdp-project/kdp/internal/manager"
 	"github.com/kdp-project/kdp/internal/pki"
 	"github.com/kdp-project/kdp/internal/timescale"
@@ -138,6 +139,7 @@ func runUp(ctx context.Context, deps Deps, f *upFlags, out io.Writer) error {
 	}
 	defer closeLog()
 	cfg.LogOutput = logOut
+	go gctune.Run(ctx, time.Second, klog.Background().WithName("gctune"))
 	bundle, err := pki.Ensure(layout, cfg)
 	if err != nil {
 		return fmt.Errorf("preparing PKI in %s: %w", layout.PKIDir(), err)

@@ -209,7 +209,8 @@ type Instance struct {
 	Lifecycle      string `json:"lifecycle"`
 	ImageID        string `json:"imageId"`
 	Group          string `json:"group,omitempty"`
-	NodeName       string `json:"nodeName,omitempty"`
+	// NodeName is the instance's Node, once its kubelet has registered it.
+	NodeName string `json:"nodeName,omitempty"`
 	// LifecycleState is the instance\'s state in its group (InService,
 	// Terminating:Wait, ...).
 	LifecycleState string            `json:"lifecycleState,omitempty"`

@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -43,6 +44,7 @@ func Bootstrap(ctx context.Context, nc *NodeConfig, nodeName string, wait WaitFu
 		BearerToken:     nc.Spec.Kubelet.BootstrapToken,
 		TLSClientConfig: rest.TLSClientConfig{CAData: ca},
 		UserAgent:       "kdp-kubelet/" + nodeName,
+		ContentConfig:   rest.ContentConfig{ContentType: runtime.ContentTypeProtobuf}, // as the kubelet talks
 	}
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {

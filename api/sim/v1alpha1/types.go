@@ -205,7 +205,7 @@ type AutoScalingGroupList struct {
 // +kubebuilder:printcolumn:name="Zone",type=string,JSONPath=`.spec.zone`
 // +kubebuilder:printcolumn:name="Lifecycle",type=string,JSONPath=`.spec.lifecycle`
 // +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
-// +kubebuilder:printcolumn:name="Node",type=string,JSONPath=`.status.nodeName`
+// +kubebuilder:printcolumn:name="Private-DNS",type=string,JSONPath=`.status.privateDnsName`
 type Instance struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
@@ -282,12 +282,11 @@ type InstanceStatus struct {
 	StateTransitionTime *metav1.Time `json:"stateTransitionTime,omitempty"`
 	// +optional
 	StateReason string `json:"stateReason,omitempty"`
-	// PrivateDNSName is also the name of the instance's Node.
+	// PrivateDNSName is also the name of the instance's Node, once its
+	// kubelet has registered one (the Node, labelled with the instance id,
+	// is the record of the join, as on EC2, which knows nothing of nodes).
 	// +optional
 	PrivateDNSName string `json:"privateDnsName,omitempty"`
-	// NodeName is set once the instance's kubelet registered its Node.
-	// +optional
-	NodeName string `json:"nodeName,omitempty"`
 	// LifecycleState is the instance's state in its Auto Scaling group:
 	// Pending, Pending:Wait, InService, Terminating, Terminating:Wait,
 	// Terminated.

@@ -2,9 +2,11 @@ package sim
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
@@ -13,15 +15,17 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/client-go/kubernetes"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -51,6 +55,13 @@ type KubeletController struct {
 	clock    clock.Clock
 	timing   Timing
 	recorder events.EventRecorder
+
+	// registered and renewed hold, per instance, when its kubelet
+	// registered its Node and last renewed its Lease: hints that spare
+	// writes, rebuilt from the API after a restart.
+	registered, renewed sync.Map
+	// signed wakes the kubelets waiting for their CSRs.
+	signed waiters
 }
 
 // NewKubeletController returns the kubelet simulator.
@@ -63,15 +74,30 @@ func (*KubeletController) Name() string { return "sim.kubelet" }
 
 // Register adds the controller to the manager.
 func (k *KubeletController) Register(mgr ctrl.Manager) error {
+	// Joining kubelets wait for their certificates on kdp's shared CSR
+	// informer, woken by its updates.
+	csrs, err := mgr.GetCache().GetInformer(context.Background(), &certificatesv1.CertificateSigningRequest{}, cache.BlockUntilSynced(false))
+	if err != nil {
+		return err
+	}
+	if _, err := csrs.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		UpdateFunc: func(_, obj any) {
+			if csr, ok := obj.(*certificatesv1.CertificateSigningRequest); ok {
+				k.signed.notify(csr.Name)
+			}
+		},
+	}); err != nil {
+		return err
+	}
 	return ctrl.NewControllerManagedBy(mgr).Named(k.Name()).
 		For(&simv1.Instance{}, builder.WithPredicates(predicate.Funcs{UpdateFunc: kubeletChange})).
-		WithOptions(controllerOptions()).Complete(k)
+		WithOptions(kubeletOptions()).Complete(k)
 }
 
 // kubeletChange tells whether an instance update concerns its kubelet: it
 // started or stopped running, its kubelet failed, its user data changed.
-// The kubelet's own record of the join, and everything EC2 and Auto
-// Scaling write, do not (heartbeats run on their own timer).
+// Everything else EC2 and Auto Scaling write does not (heartbeats run on
+// their own timer).
 func kubeletChange(e event.UpdateEvent) bool {
 	old, oldOK := e.ObjectOld.(*simv1.Instance)
 	cur, curOK := e.ObjectNew.(*simv1.Instance)
@@ -79,27 +105,48 @@ func kubeletChange(e event.UpdateEvent) bool {
 		return true
 	}
 	return old.Status.State != cur.Status.State || old.Spec.KubeletFailed != cur.Spec.KubeletFailed ||
-		old.Spec.UserData != cur.Spec.UserData || (old.Status.NodeName != "" && cur.Status.NodeName == "")
+		old.Spec.UserData != cur.Spec.UserData
 }
 
 // Reconcile joins or heartbeats one instance's node.
 func (k *KubeletController) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	inst := &simv1.Instance{}
 	if err := k.client.Get(ctx, req.NamespacedName, inst); err != nil {
+		k.forget(req.Name)
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
 	if inst.Status.State != simv1.StateRunning || inst.Spec.KubeletFailed || inst.Spec.UserData == "" {
+		k.forget(req.Name)
 		return reconcile.Result{}, nil // no kubelet runs
 	}
-	if inst.Status.NodeName == "" {
-		wait := k.timing.Jittered(k.timing.Join, inst.Name+"/join") - k.clock.Since(inst.Status.StateTransitionTime.Time)
-		if wait > 0 {
-			return reconcile.Result{RequeueAfter: wait}, nil
-		}
-		return k.join(ctx, inst)
+	// The registered Node is the record of the join: a kubelet that has
+	// one heartbeats, one that has none joins.
+	nodeName := inst.Status.PrivateDNSName
+	node := &corev1.Node{}
+	err := k.client.Get(ctx, client.ObjectKey{Name: nodeName}, node)
+	switch {
+	case err == nil && InstanceID(node) == inst.Name:
+		next, err := k.heartbeat(ctx, inst.Name, node)
+		return reconcile.Result{RequeueAfter: next}, err
+	case err == nil:
+		// The Node of an earlier instance at the same address, on its way
+		// out (the node lifecycle controller deletes it).
+		return reconcile.Result{RequeueAfter: time.Second}, nil
+	case !apierrors.IsNotFound(err):
+		return reconcile.Result{}, err
 	}
-	next, err := k.renewLease(ctx, inst.Status.NodeName)
-	return reconcile.Result{RequeueAfter: next}, err
+	if at, ok := k.registered.Load(inst.Name); ok && k.clock.Since(at.(time.Time)) < time.Minute {
+		return reconcile.Result{RequeueAfter: time.Second}, nil // registered; the cache has yet to see it
+	}
+	if wait := k.timing.Jittered(k.timing.Join, inst.Name+"/join") - k.clock.Since(inst.Status.StateTransitionTime.Time); wait > 0 {
+		return reconcile.Result{RequeueAfter: wait}, nil
+	}
+	return k.join(ctx, inst)
+}
+
+func (k *KubeletController) forget(instance string) {
+	k.registered.Delete(instance)
+	k.renewed.Delete(instance)
 }
 
 func (k *KubeletController) join(ctx context.Context, inst *simv1.Instance) (reconcile.Result, error) {
@@ -137,11 +184,9 @@ func (k *KubeletController) join(ctx context.Context, inst *simv1.Instance) (rec
 	if err := client.IgnoreAlreadyExists(k.client.Create(ctx, k.lease(nodeName, uid))); err != nil {
 		return reconcile.Result{}, err
 	}
-	base := inst.DeepCopy()
-	inst.Status.NodeName = nodeName
-	if err := k.client.Status().Patch(ctx, inst, client.MergeFrom(base)); err != nil {
-		return reconcile.Result{}, err
-	}
+	now := k.clock.Now()
+	k.registered.Store(inst.Name, now)
+	k.renewed.Store(inst.Name, now)
 	// The Node's own RegisteredNode event (kube-controller-manager's)
 	// tells users; an Event here too would cost a write per node.
 	log.FromContext(ctx).Info("node joined", "instance", inst.Name, "node", nodeName)
@@ -149,27 +194,75 @@ func (k *KubeletController) join(ctx context.Context, inst *simv1.Instance) (rec
 }
 
 // waitForCertificate reads the CSR from kdp's shared cache until it is
-// signed, instead of a watch per joining node (the API server's cost of a
-// thousand watches is the simulator's, not the kubelets').
+// signed, woken by the cache's updates, instead of a watch per joining node
+// (the API server's cost of a thousand watches is the simulator's, not the
+// kubelets').
 func (k *KubeletController) waitForCertificate(ctx context.Context, name string, uid types.UID) ([]byte, error) {
-	var cert []byte
-	err := wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	defer k.signed.forget(name)
+	for {
+		updated := k.signed.wait(name) // before reading, so no update is missed
 		req := &certificatesv1.CertificateSigningRequest{}
-		if err := k.client.Get(ctx, client.ObjectKey{Name: name}, req); err != nil {
-			return false, client.IgnoreNotFound(err)
-		}
-		if req.UID != uid {
-			return false, fmt.Errorf("CSR %s was replaced", name)
-		}
-		for _, c := range req.Status.Conditions {
-			if (c.Type == certificatesv1.CertificateDenied || c.Type == certificatesv1.CertificateFailed) && c.Status == corev1.ConditionTrue {
-				return false, fmt.Errorf("CSR %s %s: %s", name, c.Type, c.Message)
+		err := k.client.Get(ctx, client.ObjectKey{Name: name}, req)
+		switch {
+		case err == nil && req.UID != uid:
+			return nil, fmt.Errorf("CSR %s was replaced", name)
+		case err == nil:
+			for _, c := range req.Status.Conditions {
+				if (c.Type == certificatesv1.CertificateDenied || c.Type == certificatesv1.CertificateFailed) && c.Status == corev1.ConditionTrue {
+					return nil, fmt.Errorf("CSR %s %s: %s", name, c.Type, c.Message)
+				}
 			}
+			if len(req.Status.Certificate) > 0 {
+				return req.Status.Certificate, nil
+			}
+		case !apierrors.IsNotFound(err): // not yet in the cache is fine
+			return nil, err
 		}
-		cert = req.Status.Certificate
-		return len(cert) > 0, nil
-	})
-	return cert, err
+		select {
+		case <-updated:
+		case <-time.After(time.Second): // the CSR's creation, which no update announces
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// waiters wakes goroutines waiting on a named object.
+type waiters struct {
+	mu sync.Mutex
+	m  map[string]chan struct{}
+}
+
+// wait returns a channel closed at the next notify of name.
+func (w *waiters) wait(name string) <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.m == nil {
+		w.m = map[string]chan struct{}{}
+	}
+	ch, ok := w.m[name]
+	if !ok {
+		ch = make(chan struct{})
+		w.m[name] = ch
+	}
+	return ch
+}
+
+func (w *waiters) notify(name string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if ch, ok := w.m[name]; ok {
+		close(ch)
+		delete(w.m, name)
+	}
+}
+
+func (w *waiters) forget(name string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.m, name)
 }
 
 // register creates the Node as the node itself and returns its UID. The
@@ -178,18 +271,19 @@ func (k *KubeletController) waitForCertificate(ctx context.Context, name string,
 // the Node exists.
 func register(ctx context.Context, cfg *rest.Config, node *corev1.Node) (types.UID, error) {
 	cfg.Proxy = func(*http.Request) (*url.URL, error) { return nil, nil }
+	cfg.ContentType = runtime.ContentTypeProtobuf // as the kubelet talks
 	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return "", err
 	}
 	defer hc.CloseIdleConnections()
-	cs, err := kubernetes.NewForConfigAndClient(cfg, hc)
+	cs, err := corev1client.NewForConfigAndClient(cfg, hc)
 	if err != nil {
 		return "", err
 	}
-	created, err := cs.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
+	created, err := cs.Nodes().Create(ctx, node, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) { // registered before a restart
-		created, err = cs.CoreV1().Nodes().Get(ctx, node.Name, metav1.GetOptions{})
+		created, err = cs.Nodes().Get(ctx, node.Name, metav1.GetOptions{})
 	}
 	if err != nil {
 		return "", err
@@ -313,32 +407,32 @@ func minor(v string) string {
 	return v
 }
 
-// renewLease renews the node's Lease once a Heartbeat has passed since it
-// was last renewed, as the kubelet does every 10 seconds (kube-controller-
-// manager's node lifecycle controller reads it), and creates it if it is
-// missing. It returns when to come back.
-func (k *KubeletController) renewLease(ctx context.Context, nodeName string) (time.Duration, error) {
+// heartbeat renews the node's Lease once a Heartbeat has passed since it
+// last did (right away after a restart of kdp), as the kubelet does every
+// 10 seconds (kube-controller-manager's node lifecycle controller reads
+// it), and creates the Lease if it is missing. It writes without reading:
+// no cache of every node's Lease. It returns when to come back.
+func (k *KubeletController) heartbeat(ctx context.Context, instance string, node *corev1.Node) (time.Duration, error) {
 	now := k.clock.Now()
-	lease := &coordinationv1.Lease{}
-	err := k.client.Get(ctx, client.ObjectKey{Namespace: corev1.NamespaceNodeLease, Name: nodeName}, lease)
-	if apierrors.IsNotFound(err) {
-		node := &corev1.Node{}
-		if err := k.client.Get(ctx, client.ObjectKey{Name: nodeName}, node); err != nil {
-			return k.timing.Heartbeat, client.IgnoreNotFound(err)
+	if last, ok := k.renewed.Load(instance); ok {
+		if wait := k.timing.Heartbeat - now.Sub(last.(time.Time)); wait > 0 {
+			return wait, nil
 		}
-		return k.timing.Heartbeat, client.IgnoreAlreadyExists(k.client.Create(ctx, k.lease(nodeName, node.UID)))
+	}
+	renew, err := json.Marshal(map[string]any{"spec": map[string]any{"renewTime": metav1.NewMicroTime(now)}})
+	if err != nil {
+		return 0, err
+	}
+	lease := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: corev1.NamespaceNodeLease, Name: node.Name}}
+	err = k.client.Patch(ctx, lease, client.RawPatch(types.MergePatchType, renew))
+	if apierrors.IsNotFound(err) {
+		err = client.IgnoreAlreadyExists(k.client.Create(ctx, k.lease(node.Name, node.UID)))
 	}
 	if err != nil {
 		return 0, err
 	}
-	if renewed := lease.Spec.RenewTime; renewed != nil {
-		if wait := k.timing.Heartbeat - now.Sub(renewed.Time); wait > 0 {
-			return wait, nil
-		}
-	}
-	base := lease.DeepCopy()
-	lease.Spec.RenewTime = ptr.To(metav1.NewMicroTime(now))
-	return k.timing.Heartbeat, k.client.Patch(ctx, lease, client.MergeFrom(base))
+	k.renewed.Store(instance, now)
+	return k.timing.Heartbeat, nil
 }
 
 // lease is a node's Lease as its kubelet creates it, owned by the Node.

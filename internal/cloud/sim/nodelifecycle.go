@@ -37,7 +37,7 @@ func (*NodeLifecycleController) Name() string { return "sim.nodelifecycle" }
 func (n *NodeLifecycleController) Register(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).Named(n.Name()).For(&corev1.Node{}).
 		Watches(&simv1.Instance{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
-			if name := o.(*simv1.Instance).Status.NodeName; name != "" {
+			if name := o.(*simv1.Instance).Status.PrivateDNSName; name != "" {
 				return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: name}}}
 			}
 			return nil

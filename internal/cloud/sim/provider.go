@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -415,11 +416,31 @@ func (p *Provider) ListInstances(ctx context.Context, filter cloud.InstanceFilte
 	if err := p.client.List(ctx, &list, opts...); err != nil {
 		return nil, err
 	}
+	nodes, err := p.nodeNames(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]cloud.Instance, 0, len(list.Items))
 	for i := range list.Items {
-		out = append(out, instanceFrom(&list.Items[i]))
+		inst := instanceFrom(&list.Items[i])
+		inst.NodeName = nodes[inst.ID]
+		out = append(out, inst)
 	}
 	slices.SortFunc(out, func(a, b cloud.Instance) int { return compareLaunch(a, b) })
+	return out, nil
+}
+
+// nodeNames maps instance ids to the names of their registered Nodes.
+func (p *Provider) nodeNames(ctx context.Context) (map[string]string, error) {
+	var nodes metav1.PartialObjectMetadataList
+	nodes.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("NodeList"))
+	if err := p.client.List(ctx, &nodes, client.HasLabels{LabelInstanceID}); err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(nodes.Items))
+	for _, n := range nodes.Items {
+		out[n.Labels[LabelInstanceID]] = n.Name
+	}
 	return out, nil
 }
 
@@ -429,6 +450,15 @@ func (p *Provider) GetInstance(ctx context.Context, id string) (*cloud.Instance,
 		return nil, notFound(err, "instance", id)
 	}
 	out := instanceFrom(inst)
+	node := &metav1.PartialObjectMetadata{}
+	node.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Node"))
+	err := p.client.Get(ctx, client.ObjectKey{Name: inst.Status.PrivateDNSName}, node)
+	switch {
+	case err == nil && node.Labels[LabelInstanceID] == inst.Name:
+		out.NodeName = node.Name
+	case err != nil && !apierrors.IsNotFound(err):
+		return nil, err
+	}
 	return &out, nil
 }
 
@@ -522,7 +552,7 @@ func instanceFrom(inst *simv1.Instance) cloud.Instance {
 		ID: inst.Name, Type: inst.Spec.InstanceType, Zone: inst.Spec.Zone, SubnetID: inst.Spec.SubnetID,
 		PrivateIP: inst.Spec.PrivateIP, PrivateDNSName: inst.Status.PrivateDNSName, State: inst.Status.State,
 		Lifecycle: inst.Spec.Lifecycle, ImageID: inst.Spec.ImageID, Group: inst.Spec.Group,
-		NodeName: inst.Status.NodeName, Tags: inst.Spec.Tags, LifecycleState: inst.Status.LifecycleState,
+		Tags: inst.Spec.Tags, LifecycleState: inst.Status.LifecycleState,
 	}
 	if out.State == "" {
 		out.State = cloud.StatePending

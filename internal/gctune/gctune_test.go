@@ -1,0 +1,30 @@
+package gctune
+
+import "testing"
+
+func TestPercent(t *testing.T) {
+	const MiB = 1 << 20
+	for _, tc := range []struct {
+		name string
+		live uint64
+		want int
+	}{
+		{"idle cluster", 100 * MiB, 100},
+		{"just below the small heap", SmallHeap - 1, 100},
+		{"past the small heap", SmallHeap, 200},
+		{"hundreds of nodes joining", 400 * MiB, 200},
+		{"goal reaches the budget", Budget / 3, 200},
+		{"goal capped by the budget", 800 * MiB, 156},
+		{"half the budget live", Budget / 2, 100},
+		{"beyond the budget", 3 * Budget, 100},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Percent(tc.live); got != tc.want {
+				t.Errorf("Percent(%d MiB) = %d, want %d", tc.live/MiB, got, tc.want)
+			}
+			if goal := tc.live * uint64(100+Percent(tc.live)) / 100; tc.live >= SmallHeap && tc.live < Budget/2 && goal > Budget+MiB {
+				t.Errorf("goal %d MiB exceeds the budget", goal/MiB)
+			}
+		})
+	}
+}
