@@ -37,6 +37,8 @@ func newSimCommand() *cobra.Command {
 		newMaintenanceCommand(),
 		newCompleteLifecycleActionCommand(),
 		newCapacityCommand(),
+		newSlowBootCommand(),
+		newLaunchFailureCommand(),
 		newScenarioCommand(),
 	)
 	return cmd
@@ -550,6 +552,83 @@ func newCapacityCommand() *cobra.Command {
 	return cmd
 }
 
+type slowBootFlags struct {
+	clusterFlags
+	group         string
+	delay, during time.Duration
+}
+
+func newSlowBootCommand() *cobra.Command {
+	f := &slowBootFlags{}
+	cmd := &cobra.Command{
+		Use:   "slow-boot --group G --delay D --for DURATION",
+		Short: "Make the instances a group launches in the next --for boot --delay longer (--for 0 lifts it)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, _, err := f.simProvider(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := p.SetSlowBoot(cmd.Context(), f.group, f.delay, f.during); err != nil {
+				return flagError(err)
+			}
+			if f.during == 0 {
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "group %s: slow boots lifted\n", f.group)
+			} else {
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "group %s: instances launched in the next %s boot %s slower (scenario time)\n", f.group, f.during, f.delay)
+			}
+			return err
+		},
+	}
+	f.add(cmd.Flags())
+	cmd.Flags().StringVar(&f.group, "group", "", "the Auto Scaling group")
+	cmd.Flags().DurationVar(&f.delay, "delay", 0, "extra boot time of each instance (divided by --time-scale)")
+	cmd.Flags().DurationVar(&f.during, "for", 0, "how long the fault lasts (divided by --time-scale); 0 lifts it")
+	_ = cmd.MarkFlagRequired("group")
+	_ = cmd.MarkFlagRequired("for")
+	return cmd
+}
+
+type launchFailureFlags struct {
+	clusterFlags
+	group string
+	in    sim.LaunchFailureInput
+}
+
+func newLaunchFailureCommand() *cobra.Command {
+	f := &launchFailureFlags{}
+	cmd := &cobra.Command{
+		Use:   "launch-failure --group G [--instance-type T] [--zone Z] [--rate R] --for DURATION",
+		Short: "Make a fraction of a group's launches in the next --for fail (Client.InternalError); the group replaces them (--for 0 lifts it)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, _, err := f.simProvider(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := p.SetLaunchFailure(cmd.Context(), f.group, f.in); err != nil {
+				return flagError(err)
+			}
+			if f.in.Duration == 0 {
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "group %s: launch failures lifted\n", f.group)
+			} else {
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "group %s: %s fail in the next %s (scenario time)\n", f.group, f.in, f.in.Duration)
+			}
+			return err
+		},
+	}
+	f.add(cmd.Flags())
+	cmd.Flags().StringVar(&f.group, "group", "", "the Auto Scaling group")
+	cmd.Flags().StringVar(&f.in.InstanceType, "instance-type", "", "only launches of this instance type")
+	cmd.Flags().StringVar(&f.in.Zone, "zone", "", "only launches in this zone")
+	cmd.Flags().Float64Var(&f.in.Rate, "rate", 1, "fraction of launches that fail, more than 0 and at most 1")
+	cmd.Flags().DurationVar(&f.in.Duration, "for", 0, "how long the fault lasts (divided by --time-scale); 0 lifts it")
+	cmd.Flags().Uint64Var(&f.in.Seed, "seed", 0, "picks which launches fail, so a run replays the same way")
+	_ = cmd.MarkFlagRequired("group")
+	_ = cmd.MarkFlagRequired("for")
+	return cmd
+}
+
 type scenarioFlags struct {
 	clusterFlags
 	file string
@@ -572,10 +651,15 @@ func newScenarioCommand() *cobra.Command {
     zoneOutage: {zone: us-east-1b}
   - at: 2m
     spotStorm: {group: web, ratePerMinute: 6, duration: 1m}
+  - at: 3m
+    slowBoot: {group: web, delay: 3m, duration: 5m}
+  - at: 4m
+    launchFailure: {group: web, rate: 0.5, duration: 2m}   # also: instanceType, zone
 
 Times are scenario time: with kdp up --time-scale N they pass N times faster.
 Instances are picked with the seed among a group's running instances in launch
-order, so a scenario replays the same way.`,
+order, and a launch failure picks the n-th launch of its window with the seed,
+so a scenario replays the same way.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			data, err := os.ReadFile(f.file)

@@ -17,6 +17,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	simv1 "github.com/kdp-project/kdp/api/sim/v1alpha1"
 	"github.com/kdp-project/kdp/internal/cloud"
 	"github.com/kdp-project/kdp/internal/cloud/sim"
 	"github.com/kdp-project/kdp/internal/testenv"
@@ -264,6 +265,10 @@ func TestE2E_SelfManagedNodesJoinAndGo(t *testing.T) {
 		{[]string{"sim", "launch-template", "create", "bad", "--image", image.ID, "--instance-type", "x9.huge"}, `--instance-type: unknown instance type "x9.huge"`},
 		{[]string{"sim", "group", "scale", "web", "--desired", "6"}, "--desired: desired (6) must be between min (1) and max (5)"},
 		{[]string{"nodes", "join-config", "--taints", "a=b"}, "--taints: taint \"a=b\": must be key[=value]:Effect"},
+		{[]string{"sim", "launch-failure", "--group", "web", "--rate", "1.5", "--for", "10m"}, "--rate: must be more than 0 and at most 1 (every launch fails), got 1.5"},
+		{[]string{"sim", "launch-failure", "--group", "web", "--zone", "mars-1a", "--for", "10m"}, `--zone: unknown zone "mars-1a"`},
+		{[]string{"sim", "slow-boot", "--group", "web", "--for", "10m"}, "--delay: must be positive, got 0s"},
+		{[]string{"sim", "slow-boot", "--group", "nope", "--delay", "1m", "--for", "10m"}, `auto scaling group "nope" not found`},
 	} {
 		code, _, stderr := kdp(t, append(tc.args, "--data-dir", dir)...)
 		if code == 0 || !strings.Contains(stderr, tc.want) {
@@ -276,6 +281,17 @@ func TestE2E_SelfManagedNodesJoinAndGo(t *testing.T) {
 	}
 	if len(groups) != 1 || groups[0].DesiredCapacity != 3 {
 		t.Errorf("groups after bad input: %+v", groups)
+	}
+	asg := &simv1.AutoScalingGroup{}
+	if err := e.Client.Get(ctx, client.ObjectKey{Name: "web"}, asg); err != nil || asg.Spec.Faults != nil {
+		t.Errorf("group faults after bad input: %+v, %v", asg.Spec.Faults, err)
+	}
+	// A fault, then lifted.
+	if out := simKdp(t, dir, "sim", "launch-failure", "--group", "web", "--rate", "0.5", "--instance-type", "m5.large", "--for", "10m"); !strings.Contains(out, "group web: 50% of launches of m5.large fail in the next 10m0s") {
+		t.Errorf("kdp sim launch-failure: %q", out)
+	}
+	if out := simKdp(t, dir, "sim", "launch-failure", "--group", "web", "--for", "0"); !strings.Contains(out, "group web: launch failures lifted") {
+		t.Errorf("kdp sim launch-failure --for 0: %q", out)
 	}
 }
 

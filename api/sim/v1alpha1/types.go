@@ -134,6 +134,58 @@ type AutoScalingGroupSpec struct {
 	// hook's action is completed or its heartbeat timeout passes.
 	// +optional
 	LifecycleHooks []LifecycleHook `json:"lifecycleHooks,omitempty"`
+	// Faults are the simulator's faults on the group's launches (kdp sim
+	// slow-boot, kdp sim launch-failure); EC2 Auto Scaling has no such
+	// field. The group records its decision on each instance it launches.
+	// +optional
+	Faults *GroupFaults `json:"faults,omitempty"`
+}
+
+// GroupFaults are the faults in effect for a group's launches, each for a
+// window of time.
+type GroupFaults struct {
+	// +optional
+	SlowBoot *SlowBootFault `json:"slowBoot,omitempty"`
+	// +optional
+	LaunchFailure *LaunchFailureFault `json:"launchFailure,omitempty"`
+}
+
+// FaultWindow is when a fault is in effect: it applies to the instances
+// launched from From until Until.
+type FaultWindow struct {
+	// From and Until are to the microsecond: with --time-scale a window
+	// may last less than a second.
+	From  metav1.MicroTime `json:"from"`
+	Until metav1.MicroTime `json:"until"`
+}
+
+// SlowBootFault makes the instances launched in its window boot (pending
+// to running) Delay longer.
+type SlowBootFault struct {
+	FaultWindow `json:",inline"`
+	// Delay is in scenario time: a cloud running with --time-scale N waits
+	// it N times faster, like every other wait.
+	Delay metav1.Duration `json:"delay"`
+}
+
+// LaunchFailureFault makes a fraction of the instances launched in its
+// window (of a type, in a zone, if given) fail at launch, as EC2 reports
+// Client.InternalError.
+type LaunchFailureFault struct {
+	FaultWindow `json:",inline"`
+	// +optional
+	InstanceType string `json:"instanceType,omitempty"`
+	// +optional
+	Zone string `json:"zone,omitempty"`
+	// Rate is the fraction of launches that fail, in (0, 1], as a decimal
+	// string ("0.5"; "1": all), since API fields carry no floats.
+	// +kubebuilder:validation:Pattern=`^(0?\.[0-9]*[1-9][0-9]*|1(\.0+)?)$`
+	Rate string `json:"rate"`
+	// Seed picks which launches fail: the n-th matching launch of the
+	// window fails by a generator seeded with Seed and n, so a scenario
+	// replays the same way.
+	// +optional
+	Seed int64 `json:"seed,omitempty"`
 }
 
 // Lifecycle transitions a hook can pause.
@@ -240,6 +292,15 @@ type InstanceSpec struct {
 	LaunchTemplate *LaunchTemplateRef `json:"launchTemplate,omitempty"`
 	// +optional
 	Tags map[string]string `json:"tags,omitempty"`
+	// BootDelay is extra boot time, in scenario time, decided at launch by
+	// the group's slow-boot fault.
+	// +optional
+	BootDelay *metav1.Duration `json:"bootDelay,omitempty"`
+	// LaunchFailure, decided at launch by the group's launch-failure fault,
+	// is the state reason the instance fails with at the end of its boot:
+	// it goes shutting-down and terminated instead of running.
+	// +optional
+	LaunchFailure string `json:"launchFailure,omitempty"`
 	// TerminationRequested is set when someone (a user, the group, a spot
 	// reclaim) asks for the instance to go; the simulator then moves it to
 	// shutting-down and terminated.

@@ -197,6 +197,10 @@ func (g *GroupController) launch(ctx context.Context, asg *simv1.AutoScalingGrou
 	if err != nil {
 		return err
 	}
+	faults, err := g.faults(ctx, asg)
+	if err != nil {
+		return err
+	}
 	// Place every instance first (placement depends on the ones before),
 	// then create them launchConcurrency at a time, as EC2 Auto Scaling
 	// launches a batch at once rather than one after the other.
@@ -210,6 +214,7 @@ func (g *GroupController) launch(ctx context.Context, asg *simv1.AutoScalingGrou
 			break
 		}
 		inst.Spec.LaunchTemplate = &simv1.LaunchTemplateRef{Name: lt.Name, Version: fmt.Sprint(ltv.Number)}
+		faults.apply(inst)
 		perZone[inst.Spec.Zone]++
 		pool.add(inst)
 		placed = append(placed, inst)

@@ -101,7 +101,7 @@ func (ic *InstanceController) step(ctx context.Context, inst *simv1.Instance, no
 	switch inst.Status.State {
 	case "":
 		dns := PrivateDNSName(ic.catalog.Region, inst.Spec.PrivateIP)
-		if inst.Spec.TerminationRequested == nil && !now.Before(launchTime(inst).Add(ic.boot(inst))) {
+		if inst.Spec.TerminationRequested == nil && inst.Spec.LaunchFailure == "" && !now.Before(launchTime(inst).Add(ic.boot(inst))) {
 			// Booted already (no boot delay, or a restart of kdp past
 			// it): straight to running, one write instead of two.
 			return reconcile.Result{}, ic.markBooted(ctx, inst, func(s *simv1.InstanceStatus) { s.PrivateDNSName = dns })
@@ -119,6 +119,9 @@ func (ic *InstanceController) step(ctx context.Context, inst *simv1.Instance, no
 		if inst.Status.State == simv1.StatePending {
 			if wait := ic.boot(inst) - now.Sub(inst.Status.StateTransitionTime.Time); wait > 0 {
 				return reconcile.Result{RequeueAfter: wait}, nil
+			}
+			if inst.Spec.LaunchFailure != "" {
+				return reconcile.Result{}, ic.failLaunch(ctx, inst)
 			}
 			return reconcile.Result{}, ic.markBooted(ctx, inst, nil)
 		}
@@ -141,9 +144,14 @@ func (ic *InstanceController) step(ctx context.Context, inst *simv1.Instance, no
 	return reconcile.Result{}, nil
 }
 
-// boot is how long the instance takes to boot.
+// boot is how long the instance takes to boot, a slow-boot fault's delay
+// included.
 func (ic *InstanceController) boot(inst *simv1.Instance) time.Duration {
-	return ic.timing.Jittered(ic.timing.Boot, inst.Name)
+	d := ic.timing.Jittered(ic.timing.Boot, inst.Name)
+	if inst.Spec.BootDelay != nil {
+		d += ic.timing.Scale.Of(inst.Spec.BootDelay.Duration)
+	}
+	return d
 }
 
 // markBooted marks a booted instance running. Without a launching hook a group
@@ -193,7 +201,7 @@ func (ic *InstanceController) enterService(ctx context.Context, inst *simv1.Inst
 // terminate starts shutting an instance down, after its group's
 // terminating hook, if any, let it go.
 func (ic *InstanceController) terminate(ctx context.Context, inst *simv1.Instance, now time.Time) (reconcile.Result, error) {
-	if inst.Spec.TerminationReason != SpotReclaimReason { // retirement, scale-in, users: through the hooks
+	if inst.Spec.TerminationReason != SpotReclaimReason && !failedLaunch(inst) { // retirement, scale-in, users: through the hooks
 		hook, ok, err := ic.hook(ctx, inst, simv1.TransitionTerminating)
 		if err != nil {
 			return reconcile.Result{}, err

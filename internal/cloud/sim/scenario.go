@@ -30,14 +30,16 @@ type Scenario struct {
 // scenario time: a cluster running with --time-scale N plays it N times
 // faster, like every other wait.
 type Step struct {
-	At          metav1.Duration `json:"at"`
-	Capacity    *CapacityFault  `json:"capacity,omitempty"`
-	Interrupt   *Pick           `json:"interrupt,omitempty"`
-	Rebalance   *Pick           `json:"rebalance,omitempty"`
-	FailKubelet *Pick           `json:"failKubelet,omitempty"`
-	Terminate   *Pick           `json:"terminate,omitempty"`
-	ZoneOutage  *ZoneOutage     `json:"zoneOutage,omitempty"`
-	SpotStorm   *SpotStorm      `json:"spotStorm,omitempty"`
+	At            metav1.Duration `json:"at"`
+	Capacity      *CapacityFault  `json:"capacity,omitempty"`
+	Interrupt     *Pick           `json:"interrupt,omitempty"`
+	Rebalance     *Pick           `json:"rebalance,omitempty"`
+	FailKubelet   *Pick           `json:"failKubelet,omitempty"`
+	Terminate     *Pick           `json:"terminate,omitempty"`
+	ZoneOutage    *ZoneOutage     `json:"zoneOutage,omitempty"`
+	SpotStorm     *SpotStorm      `json:"spotStorm,omitempty"`
+	SlowBoot      *SlowBoot       `json:"slowBoot,omitempty"`
+	LaunchFailure *LaunchFailure  `json:"launchFailure,omitempty"`
 }
 
 // CapacityFault sets how many instances of a type a zone can hold; -1
@@ -67,6 +69,25 @@ type SpotStorm struct {
 	Duration      metav1.Duration `json:"duration"`
 }
 
+// SlowBoot makes the instances a group launches for a while boot Delay
+// longer.
+type SlowBoot struct {
+	Group    string          `json:"group"`
+	Delay    metav1.Duration `json:"delay"`
+	Duration metav1.Duration `json:"duration"`
+}
+
+// LaunchFailure makes a fraction of the instances a group launches for a
+// while (of a type, in a zone, if given) fail at launch; the group
+// replaces them.
+type LaunchFailure struct {
+	Group        string          `json:"group"`
+	InstanceType string          `json:"instanceType,omitempty"`
+	Zone         string          `json:"zone,omitempty"`
+	Rate         float64         `json:"rate"`
+	Duration     metav1.Duration `json:"duration"`
+}
+
 // ParseScenario reads and checks a scenario, naming the field at fault.
 func ParseScenario(data []byte) (*Scenario, error) {
 	sc := &Scenario{}
@@ -79,13 +100,13 @@ func ParseScenario(data []byte) (*Scenario, error) {
 	for i, st := range sc.Steps {
 		field := fmt.Sprintf("steps[%d]", i)
 		actions := 0
-		for _, set := range []bool{st.Capacity != nil, st.Interrupt != nil, st.Rebalance != nil, st.FailKubelet != nil, st.Terminate != nil, st.ZoneOutage != nil, st.SpotStorm != nil} {
+		for _, set := range []bool{st.Capacity != nil, st.Interrupt != nil, st.Rebalance != nil, st.FailKubelet != nil, st.Terminate != nil, st.ZoneOutage != nil, st.SpotStorm != nil, st.SlowBoot != nil, st.LaunchFailure != nil} {
 			if set {
 				actions++
 			}
 		}
 		if actions != 1 {
-			return nil, fmt.Errorf("scenario: %s: must have exactly one action (capacity, interrupt, rebalance, failKubelet, terminate, zoneOutage, spotStorm), has %d", field, actions)
+			return nil, fmt.Errorf("scenario: %s: must have exactly one action (capacity, interrupt, rebalance, failKubelet, terminate, zoneOutage, spotStorm, slowBoot, launchFailure), has %d", field, actions)
 		}
 		if st.At.Duration < 0 {
 			return nil, fmt.Errorf("scenario: %s.at: must not be negative", field)
@@ -103,6 +124,12 @@ func ParseScenario(data []byte) (*Scenario, error) {
 		}
 		if s := st.SpotStorm; s != nil && (s.Group == "" || s.RatePerMinute <= 0 || s.RatePerMinute > 600 || s.Duration.Duration <= 0) {
 			return nil, fmt.Errorf("scenario: %s.spotStorm: group is required, ratePerMinute must be in (0, 600] and duration positive", field)
+		}
+		if s := st.SlowBoot; s != nil && (s.Group == "" || s.Delay.Duration <= 0 || s.Duration.Duration <= 0) {
+			return nil, fmt.Errorf("scenario: %s.slowBoot: group is required, delay and duration must be positive", field)
+		}
+		if l := st.LaunchFailure; l != nil && (l.Group == "" || !(l.Rate > 0 && l.Rate <= 1) || l.Duration.Duration <= 0) {
+			return nil, fmt.Errorf("scenario: %s.launchFailure: group is required, rate must be in (0, 1] and duration positive", field)
 		}
 	}
 	return sc, nil
@@ -150,6 +177,10 @@ func (p *Provider) RunScenario(ctx context.Context, sc *Scenario, out io.Writer)
 				a := p.pickAction(at+t, i, "spotStorm", Pick{Group: s.Group, Count: 1}, p.Interrupt)
 				actions = append(actions, a)
 			}
+		case st.SlowBoot != nil:
+			actions = append(actions, p.slowBootActions(at, i, *st.SlowBoot)...)
+		case st.LaunchFailure != nil:
+			actions = append(actions, p.launchFailureActions(at, i, *st.LaunchFailure)...)
 		}
 	}
 	sort.SliceStable(actions, func(a, b int) bool { return actions[a].at < actions[b].at })
@@ -164,6 +195,12 @@ func (p *Provider) RunScenario(ctx context.Context, sc *Scenario, out io.Writer)
 		}
 		if st.ZoneOutage != nil {
 			zone = st.ZoneOutage.Zone
+		}
+		if l := st.LaunchFailure; l != nil {
+			if _, ok := p.catalog.InstanceType(l.InstanceType); l.InstanceType != "" && !ok {
+				return fmt.Errorf("scenario: steps[%d].launchFailure.instanceType: unknown instance type %q", i, l.InstanceType)
+			}
+			zone = l.Zone
 		}
 		if _, ok := catalogZone(p.catalog, zone); zone != "" && !ok {
 			return fmt.Errorf("scenario: steps[%d]: unknown zone %q", i, zone)
@@ -237,6 +274,82 @@ func (p *Provider) pickAction(at time.Duration, step int, name string, pick Pick
 		}
 		return pick.Group + ": " + strings.Join(done, ", "), nil
 	}}
+}
+
+// slowBootActions start a slow-boot window and, when it ends, report the
+// launches it slowed.
+func (p *Provider) slowBootActions(at time.Duration, step int, s SlowBoot) []action {
+	var from time.Time
+	return []action{
+		{at: at, step: step, name: "slowBoot", run: func(ctx context.Context, _ *rand.Rand) (string, error) {
+			now := p.clock.Now()
+			if err := p.SetSlowBoot(ctx, s.Group, s.Delay.Duration, s.Duration.Duration); err != nil {
+				return "", err
+			}
+			from = now
+			return fmt.Sprintf("%s: instances launched in the next %s boot %s slower", s.Group, s.Duration.Duration, s.Delay.Duration), nil
+		}},
+		{at: at + s.Duration.Duration, step: step, name: "slowBoot", run: func(ctx context.Context, _ *rand.Rand) (string, error) {
+			if from.IsZero() {
+				return "", fmt.Errorf("%s: the fault was never in effect", s.Group)
+			}
+			_, slow, err := p.launchedSince(ctx, s.Group, from, func(inst *simv1.Instance) (bool, bool) { return true, inst.Spec.BootDelay != nil })
+			return fmt.Sprintf("%s: over: %d launches booted slow", s.Group, slow), err
+		}},
+	}
+}
+
+// launchFailureActions start a launch-failure window, seeded from the
+// step's generator, and, when it ends, report the launches that failed.
+func (p *Provider) launchFailureActions(at time.Duration, step int, l LaunchFailure) []action {
+	in := LaunchFailureInput{InstanceType: l.InstanceType, Zone: l.Zone, Rate: l.Rate, Duration: l.Duration.Duration}
+	var from time.Time
+	return []action{
+		{at: at, step: step, name: "launchFailure", run: func(ctx context.Context, rng *rand.Rand) (string, error) {
+			now := p.clock.Now()
+			in.Seed = rng.Uint64()
+			if err := p.SetLaunchFailure(ctx, l.Group, in); err != nil {
+				return "", err
+			}
+			from = now
+			return fmt.Sprintf("%s: %s fail for %s", l.Group, in, in.Duration), nil
+		}},
+		{at: at + l.Duration.Duration, step: step, name: "launchFailure", run: func(ctx context.Context, _ *rand.Rand) (string, error) {
+			if from.IsZero() {
+				return "", fmt.Errorf("%s: the fault was never in effect", l.Group)
+			}
+			zone, _ := catalogZone(p.catalog, l.Zone)
+			launched, failed, err := p.launchedSince(ctx, l.Group, from, func(inst *simv1.Instance) (bool, bool) {
+				match := (l.InstanceType == "" || inst.Spec.InstanceType == l.InstanceType) && (l.Zone == "" || inst.Spec.Zone == zone)
+				return match, inst.Spec.LaunchFailure != ""
+			})
+			return fmt.Sprintf("%s: over: %d of %d launches failed", l.Group, failed, launched), err
+		}},
+	}
+}
+
+// launchedSince counts the group's instances launched since from that
+// classify says count, and those among them it says were hit. Terminated
+// instances count until their records go (an hour, scaled).
+func (p *Provider) launchedSince(ctx context.Context, group string, from time.Time, classify func(*simv1.Instance) (count, hit bool)) (int, int, error) {
+	var list simv1.InstanceList
+	if err := p.client.List(ctx, &list, client.MatchingLabels{simv1.LabelGroup: group}); err != nil {
+		return 0, 0, err
+	}
+	counted, hit := 0, 0
+	for i := range list.Items {
+		inst := &list.Items[i]
+		if launchTime(inst).Before(from) {
+			continue
+		}
+		if c, h := classify(inst); c {
+			counted++
+			if h {
+				hit++
+			}
+		}
+	}
+	return counted, hit, nil
 }
 
 func (p *Provider) zoneOutage(ctx context.Context, zone string) (string, error) {

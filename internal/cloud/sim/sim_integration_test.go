@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	eventsv1 "k8s.io/api/events/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -467,4 +469,280 @@ func TestIntegration_NewLaunchTemplateVersionForNewInstances(t *testing.T) {
 		}
 		return fmt.Errorf("no replacement running")
 	})
+}
+
+// groupInstances lists a group's Instance resources, for what the
+// provider's view leaves out (state reasons, recorded faults).
+func groupInstances(t *testing.T, c client.Client, name string) []simv1.Instance {
+	t.Helper()
+	var list simv1.InstanceList
+	if err := c.List(context.Background(), &list, client.MatchingLabels{simv1.LabelGroup: name}); err != nil {
+		t.Fatal(err)
+	}
+	return list.Items
+}
+
+func TestIntegration_SlowBootKeepsNewInstancesPending(t *testing.T) {
+	p, c := startSim(t)
+	ctx := testenv.Context(t)
+	group(t, p, cloud.GroupInput{Name: "sluggish", DesiredCapacity: 1})
+	old := waitInstances(t, p, "sluggish", inService(1))[0]
+
+	for _, tc := range []struct {
+		group         string
+		delay, during time.Duration
+		check         func(error) bool
+	}{
+		{"sluggish", 0, time.Hour, cloud.IsInvalid},
+		{"sluggish", time.Minute, -time.Minute, cloud.IsInvalid},
+		{"nope", time.Minute, time.Hour, cloud.IsNotFound},
+	} {
+		if err := p.SetSlowBoot(ctx, tc.group, tc.delay, tc.during); !tc.check(err) {
+			t.Errorf("slow boot of %s by %s for %s: %v", tc.group, tc.delay, tc.during, err)
+		}
+	}
+	// Boots take 4 minutes (2 s at 120×) longer for the next hour (30 s).
+	if err := p.SetSlowBoot(ctx, "sluggish", 4*time.Minute, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.TerminateInstance(ctx, old.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	var slow cloud.Instance
+	waitInstances(t, p, "sluggish", func(is []cloud.Instance) error {
+		for _, i := range is {
+			if i.ID != old.ID {
+				slow = i
+				return nil
+			}
+		}
+		return fmt.Errorf("no replacement yet")
+	})
+	time.Sleep(time.Second) // a normal boot (1 s, 8 ms at 120×) is long over
+	if got, err := p.GetInstance(ctx, slow.ID); err != nil || got.State != cloud.StatePending {
+		t.Fatalf("slow-booting instance %s after 1 s: %+v, %v; want pending", slow.ID, got, err)
+	}
+	waitInstances(t, p, "sluggish", inService(1))
+	inst := &simv1.Instance{}
+	if err := c.Get(ctx, client.ObjectKey{Name: slow.ID}, inst); err != nil {
+		t.Fatal(err)
+	}
+	if inst.Spec.BootDelay == nil || inst.Spec.BootDelay.Duration != 4*time.Minute {
+		t.Errorf("boot delay recorded on the instance: %v, want 4m", inst.Spec.BootDelay)
+	}
+	// Booted after the delay (its transition time is to the second).
+	if booted := inst.Status.StateTransitionTime.Sub(inst.Spec.LaunchTime.Time); booted < time.Second {
+		t.Errorf("running %s after launch, want about 2 s", booted)
+	}
+
+	// Lifted: the next instance boots at once.
+	if err := p.SetSlowBoot(ctx, "sluggish", 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	asg := &simv1.AutoScalingGroup{}
+	if err := c.Get(ctx, client.ObjectKey{Name: "sluggish"}, asg); err != nil || asg.Spec.Faults != nil {
+		t.Fatalf("faults after lifting: %+v, %v", asg.Spec.Faults, err)
+	}
+	if err := p.TerminateInstance(ctx, slow.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	waitInstances(t, p, "sluggish", func(is []cloud.Instance) error {
+		for _, i := range is {
+			if i.ID != old.ID && i.ID != slow.ID && i.LifecycleState == simv1.LifecycleInService {
+				return nil
+			}
+		}
+		return fmt.Errorf("no replacement in service yet")
+	})
+	for _, i := range groupInstances(t, c, "sluggish") {
+		if i.Name != old.ID && i.Name != slow.ID && i.Spec.BootDelay != nil {
+			t.Errorf("instance %s launched after the fault was lifted has boot delay %s", i.Name, i.Spec.BootDelay.Duration)
+		}
+	}
+}
+
+func TestIntegration_LaunchFailuresAreReplacedUntilTheWindowEnds(t *testing.T) {
+	p, c := startSim(t)
+	ctx := testenv.Context(t)
+	events := p.Subscribe(ctx)
+	group(t, p, cloud.GroupInput{Name: "doomed", DesiredCapacity: 0})
+
+	// Bad input changes nothing.
+	for _, in := range []sim.LaunchFailureInput{
+		{Rate: 0, Duration: time.Hour},
+		{Rate: 1.5, Duration: time.Hour},
+		{Rate: 1, Duration: -time.Hour},
+		{Rate: 1, Duration: time.Hour, InstanceType: "x9.huge"},
+		{Rate: 1, Duration: time.Hour, Zone: "mars-1a"},
+	} {
+		if err := p.SetLaunchFailure(ctx, "doomed", in); !cloud.IsInvalid(err) {
+			t.Errorf("launch failure %+v: %v", in, err)
+		}
+	}
+	asg := &simv1.AutoScalingGroup{}
+	if err := c.Get(ctx, client.ObjectKey{Name: "doomed"}, asg); err != nil || asg.Spec.Faults != nil {
+		t.Fatalf("faults after bad input: %+v, %v", asg.Spec.Faults, err)
+	}
+
+	// Every launch fails: the instance and its replacements.
+	if err := p.SetLaunchFailure(ctx, "doomed", sim.LaunchFailureInput{Rate: 1, Duration: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SetDesiredCapacity(ctx, "doomed", 1); err != nil {
+		t.Fatal(err)
+	}
+	var first simv1.Instance
+	testenv.Eventually(t, 30*time.Second, func() error {
+		failed := 0
+		for _, i := range groupInstances(t, c, "doomed") {
+			if i.Status.State == simv1.StateTerminated && i.Status.StateReason == sim.LaunchFailureReason {
+				if failed == 0 || i.Spec.LaunchTime.Before(first.Spec.LaunchTime) {
+					first = i
+				}
+				failed++
+			}
+			if i.Status.State == simv1.StateRunning || i.Status.NodeName != "" {
+				return fmt.Errorf("instance %s is %s (node %q): want every launch to fail", i.Name, i.Status.State, i.Status.NodeName)
+			}
+		}
+		if failed < 2 {
+			return fmt.Errorf("%d launches failed, want a failure and its replacement's", failed)
+		}
+		return nil
+	})
+	if first.Spec.LaunchFailure != sim.LaunchFailureReason || first.Spec.TerminationReason != sim.LaunchFailureReason {
+		t.Errorf("failed instance %s: launchFailure %q, terminationReason %q", first.Name, first.Spec.LaunchFailure, first.Spec.TerminationReason)
+	}
+	// EC2 reports it pending, then shutting-down and terminated.
+	var states []string
+	timeout := time.After(30 * time.Second)
+	for !slices.Contains(states, simv1.StateTerminated) {
+		select {
+		case e := <-events:
+			var d cloud.StateChangeDetail
+			if e.DetailType == cloud.DetailStateChange && json.Unmarshal(e.Detail, &d) == nil && d.InstanceID == first.Name {
+				states = append(states, d.State)
+			}
+		case <-timeout:
+			t.Fatalf("state changes of %s: %v", first.Name, states)
+		}
+	}
+	if want := []string{simv1.StatePending, simv1.StateShuttingDown, simv1.StateTerminated}; !slices.Equal(states, want) {
+		t.Errorf("state changes of %s: %v, want %v", first.Name, states, want)
+	}
+	testenv.Eventually(t, 10*time.Second, func() error {
+		var list eventsv1.EventList
+		if err := c.List(ctx, &list); err != nil {
+			return err
+		}
+		for _, e := range list.Items {
+			if e.Regarding.Name == first.Name && e.Reason == "LaunchFailed" && e.Type == "Warning" && strings.Contains(e.Note, sim.LaunchFailureReason) {
+				return nil
+			}
+		}
+		return fmt.Errorf("no LaunchFailed warning on %s", first.Name)
+	})
+
+	// A short window (1 minute, 0.5 s) instead: launches fail until it
+	// ends, then the group's next launch succeeds.
+	if err := p.SetLaunchFailure(ctx, "doomed", sim.LaunchFailureInput{Rate: 1, Duration: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Get(ctx, client.ObjectKey{Name: "doomed"}, asg); err != nil {
+		t.Fatal(err)
+	}
+	until := asg.Spec.Faults.LaunchFailure.Until.Time
+	waitInstances(t, p, "doomed", inService(1))
+	for _, i := range groupInstances(t, c, "doomed") {
+		switch launched := i.Spec.LaunchTime.Time; {
+		case i.Status.LifecycleState == simv1.LifecycleInService && (i.Spec.LaunchFailure != "" || launched.Before(until)):
+			t.Errorf("instance %s in service: launched %s (window until %s), launchFailure %q", i.Name, launched, until, i.Spec.LaunchFailure)
+		case i.Spec.LaunchFailure != "" && i.Status.State == simv1.StateRunning:
+			t.Errorf("instance %s is running despite its launch failure", i.Name)
+		}
+	}
+}
+
+func TestIntegration_ScenarioLaunchFailuresReplay(t *testing.T) {
+	p, c := startSim(t)
+	ctx := testenv.Context(t)
+	// The same scenario against two groups alike: the same launches fail.
+	play := func(name string) (string, []bool) {
+		group(t, p, cloud.GroupInput{Name: name, DesiredCapacity: 0})
+		sc, err := sim.ParseScenario([]byte(`
+seed: 7
+steps:
+- at: 0s
+  launchFailure: {group: ` + name + `, rate: 0.5, duration: 10m}
+- at: 0s
+  slowBoot: {group: ` + name + `, delay: 1s, duration: 10m}
+`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		done := make(chan error, 1)
+		go func() { done <- p.RunScenario(ctx, sc, &out) }()
+		testenv.Eventually(t, 10*time.Second, func() error { // the faults in effect, then the group scales up
+			asg := &simv1.AutoScalingGroup{}
+			if err := c.Get(ctx, client.ObjectKey{Name: name}, asg); err != nil {
+				return err
+			}
+			if f := asg.Spec.Faults; f == nil || f.LaunchFailure == nil || f.SlowBoot == nil {
+				return fmt.Errorf("faults %+v", f)
+			}
+			return nil
+		})
+		if err := p.SetDesiredCapacity(ctx, name, 4); err != nil {
+			t.Fatal(err)
+		}
+		waitInstances(t, p, name, inService(4))
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		// Failures by launch order.
+		is := groupInstances(t, c, name)
+		slices.SortFunc(is, func(a, b simv1.Instance) int { return a.Spec.LaunchTime.Compare(b.Spec.LaunchTime.Time) })
+		var failed []bool
+		for _, i := range is {
+			if i.Spec.BootDelay == nil {
+				t.Errorf("instance %s launched in the slow-boot window without its delay", i.Name)
+			}
+			failed = append(failed, i.Spec.LaunchFailure != "")
+		}
+		return out.String(), failed
+	}
+	outA, failedA := play("replay-a")
+	outB, failedB := play("replay-b")
+	report := func(out, name string) []string {
+		var lines []string
+		for _, l := range strings.Split(out, "\n") {
+			if strings.Contains(l, "step ") {
+				lines = append(lines, strings.ReplaceAll(l, name, "G"))
+			}
+		}
+		return lines
+	}
+	if a, b := report(outA, "replay-a"), report(outB, "replay-b"); !slices.Equal(a, b) {
+		t.Errorf("the replay reported otherwise:\n%s\nthen:\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
+	}
+	if !slices.Contains(failedA, true) || len(failedA) < 5 {
+		t.Errorf("launches failed: %v; want some of them to fail and be replaced", failedA)
+	}
+	failures := func(bs []bool) (n int) {
+		for _, b := range bs {
+			if b {
+				n++
+			}
+		}
+		return n
+	}
+	if failures(failedA) != failures(failedB) || len(failedA) != len(failedB) {
+		t.Errorf("failed launches %v, then %v", failedA, failedB)
+	}
+	for _, want := range []string{"step 0 launchFailure: G: 50% of launches fail for 10m0s", "step 1 slowBoot: G: instances launched in the next 10m0s boot 1s slower", "launches failed"} {
+		if !strings.Contains(strings.ReplaceAll(outA, "replay-a", "G"), want) {
+			t.Errorf("report lacks %q:\n%s", want, outA)
+		}
+	}
 }
