@@ -163,10 +163,7 @@ func watchNodes(b *testing.B, e *testenv.Env, label string) func(n int) <-chan s
 	}); err != nil {
 		b.Fatal(err)
 	}
-	stop := make(chan struct{})
-	b.Cleanup(func() { close(stop) })
-	factory.Start(stop)
-	factory.WaitForCacheSync(stop)
+	runInformers(b, factory)
 	return func(n int) <-chan struct{} {
 		mu.Lock()
 		defer mu.Unlock()
@@ -289,9 +286,15 @@ func watchPods(b *testing.B, e *testenv.Env, progress chan<- struct{}) *podWatch
 	}); err != nil {
 		b.Fatal(err)
 	}
+	runInformers(b, factory)
+	return w
+}
+
+// runInformers starts a factory's informers until the benchmark ends and
+// waits for their caches.
+func runInformers(b *testing.B, factory informers.SharedInformerFactory) {
 	stop := make(chan struct{})
 	b.Cleanup(func() { close(stop) })
 	factory.Start(stop)
 	factory.WaitForCacheSync(stop)
-	return w
 }
