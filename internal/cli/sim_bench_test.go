@@ -128,11 +128,12 @@ func startJoined(b *testing.B, n int) (*testenv.Env, time.Duration) {
 		b.Fatal(err)
 	}
 	run("sim", "launch-template", "create", "bench", "--image", images[0].ID, "--instance-type", "m5.large", "--user-data", userData)
-	registered := watchNodes(b, e, "sim.kdp.dev/instance-id")
+	registered, stop := nodesRegistered(b, e, "sim.kdp.dev/instance-id", n)
+	defer stop()
 	start := time.Now()
 	run("sim", "group", "create", "bench", "--launch-template", "bench", "--max", strconv.Itoa(n), "--desired", strconv.Itoa(n))
 	select {
-	case <-registered(n):
+	case <-registered:
 		return e, time.Since(start)
 	case <-time.After(10 * time.Minute):
 		b.Fatalf("not %d nodes after 10 minutes", n)
@@ -140,38 +141,27 @@ func startJoined(b *testing.B, n int) (*testenv.Env, time.Duration) {
 	}
 }
 
-// watchNodes watches the Nodes with a label (a watch, not a list in a
+// nodesRegistered watches the Nodes with a label (a watch, not a list in a
 // loop: the benchmark must not load the API server it measures) and
-// returns a function giving a channel closed once n of them have
-// registered.
-func watchNodes(b *testing.B, e *testenv.Env, label string) func(n int) <-chan struct{} {
+// returns a channel closed once n of them exist, and a function that stops
+// the watch.
+func nodesRegistered(b *testing.B, e *testenv.Env, label string, n int) (<-chan struct{}, func()) {
 	factory := informers.NewSharedInformerFactoryWithOptions(e.Clientset, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
 		o.LabelSelector = label
 	}))
-	var mu sync.Mutex
-	count, waiters := 0, map[int]chan struct{}{}
-	notify := func() {
-		for want, ch := range waiters {
-			if count >= want {
-				close(ch)
-				delete(waiters, want)
+	informer := factory.Core().V1().Nodes().Informer()
+	done := make(chan struct{})
+	var once sync.Once
+	if _, err := informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: func(any) {
+			if len(informer.GetStore().ListKeys()) >= n {
+				once.Do(func() { close(done) })
 			}
-		}
-	}
-	if _, err := factory.Core().V1().Nodes().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: func(any) { mu.Lock(); count++; notify(); mu.Unlock() },
+		},
 	}); err != nil {
 		b.Fatal(err)
 	}
-	runInformers(b, factory)
-	return func(n int) <-chan struct{} {
-		mu.Lock()
-		defer mu.Unlock()
-		ch := make(chan struct{})
-		waiters[n] = ch
-		notify()
-		return ch
-	}
+	return done, runInformers(factory)
 }
 
 var podCount = flag.Int("kdp.pods", 2000, "how many pods BenchmarkPods runs (20 Deployments)")
@@ -189,7 +179,7 @@ func BenchmarkPods(b *testing.B) {
 		e, _ := startJoined(b, n)
 		ctx := context.Background()
 		progress := make(chan struct{}, 1)
-		pw := watchPods(b, e, progress)
+		pw, stopWatch := watchPods(b, e, progress)
 		start := time.Now()
 		for d := range 20 {
 			replicas := int32(pods / 20)
@@ -207,10 +197,11 @@ func BenchmarkPods(b *testing.B) {
 			}
 		}
 		var bound, running time.Duration
+		deadline := time.After(15 * time.Minute)
 		for running == 0 {
 			select {
 			case <-progress:
-			case <-time.After(15 * time.Minute):
+			case <-deadline:
 				b.Fatalf("%d bound, %d running of %d after 15 minutes", pw.bound(), pw.running(), pods)
 			}
 			if bound == 0 && pw.bound() == pods {
@@ -225,6 +216,7 @@ func BenchmarkPods(b *testing.B) {
 		time.Sleep(30 * time.Second)
 		cpu := (cpuSeconds(b, e.Pid()) - before) / 30 * 100
 		rss := rssMiB(b, e.Pid())
+		stopWatch()
 		_ = e.Stop()
 		e.Cleanup()
 		b.ReportMetric(bound.Seconds(), "s-all-bound")
@@ -247,9 +239,9 @@ func (w *podWatch) bound() int   { w.mu.Lock(); defer w.mu.Unlock(); return w.co
 func (w *podWatch) running() int { w.mu.Lock(); defer w.mu.Unlock(); return w.counts[1] }
 
 // watchPods starts a podWatch; progress gets a tick (dropped when one is
-// pending) after every change.
-func watchPods(b *testing.B, e *testenv.Env, progress chan<- struct{}) *podWatch {
-	w := &podWatch{states: map[string][2]bool{}}
+// pending) after every change. stop ends the watch.
+func watchPods(b *testing.B, e *testenv.Env, progress chan<- struct{}) (w *podWatch, stop func()) {
+	w = &podWatch{states: map[string][2]bool{}}
 	set := func(obj any, gone bool) {
 		pod, ok := obj.(*corev1.Pod)
 		if !ok {
@@ -286,15 +278,14 @@ func watchPods(b *testing.B, e *testenv.Env, progress chan<- struct{}) *podWatch
 	}); err != nil {
 		b.Fatal(err)
 	}
-	runInformers(b, factory)
-	return w
+	return w, runInformers(factory)
 }
 
-// runInformers starts a factory's informers until the benchmark ends and
-// waits for their caches.
-func runInformers(b *testing.B, factory informers.SharedInformerFactory) {
-	stop := make(chan struct{})
-	b.Cleanup(func() { close(stop) })
-	factory.Start(stop)
-	factory.WaitForCacheSync(stop)
+// runInformers starts a factory's informers, waits for their caches and
+// returns the function that stops them (before the API server goes).
+func runInformers(factory informers.SharedInformerFactory) (stop func()) {
+	ch := make(chan struct{})
+	factory.Start(ch)
+	factory.WaitForCacheSync(ch)
+	return func() { close(ch); factory.Shutdown() }
 }

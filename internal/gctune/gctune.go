@@ -10,7 +10,8 @@
 // live heap (GOGC 200) once it has grown past SmallHeap, as long as the
 // heap's goal stays within Budget; back towards the default as the live
 // heap nears Budget, so a large cluster's footprint stays where the
-// default would keep it.
+// default would keep it. (A mid-size cluster, idle or not, keeps the
+// raised target: its heap, not its load, decides.)
 //
 // A GOGC environment variable is the user's choice: Run then does nothing.
 package gctune
@@ -46,6 +47,17 @@ func Percent(live uint64) int {
 	return min(max(p, Default), Max)
 }
 
+// next is the GOGC for a live heap of live bytes when current is set:
+// Percent, except that once raised it stays until the live heap is a
+// quarter below SmallHeap, so a heap near the threshold does not flip it
+// every second.
+func next(current int, live uint64) int {
+	if current > Default && live < SmallHeap && live >= SmallHeap/4*3 {
+		return current
+	}
+	return Percent(live)
+}
+
 const liveHeap = "/gc/heap/live:bytes"
 
 // Run adjusts GOGC every interval until ctx ends, unless the GOGC
@@ -70,7 +82,7 @@ func Run(ctx context.Context, interval time.Duration, log logr.Logger) {
 			return // not this Go's metric: leave the default
 		}
 		live := sample[0].Value.Uint64()
-		if p := Percent(live); p != current {
+		if p := next(current, live); p != current {
 			debug.SetGCPercent(p)
 			log.V(1).Info("garbage collector target", "gogc", p, "liveHeapMiB", live>>20)
 			current = p

@@ -28,3 +28,25 @@ func TestPercent(t *testing.T) {
 		})
 	}
 }
+
+func TestNextHoldsNearTheThreshold(t *testing.T) {
+	const MiB = 1 << 20
+	for _, tc := range []struct {
+		name    string
+		current int
+		live    uint64
+		want    int
+	}{
+		{"raised, just below the small heap: held", 200, SmallHeap - MiB, 200},
+		{"raised, a quarter below: back to the default", 200, SmallHeap/4*3 - MiB, 100},
+		{"default, just below: stays", 100, SmallHeap - MiB, 100},
+		{"default, past the small heap: raised", 100, SmallHeap, 200},
+		{"raised, near the budget: follows the budget", 200, 800 * MiB, 156},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := next(tc.current, tc.live); got != tc.want {
+				t.Errorf("next(%d, %d MiB) = %d, want %d", tc.current, tc.live/MiB, got, tc.want)
+			}
+		})
+	}
+}

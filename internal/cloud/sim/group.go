@@ -3,6 +3,7 @@ package sim
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -249,7 +250,7 @@ func (g *GroupController) launch(ctx context.Context, asg *simv1.AutoScalingGrou
 	}
 	wg.Wait()
 	if createErr != nil {
-		lastErr = createErr
+		lastErr = errors.Join(lastErr, createErr) // a capacity error from placement stays visible
 	}
 	// One Event per launch, summarised: a scale-up of hundreds would
 	// otherwise write hundreds of Events.

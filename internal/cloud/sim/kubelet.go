@@ -58,7 +58,8 @@ type KubeletController struct {
 
 	// registered and renewed hold, per instance, when its kubelet
 	// registered its Node and last renewed its Lease: hints that spare
-	// writes, rebuilt from the API after a restart.
+	// writes while the cache catches up; after a restart of kdp the Nodes
+	// alone tell who has joined, and every Lease is renewed at once.
 	registered, renewed sync.Map
 	// signed wakes the kubelets waiting for their CSRs.
 	signed waiters
@@ -171,7 +172,7 @@ func (k *KubeletController) join(ctx context.Context, inst *simv1.Instance) (rec
 		return reconcile.Result{}, nil
 	}
 	cfg.UserAgent = "kubelet/" + node.Status.NodeInfo.KubeletVersion + " (linux/" + node.Status.NodeInfo.Architecture + ")"
-	uid, err := register(ctx, cfg, node)
+	uid, err := register(ctx, cfg, node, inst.Name)
 	if err != nil {
 		if apierrors.IsForbidden(err) || apierrors.IsInvalid(err) {
 			// As a real kubelet, it would fail the same way again.
@@ -180,12 +181,13 @@ func (k *KubeletController) join(ctx context.Context, inst *simv1.Instance) (rec
 		}
 		return reconcile.Result{}, fmt.Errorf("registering node %s: %w", nodeName, err)
 	}
-	// The kubelet's first Lease comes with its registration.
+	now := k.clock.Now()
+	k.registered.Store(inst.Name, now) // so that a retry waits for the cache rather than joining again
+	// The kubelet's first Lease comes with its registration (or, should
+	// this fail, with the first heartbeat).
 	if err := client.IgnoreAlreadyExists(k.client.Create(ctx, k.lease(nodeName, uid))); err != nil {
 		return reconcile.Result{}, err
 	}
-	now := k.clock.Now()
-	k.registered.Store(inst.Name, now)
 	k.renewed.Store(inst.Name, now)
 	// The Node's own RegisteredNode event (kube-controller-manager's)
 	// tells users; an Event here too would cost a write per node.
@@ -265,11 +267,13 @@ func (w *waiters) forget(name string) {
 	delete(w.m, name)
 }
 
-// register creates the Node as the node itself and returns its UID. The
+// register creates the Node as the node itself and returns its UID; a Node
+// of that name already registered by this instance (before a restart of
+// kdp) will do, another instance's will not. The
 // node's client gets a transport of its own, outside client-go's transport
 // cache (which would keep one per node certificate forever), closed once
 // the Node exists.
-func register(ctx context.Context, cfg *rest.Config, node *corev1.Node) (types.UID, error) {
+func register(ctx context.Context, cfg *rest.Config, node *corev1.Node, instance string) (types.UID, error) {
 	cfg.Proxy = func(*http.Request) (*url.URL, error) { return nil, nil }
 	cfg.ContentType = runtime.ContentTypeProtobuf // as the kubelet talks
 	hc, err := rest.HTTPClientFor(cfg)
@@ -284,6 +288,9 @@ func register(ctx context.Context, cfg *rest.Config, node *corev1.Node) (types.U
 	created, err := cs.Nodes().Create(ctx, node, metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) { // registered before a restart
 		created, err = cs.Nodes().Get(ctx, node.Name, metav1.GetOptions{})
+		if err == nil && InstanceID(created) != instance {
+			return "", fmt.Errorf("node %s is still instance %s's", node.Name, InstanceID(created)) // retried until it goes
+		}
 	}
 	if err != nil {
 		return "", err

@@ -450,6 +450,9 @@ func (p *Provider) GetInstance(ctx context.Context, id string) (*cloud.Instance,
 		return nil, notFound(err, "instance", id)
 	}
 	out := instanceFrom(inst)
+	if inst.Status.PrivateDNSName == "" {
+		return &out, nil // just launched: no kubelet yet
+	}
 	node := &metav1.PartialObjectMetadata{}
 	node.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Node"))
 	err := p.client.Get(ctx, client.ObjectKey{Name: inst.Status.PrivateDNSName}, node)
