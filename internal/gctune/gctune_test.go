@@ -1,6 +1,13 @@
 package gctune
 
-import "testing"
+import (
+	"context"
+	"runtime/debug"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+)
 
 func TestPercent(t *testing.T) {
 	const MiB = 1 << 20
@@ -48,5 +55,29 @@ func TestNextHoldsNearTheThreshold(t *testing.T) {
 				t.Errorf("next(%d, %d MiB) = %d, want %d", tc.current, tc.live/MiB, got, tc.want)
 			}
 		})
+	}
+}
+
+func TestRunLeavesAUsersGOGCAlone(t *testing.T) {
+	t.Setenv("GOGC", "300")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Run(context.Background(), time.Millisecond, logr.Discard()) // would run until the context ends
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run tuned the collector although GOGC is set")
+	}
+}
+
+func TestRunRestoresTheDefaultWhenDone(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	debug.SetGCPercent(Max) // as if raised
+	Run(ctx, time.Millisecond, logr.Discard())
+	if p := debug.SetGCPercent(Default); p != Default {
+		t.Errorf("GOGC %d after Run, want the default %d", p, Default)
 	}
 }
