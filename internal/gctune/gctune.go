@@ -37,10 +37,7 @@ const (
 
 // Percent is the GOGC for a live heap of live bytes.
 func Percent(live uint64) int {
-	if live < SmallHeap {
-		return Default
-	}
-	if live >= Budget/2 {
+	if live < SmallHeap || live >= Budget/2 {
 		return Default
 	}
 	p := int(100 * (Budget - live) / live)
