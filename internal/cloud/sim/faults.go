@@ -193,9 +193,9 @@ type launchFaults struct {
 }
 
 // faults reads the group's faults in effect now. The index of a launch in
-// a launch-failure window is derived from the group's instances launched
-// in it, not kept in a counter.
-func (g *GroupController) faults(ctx context.Context, asg *simv1.AutoScalingGroup) (*launchFaults, error) {
+// a launch-failure window is derived from the group's instances (all of
+// them, as the group read them) launched in it, not kept in a counter.
+func (g *GroupController) faults(asg *simv1.AutoScalingGroup, instances []simv1.Instance) (*launchFaults, error) {
 	lf := &launchFaults{}
 	f, now := asg.Spec.Faults, g.clock.Now()
 	if f == nil {
@@ -209,12 +209,8 @@ func (g *GroupController) faults(ctx context.Context, asg *simv1.AutoScalingGrou
 		if err != nil {
 			return nil, fmt.Errorf("group %s: spec.faults.launchFailure.rate: %w", asg.Name, err)
 		}
-		var list simv1.InstanceList
-		if err := g.client.List(ctx, &list, client.MatchingLabels{simv1.LabelGroup: asg.Name}, client.UnsafeDisableDeepCopy); err != nil { // read-only
-			return nil, err
-		}
-		for i := range list.Items {
-			if inst := &list.Items[i]; failureMatches(l, inst) && inWindow(l.FaultWindow, launchTime(inst)) {
+		for i := range instances {
+			if inst := &instances[i]; failureMatches(l, inst) && inWindow(l.FaultWindow, launchTime(inst)) {
 				lf.matched++
 			}
 		}

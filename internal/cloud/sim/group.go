@@ -129,7 +129,7 @@ func (g *GroupController) Reconcile(ctx context.Context, req reconcile.Request) 
 	var launchErr error
 	switch {
 	case len(active) < want:
-		launchErr = g.launch(ctx, asg, active, want-len(active))
+		launchErr = g.launch(ctx, asg, list.Items, active, want-len(active))
 	case len(active) > want:
 		for _, inst := range surplus(active, len(active)-want) {
 			if err := RequestTermination(ctx, g.client, g.clock, inst.DeepCopy(), "scale-in"); err != nil {
@@ -181,7 +181,7 @@ const launchConcurrency = 16
 // launch starts n instances, each in the zone with the fewest active
 // instances of the group, and waits until the cache sees them, so that the
 // next reconcile does not launch them again.
-func (g *GroupController) launch(ctx context.Context, asg *simv1.AutoScalingGroup, active []*simv1.Instance, n int) error {
+func (g *GroupController) launch(ctx context.Context, asg *simv1.AutoScalingGroup, all []simv1.Instance, active []*simv1.Instance, n int) error {
 	lt := &simv1.LaunchTemplate{}
 	if err := g.client.Get(ctx, client.ObjectKey{Name: asg.Spec.LaunchTemplate.Name}, lt); err != nil {
 		return fmt.Errorf("launch template %s: %w", asg.Spec.LaunchTemplate.Name, err)
@@ -198,7 +198,7 @@ func (g *GroupController) launch(ctx context.Context, asg *simv1.AutoScalingGrou
 	if err != nil {
 		return err
 	}
-	faults, err := g.faults(ctx, asg)
+	faults, err := g.faults(asg, all)
 	if err != nil {
 		return err
 	}
