@@ -6,6 +6,7 @@ import (
 	"net"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/sync/errgroup"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	"k8s.io/client-go/rest"
@@ -71,7 +72,13 @@ func runControllerManager(ctx context.Context, args []string, logOpts *logsapi.L
 	if err != nil {
 		return err
 	}
-	return kcmapp.Run(ctx, c.Complete())
+	completed := c.Complete()
+	g, ctx := errgroup.WithContext(ctx)
+	if run := takeOverCSRControllers(completed); run != nil {
+		g.Go(func() error { return run(ctx) })
+	}
+	g.Go(func() error { return kcmapp.Run(ctx, completed) })
+	return g.Wait()
 }
 
 func runScheduler(ctx context.Context, args []string, logOpts *logsapi.LoggingOptions) error {
