@@ -13,11 +13,13 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kdp-project/kdp/internal/testenv"
@@ -28,8 +30,9 @@ var joinNodes = flag.Int("kdp.nodes", 100, "how many nodes BenchmarkJoin brings 
 // BenchmarkJoin measures, in one run and against the same embedded control
 // plane, how fast -kdp.nodes Nodes become Ready:
 //
-//   - baseline: plain Node objects written Ready by a 16-worker client (what
-//     KWOK measures: the API server's and controllers' cost of a node);
+//   - baseline: plain Node objects written Ready, each with its Lease, by a
+//     16-worker client (what KWOK's default stages do: the API server's and
+//     controllers' cost of a node);
 //   - kdp: instances launched in one group with no boot or join delay, each
 //     joining through the full path (instance, user data, TLS bootstrap with a
 //     CSR approved and signed by kube-controller-manager, registration as
@@ -52,22 +55,40 @@ func BenchmarkJoin(b *testing.B) {
 	b.ReportMetric(fs/bs, "x-baseline")
 }
 
-// plainNodes writes n Ready Nodes with 16 workers and returns how long
-// until every one is Ready.
+// plainNodes writes n Ready Nodes and their Leases with 16 workers and
+// returns how long until every one is Ready.
 func plainNodes(b *testing.B, n int) time.Duration {
+	e, took := startPlain(b, n)
+	_ = e.Stop()
+	e.Cleanup()
+	return took
+}
+
+// startPlain starts the control plane alone, writes n Ready Nodes labelled
+// and sized as kdp's m5.large nodes, and their Leases, with 16 workers (as
+// KWOK's node stages do), and returns once they are written, with how long
+// that took; the caller stops the control plane.
+func startPlain(b *testing.B, n int) (*testenv.Env, time.Duration) {
 	e, err := testenv.Start(testenv.Options{DataDir: filepath.Join(b.TempDir(), "data")})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer func() { _ = e.Stop(); e.Cleanup() }()
 	ctx := context.Background()
-	names := make(chan string)
+	names := make(chan int)
 	var wg sync.WaitGroup
 	start := time.Now()
 	for range 16 {
 		wg.Go(func() {
-			for name := range names {
-				node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"kubernetes.io/hostname": name}}}
+			for i := range names {
+				name := plainNodeName(i)
+				node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{
+					"kubernetes.io/hostname":           name,
+					"kubernetes.io/arch":               "amd64",
+					"kubernetes.io/os":                 "linux",
+					"node.kubernetes.io/instance-type": "m5.large",
+					"topology.kubernetes.io/region":    "us-east-1",
+					"topology.kubernetes.io/zone":      "us-east-1" + string(rune('a'+i%3)),
+				}}}
 				if err := e.Client.Create(ctx, node); err != nil {
 					b.Error(err)
 					continue
@@ -77,20 +98,43 @@ func plainNodes(b *testing.B, n int) time.Duration {
 				node.Status = corev1.NodeStatus{
 					Capacity:    corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("8Gi"), corev1.ResourcePods: resource.MustParse("29")},
 					Allocatable: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("7Gi"), corev1.ResourcePods: resource.MustParse("29")},
+					Addresses:   []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: plainNodeIP(i)}},
 					Conditions:  []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady", LastHeartbeatTime: now, LastTransitionTime: now}},
 				}
 				if err := e.Client.Status().Patch(ctx, node, client.MergeFrom(base)); err != nil {
+					b.Error(err)
+				}
+				if err := e.Client.Create(ctx, nodeLease(node, now)); err != nil {
 					b.Error(err)
 				}
 			}
 		})
 	}
 	for i := range n {
-		names <- fmt.Sprintf("plain-%d", i)
+		names <- i
 	}
 	close(names)
 	wg.Wait()
-	return time.Since(start)
+	return e, time.Since(start)
+}
+
+func plainNodeName(i int) string { return fmt.Sprintf("plain-%d", i) }
+func plainNodeIP(i int) string   { return fmt.Sprintf("10.1.%d.%d", i/250, 1+i%250) }
+
+// nodeLease is the heartbeat Lease KWOK's node-heartbeat-with-lease stage
+// creates for a node, as a kubelet does.
+func nodeLease(node *corev1.Node, now metav1.Time) *coordinationv1.Lease {
+	return &coordinationv1.Lease{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: node.Name, Namespace: corev1.NamespaceNodeLease,
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Node", Name: node.Name, UID: node.UID}},
+		},
+		Spec: coordinationv1.LeaseSpec{
+			HolderIdentity:       ptr.To(node.Name),
+			LeaseDurationSeconds: ptr.To[int32](40),
+			RenewTime:            &metav1.MicroTime{Time: now.Time},
+		},
+	}
 }
 
 // joinedNodes launches n instances and returns how long until every Node
@@ -166,65 +210,89 @@ func nodesRegistered(b *testing.B, e *testenv.Env, label string, n int) (<-chan 
 
 var podCount = flag.Int("kdp.pods", 2000, "how many pods BenchmarkPods runs (20 Deployments)")
 
-// BenchmarkPods runs -kdp.pods pods (20 Deployments) on -kdp.nodes joined
-// nodes and measures how long until the scheduler has bound them all and
-// until the simulated kubelets report them all Running; then, at steady
-// state, the whole kdp process's CPU (control plane and simulation) and RSS.
+// BenchmarkPods runs -kdp.pods pods (20 Deployments) on -kdp.nodes nodes,
+// in one run on the same embedded control plane:
+//
+//   - baseline: the plain Nodes of BenchmarkJoin, their Leases renewed and
+//     their pods made Running by plainKubelets (what KWOK's default stages
+//     do, in the benchmark's process as KWOK runs in its own);
+//   - kdp: nodes joined through the full path, pods run by kdp's simulated
+//     kubelets;
+//
+// and reports for each how long until the scheduler has bound every pod and
+// until every pod is Running, their ratio, and then, at steady state, the
+// whole kdp process's CPU (control plane and simulation) and RSS.
 func BenchmarkPods(b *testing.B) {
 	n, pods := *joinNodes, *podCount
 	if pods > n*29 {
 		b.Fatalf("-kdp.pods=%d exceeds the %d pods %d m5.large nodes hold", pods, n*29, n)
 	}
 	for b.Loop() {
+		pe, _ := startPlain(b, n)
+		stopPlain := runPlainKubelets(b, pe, n)
+		_, baseline := runDeployments(b, pe, pods)
+		stopPlain()
+		_ = pe.Stop()
+		pe.Cleanup()
+
 		e, _ := startJoined(b, n)
-		ctx := context.Background()
-		progress := make(chan struct{}, 1)
-		pw, stopWatch := watchPods(b, e, progress)
-		start := time.Now()
-		for d := range 20 {
-			replicas := int32(pods / 20)
-			labels := map[string]string{"app": fmt.Sprintf("bench-%d", d)}
-			deploy := &appsv1.Deployment{
-				ObjectMeta: metav1.ObjectMeta{Name: labels["app"], Namespace: "default"},
-				Spec: appsv1.DeploymentSpec{
-					Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: labels},
-					Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
-						Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "nginx"}}}},
-				},
-			}
-			if err := e.Client.Create(ctx, deploy); err != nil {
-				b.Fatal(err)
-			}
-		}
-		var bound, running time.Duration
-		deadline := time.After(15 * time.Minute)
-		for running == 0 {
-			select {
-			case <-progress:
-			case <-deadline:
-				b.Fatalf("%d bound, %d running of %d after 15 minutes", pw.bound(), pw.running(), pods)
-			}
-			if bound == 0 && pw.bound() == pods {
-				bound = time.Since(start)
-			}
-			if pw.running() == pods {
-				running = time.Since(start)
-			}
-		}
+		bound, running := runDeployments(b, e, pods)
 		time.Sleep(10 * time.Second) // settle
 		before := cpuSeconds(b, e.Pid())
 		time.Sleep(30 * time.Second)
 		cpu := (cpuSeconds(b, e.Pid()) - before) / 30 * 100
 		rss := rssMiB(b, e.Pid())
-		stopWatch()
 		_ = e.Stop()
 		e.Cleanup()
+		b.ReportMetric(baseline.Seconds(), "s-baseline-running")
 		b.ReportMetric(bound.Seconds(), "s-all-bound")
 		b.ReportMetric(running.Seconds(), "s-all-running")
+		b.ReportMetric(running.Seconds()/baseline.Seconds(), "x-baseline")
 		b.ReportMetric(float64(pods)/bound.Seconds(), "pods/s-bound")
 		b.ReportMetric(cpu, "%cpu-steady")
 		b.ReportMetric(rss, "MiB-rss")
 	}
+}
+
+// runDeployments creates 20 Deployments of pods/20 replicas each and returns
+// how long until the scheduler had bound every pod, and until every pod was
+// Running.
+func runDeployments(b *testing.B, e *testenv.Env, pods int) (bound, running time.Duration) {
+	ctx := context.Background()
+	progress := make(chan struct{}, 1)
+	pw, stopWatch := watchPods(b, e, progress)
+	defer stopWatch()
+	start := time.Now()
+	for d := range 20 {
+		replicas := int32(pods / 20)
+		labels := map[string]string{"app": fmt.Sprintf("bench-%d", d)}
+		deploy := &appsv1.Deployment{
+			ObjectMeta: metav1.ObjectMeta{Name: labels["app"], Namespace: "default"},
+			Spec: appsv1.DeploymentSpec{
+				Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: labels},
+				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "nginx"}}}},
+			},
+		}
+		if err := e.Client.Create(ctx, deploy); err != nil {
+			b.Fatal(err)
+		}
+	}
+	deadline := time.After(15 * time.Minute)
+	for running == 0 {
+		select {
+		case <-progress:
+		case <-deadline:
+			b.Fatalf("%d bound, %d running of %d after 15 minutes", pw.bound(), pw.running(), pods)
+		}
+		if bound == 0 && pw.bound() == pods {
+			bound = time.Since(start)
+		}
+		if pw.running() == pods {
+			running = time.Since(start)
+		}
+	}
+	return bound, running
 }
 
 // podWatch counts, from a watch, the pods in "default" that are bound and
