@@ -13,6 +13,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/ptr"
@@ -28,7 +30,7 @@ import (
 // the least work that makes pods Running, the reference kdp's simulated
 // kubelets are measured against.
 type plainKubelets struct {
-	e     *testenv.Env
+	client kubernetes.Interface
 	queue workqueue.TypedInterface[types.NamespacedName]
 	pods  cache.Indexer
 	// podIPs counts the pod addresses given.
@@ -38,8 +40,16 @@ type plainKubelets struct {
 // runPlainKubelets starts plainKubelets for n nodes; stop ends them.
 func runPlainKubelets(b *testing.B, e *testenv.Env, n int) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
-	k := &plainKubelets{e: e, queue: workqueue.NewTyped[types.NamespacedName]()}
-	factory := informers.NewSharedInformerFactory(e.Clientset, 0)
+	// Protobuf, as kdp's simulated kubelets and KWOK speak it.
+	cfg := rest.CopyConfig(e.Config)
+	cfg.ContentType = "application/vnd.kubernetes.protobuf"
+	cfg.QPS, cfg.Burst = -1, 0 // no client-side limit, as KWOK's
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	k := &plainKubelets{client: cs, queue: workqueue.NewTyped[types.NamespacedName]()}
+	factory := informers.NewSharedInformerFactory(cs, 0)
 	informer := factory.Core().V1().Pods().Informer()
 	k.pods = informer.GetIndexer()
 	enqueue := func(obj any) {
@@ -115,7 +125,7 @@ func (k *plainKubelets) runPod(ctx context.Context, b *testing.B) bool {
 		b.Error(err)
 		return true
 	}
-	if _, err := k.e.Clientset.CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{}, "status"); err != nil && ctx.Err() == nil {
+	if _, err := k.client.CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{}, "status"); err != nil && ctx.Err() == nil {
 		b.Errorf("pod %s: %v", key, err)
 	}
 	return true
@@ -137,7 +147,7 @@ func (k *plainKubelets) heartbeats(ctx context.Context, b *testing.B, n int) {
 		}
 		wg.Go(func() {
 			patch := fmt.Appendf(nil, `{"spec":{"renewTime":%q}}`, metav1.NowMicro().Format(metav1.RFC3339Micro))
-			_, err := k.e.Clientset.CoordinationV1().Leases(corev1.NamespaceNodeLease).Patch(ctx, plainNodeName(i), types.MergePatchType, patch, metav1.PatchOptions{})
+			_, err := k.client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Patch(ctx, plainNodeName(i), types.MergePatchType, patch, metav1.PatchOptions{})
 			if err != nil && ctx.Err() == nil {
 				b.Errorf("lease %s: %v", plainNodeName(i), err)
 			}
