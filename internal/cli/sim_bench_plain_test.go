@@ -31,8 +31,8 @@ import (
 // kubelets are measured against.
 type plainKubelets struct {
 	client kubernetes.Interface
-	queue workqueue.TypedInterface[types.NamespacedName]
-	pods  cache.Indexer
+	queue  workqueue.TypedRateLimitingInterface[types.NamespacedName]
+	pods   cache.Indexer
 	// podIPs counts the pod addresses given.
 	podIPs atomic.Int64
 }
@@ -48,7 +48,7 @@ func runPlainKubelets(b *testing.B, e *testenv.Env, n int) (stop func()) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	k := &plainKubelets{client: cs, queue: workqueue.NewTyped[types.NamespacedName]()}
+	k := &plainKubelets{client: cs, queue: workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[types.NamespacedName]())}
 	factory := informers.NewSharedInformerFactory(cs, 0)
 	informer := factory.Core().V1().Pods().Informer()
 	k.pods = informer.GetIndexer()
@@ -126,8 +126,11 @@ func (k *plainKubelets) runPod(ctx context.Context, b *testing.B) bool {
 		return true
 	}
 	if _, err := k.client.CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{}, "status"); err != nil && ctx.Err() == nil {
-		b.Errorf("pod %s: %v", key, err)
+		b.Logf("pod %s: %v (retrying)", key, err)
+		k.queue.AddRateLimited(key)
+		return true
 	}
+	k.queue.Forget(key)
 	return true
 }
 

@@ -38,8 +38,8 @@ const csrWorkers = 32
 // function that runs the same upstream controllers, with the same client
 // identity (the certificate-controller service account), signing files and
 // certificate duration, with csrWorkers workers. It returns nil when kcm
-// runs neither: the user disabled them, or configured per-signer files,
-// which kcm then handles as it always does.
+// runs neither (the user disabled them), or when kcm elects a leader; a
+// signer given its own files stays with kcm, which handles them as always.
 func takeOverCSRControllers(c *kcmconfig.CompletedConfig) func(context.Context) error {
 	generic := &c.ComponentConfig.Generic
 	disabledByDefault := sets.NewString(kcmapp.ControllersDisabledByDefault()...)
@@ -49,7 +49,9 @@ func takeOverCSRControllers(c *kcmconfig.CompletedConfig) func(context.Context) 
 	approve := enabled(names.CertificateSigningRequestApprovingController)
 	sign := enabled(names.CertificateSigningRequestSigningController) &&
 		signing.ClusterSigningCertFile != "" && signing.ClusterSigningKeyFile != "" && !anySignerFilesSet(signing)
-	if !approve && !sign {
+	// With leader election on, kcm runs them only while it leads; so would
+	// several kdp processes sharing a cluster, so kcm keeps them.
+	if (!approve && !sign) || generic.LeaderElection.LeaderElect {
 		return nil
 	}
 	// kcm takes the first explicit choice for a controller.
@@ -125,11 +127,18 @@ func certificateControllerClient(ctx context.Context, c *kcmconfig.CompletedConf
 		builder = clientbuilder.NewDynamicClientBuilder(rest.AnonymousClientConfig(c.Kubeconfig), c.Client.CoreV1(), metav1.NamespaceSystem)
 	}
 	var client kubernetes.Interface
+	tries := 0
 	err := wait.PollUntilContextCancel(ctx, time.Second, true, func(ctx context.Context) (bool, error) {
 		var err error
 		client, err = builder.Client("certificate-controller")
 		if err != nil {
-			klog.FromContext(ctx).V(2).Info("Waiting for the certificate-controller client", "err", err)
+			tries++
+			// Quiet while the apiserver starts; loud if it stays so.
+			level := 2
+			if tries%30 == 0 {
+				level = 0
+			}
+			klog.FromContext(ctx).V(level).Info("Waiting for the certificate-controller client", "err", err, "tries", tries)
 		}
 		return err == nil, nil
 	})

@@ -15,6 +15,7 @@ func TestTakeOverCSRControllers(t *testing.T) {
 		controllers   []string
 		clusterFiles  bool
 		specificFiles bool
+		leaderElect   bool
 		// want is kcm's controllers afterwards; nil when kdp takes none.
 		want []string
 	}{
@@ -30,6 +31,7 @@ func TestTakeOverCSRControllers(t *testing.T) {
 			want: []string{"-" + signing, "-" + approving, approving, signing}},
 		{name: "neither enabled", controllers: []string{"garbage-collector-controller"}, clusterFiles: true},
 		{name: "both disabled", controllers: []string{"*", "-" + approving, "-" + signing}, clusterFiles: true},
+		{name: "kcm elects a leader", controllers: []string{"*"}, clusterFiles: true, leaderElect: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,6 +41,7 @@ func TestTakeOverCSRControllers(t *testing.T) {
 				c.ComponentConfig.CSRSigningController.ClusterSigningCertFile = "ca.crt"
 				c.ComponentConfig.CSRSigningController.ClusterSigningKeyFile = "ca.key"
 			}
+			c.ComponentConfig.Generic.LeaderElection.LeaderElect = tt.leaderElect
 			if tt.specificFiles {
 				c.ComponentConfig.CSRSigningController.KubeletClientSignerConfiguration.CertFile = "client.crt"
 				c.ComponentConfig.CSRSigningController.KubeletClientSignerConfiguration.KeyFile = "client.key"
