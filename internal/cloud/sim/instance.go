@@ -117,7 +117,9 @@ func (ic *InstanceController) step(ctx context.Context, inst *simv1.Instance, no
 			return ic.terminate(ctx, inst, now)
 		}
 		if inst.Status.State == simv1.StatePending {
-			if wait := ic.boot(inst) - now.Sub(inst.Status.StateTransitionTime.Time); wait > 0 {
+			// From the launch, to the microsecond: the transition time is
+			// to the second, which shortened boots by up to a second.
+			if wait := ic.boot(inst) - now.Sub(launchTime(inst)); wait > 0 {
 				return reconcile.Result{RequeueAfter: wait}, nil
 			}
 			if inst.Spec.LaunchFailure != "" {
