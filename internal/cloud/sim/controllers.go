@@ -2,6 +2,9 @@ package sim
 
 import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+
+	simv1 "github.com/kdp-project/kdp/api/sim/v1alpha1"
 )
 
 // controllerOptions are shared by the simulator's controllers: many
@@ -18,4 +21,14 @@ func controllerOptions() controller.Options {
 // the join is no faster (256 measured the same): the writes queue in etcd.
 func kubeletOptions() controller.Options {
 	return controller.Options{MaxConcurrentReconciles: 64}
+}
+
+// instanceUpdate is an update predicate on instances: changed decides
+// whether the update matters; an object that is not an instance passes.
+func instanceUpdate(changed func(old, cur *simv1.Instance) bool) func(event.UpdateEvent) bool {
+	return func(e event.UpdateEvent) bool {
+		old, oldOK := e.ObjectOld.(*simv1.Instance)
+		cur, curOK := e.ObjectNew.(*simv1.Instance)
+		return !oldOK || !curOK || changed(old, cur)
+	}
 }

@@ -22,7 +22,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -77,17 +76,12 @@ func (g *GroupController) Register(mgr ctrl.Manager) error {
 // groupChange tells whether an instance update concerns its group: what
 // counts it as active, at risk or in service, or asks to lower the desired
 // capacity (not, say, its kubelet's record of the join).
-func groupChange(e event.UpdateEvent) bool {
-	old, oldOK := e.ObjectOld.(*simv1.Instance)
-	cur, curOK := e.ObjectNew.(*simv1.Instance)
-	if !oldOK || !curOK {
-		return true
-	}
+var groupChange = instanceUpdate(func(old, cur *simv1.Instance) bool {
 	return old.Status.State != cur.Status.State || old.Status.LifecycleState != cur.Status.LifecycleState ||
 		(old.Spec.TerminationRequested == nil) != (cur.Spec.TerminationRequested == nil) ||
 		(old.Spec.RebalanceRecommended == nil) != (cur.Spec.RebalanceRecommended == nil) ||
 		old.Spec.DecrementDesired != cur.Spec.DecrementDesired
-}
+})
 
 // Reconcile brings one group to its desired capacity.
 func (g *GroupController) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {

@@ -27,7 +27,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -99,15 +98,10 @@ func (k *KubeletController) Register(mgr ctrl.Manager) error {
 // started or stopped running, its kubelet failed, its user data changed.
 // Everything else EC2 and Auto Scaling write does not (heartbeats run on
 // their own timer).
-func kubeletChange(e event.UpdateEvent) bool {
-	old, oldOK := e.ObjectOld.(*simv1.Instance)
-	cur, curOK := e.ObjectNew.(*simv1.Instance)
-	if !oldOK || !curOK {
-		return true
-	}
+var kubeletChange = instanceUpdate(func(old, cur *simv1.Instance) bool {
 	return old.Status.State != cur.Status.State || old.Spec.KubeletFailed != cur.Spec.KubeletFailed ||
 		old.Spec.UserData != cur.Spec.UserData
-}
+})
 
 // Reconcile joins or heartbeats one instance's node.
 func (k *KubeletController) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
