@@ -8,6 +8,14 @@ K8S_VERSION := $(shell $(GO) list -m -f '{{.Version}}' k8s.io/kubernetes)
 K8S_MINOR   := $(word 2,$(subst ., ,$(K8S_VERSION)))
 # A release is tagged v*; anything else is v0.1.0-dev plus the commit.
 KDP_VERSION ?= $(shell git describe --tags --match 'v*' 2>/dev/null || echo v0.1.0-dev+$$(git rev-parse --short HEAD 2>/dev/null || echo unknown))
+# kdp reads the Kubernetes version from the binary's build information
+# (internal/version), so that a plain `go build` reports it too: in
+# `kdp version`, `kdp up` and the apiserver's /version. The stamps below are
+# for what reads component-base's and client-go's version during package
+# initialisation, before any of kdp's code runs: the metrics registry (which
+# deprecated metrics it hides; unstamped it hides none), the components'
+# start-up logs and client-go's User-Agent. They come from go.mod, as the
+# build information does, so the two agree.
 COMPONENT   := k8s.io/component-base/version
 CLIENTGO    := k8s.io/client-go/pkg/version
 LDFLAGS     := -s -w \

@@ -89,11 +89,31 @@ func TestE2E_UpRejectsBadInputAndWritesNothing(t *testing.T) {
 	})
 }
 
+// kubernetesVersion is the version of the k8s.io/kubernetes module in go.mod:
+// what kdp and its apiserver must report, whether the binary was built with
+// `make build` or a plain `go build` (KDP_BINARY can be either).
+const kubernetesVersion = "v1.37.2"
+
 func TestE2E_VersionAndEnv(t *testing.T) {
 	code, out, _ := kdp(t, "version")
-	if code != 0 || !strings.Contains(out, "(Kubernetes v1.37.2)") {
+	if code != 0 || !strings.Contains(out, "(Kubernetes "+kubernetesVersion+")") {
 		t.Fatalf("kdp version: exit %d, %q", code, out)
 	}
+	t.Run("the apiserver reports the same version", func(t *testing.T) {
+		e, err := testenv.Start(testenv.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { e.Stop(); e.Cleanup() }()
+		// What kubectl version shows as the Server Version.
+		v, err := e.Clientset.Discovery().ServerVersion()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.GitVersion != kubernetesVersion || !strings.HasPrefix(kubernetesVersion, "v"+v.Major+"."+v.Minor+".") {
+			t.Errorf("/version: gitVersion %q, major %q, minor %q; want %s", v.GitVersion, v.Major, v.Minor, kubernetesVersion)
+		}
+	})
 	dir := t.TempDir()
 	code, _, stderr := kdp(t, "env", "--data-dir", dir)
 	if code == 0 || !strings.Contains(stderr, "kdp up --data-dir "+dir) {
@@ -115,7 +135,7 @@ func TestE2E_UpLifecycle(t *testing.T) {
 
 	t.Run("prints where everything is", func(t *testing.T) {
 		out := e.Stdout()
-		for _, want := range []string{"(Kubernetes v1.37.2) is up in", "API server:  https://127.0.0.1:", "kubeconfig:  " + e.Kubeconfig(), `eval "$(kdp env --data-dir ` + dir + `)"`} {
+		for _, want := range []string{"(Kubernetes " + kubernetesVersion + ") is up in", "API server:  https://127.0.0.1:", "kubeconfig:  " + e.Kubeconfig(), `eval "$(kdp env --data-dir ` + dir + `)"`} {
 			if !strings.Contains(out, want) {
 				t.Errorf("output lacks %q:\n%s", want, out)
 			}

@@ -20,6 +20,8 @@ import (
 	kcmoptions "k8s.io/kubernetes/cmd/kube-controller-manager/app/options"
 	schedulerapp "k8s.io/kubernetes/cmd/kube-scheduler/app"
 	scheduleroptions "k8s.io/kubernetes/cmd/kube-scheduler/app/options"
+
+	"github.com/kdp-project/kdp/internal/version"
 )
 
 // The components are not run through their cobra commands: those set up
@@ -29,6 +31,8 @@ import (
 
 func runAPIServer(ctx context.Context, args []string, logOpts *logsapi.LoggingOptions, ln net.Listener) error {
 	s := apiserveroptions.NewServerRunOptions()
+	// /version reports the Kubernetes version kdp does (see version.go).
+	s.GenericServerRunOptions.ComponentGlobalsRegistry = reportVersion(s.GenericServerRunOptions.ComponentGlobalsRegistry, version.Kubernetes())
 	if err := parse("kube-apiserver", s.Flags(), args); err != nil {
 		return err
 	}
