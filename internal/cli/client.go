@@ -3,31 +3,38 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
-	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/kdp-project/kdp/internal/cloud/sim"
+	"github.com/kdp-project/kdp/internal/cloud/sim/simapi"
 	"github.com/kdp-project/kdp/internal/cluster"
 	"github.com/kdp-project/kdp/internal/manager"
 )
 
-// clusterFlags choose the cluster a command talks to: kdp's own (by data
-// dir) or any other (by kubeconfig).
+// clusterFlags choose the cluster and the cloud a command talks to, the way
+// kubectl finds its cluster: --kubeconfig, else the kubeconfig of
+// --data-dir, else $KUBECONFIG, else the kubeconfig of $KDP_DATA_DIR (else
+// ~/.kdp). `kdp env` exports both variables. The simulated cloud is the one
+// kdp serves from the data dir (--data-dir, else $KDP_DATA_DIR, else
+// ~/.kdp), whichever cluster it serves.
 type clusterFlags struct {
 	dataDir    string
 	kubeconfig string
+	flags      *pflag.FlagSet
 }
 
 func (f *clusterFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&f.dataDir, "data-dir", cluster.DefaultDataDir(), "kdp's data directory ($KDP_DATA_DIR, else ~/.kdp)")
-	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "talk to the cluster of this kubeconfig instead of kdp's own")
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "talk to the cluster of this kubeconfig (default: $KUBECONFIG, else the data dir's)")
+	f.flags = fs
 }
 
 // clients are the clients of one command.
@@ -39,18 +46,29 @@ type clients struct {
 	clientset   kubernetes.Interface
 }
 
-func (f *clusterFlags) connect() (*clients, error) {
-	path := f.kubeconfig
-	if path == "" {
-		path = cluster.Layout{Root: f.dataDir}.AdminKubeconfig()
+// loadingRules are where the kubeconfig comes from, as described on
+// clusterFlags.
+func (f *clusterFlags) loadingRules() (*clientcmd.ClientConfigLoadingRules, string) {
+	switch {
+	case f.kubeconfig != "":
+		return &clientcmd.ClientConfigLoadingRules{ExplicitPath: f.kubeconfig}, "--kubeconfig " + f.kubeconfig
+	case f.flags != nil && f.flags.Changed("data-dir"):
+	case os.Getenv(clientcmd.RecommendedConfigPathEnvVar) != "":
+		return clientcmd.NewDefaultClientConfigLoadingRules(), "$KUBECONFIG"
 	}
-	loaded, err := clientcmd.LoadFromFile(path)
+	path := cluster.Layout{Root: f.dataDir}.AdminKubeconfig()
+	return &clientcmd.ClientConfigLoadingRules{ExplicitPath: path}, path
+}
+
+func (f *clusterFlags) connect() (*clients, error) {
+	rules, from := f.loadingRules()
+	loaded, err := rules.Load()
 	if err != nil {
 		return nil, fmt.Errorf("no cluster to talk to (%v): run kdp up, or pass --data-dir or --kubeconfig", err)
 	}
 	cfg, err := clientcmd.NewDefaultClientConfig(*loaded, nil).ClientConfig()
 	if err != nil {
-		return nil, fmt.Errorf("kubeconfig %s: %w", path, err)
+		return nil, fmt.Errorf("no cluster to talk to (%s: %v): run kdp up, or pass --data-dir or --kubeconfig", from, err)
 	}
 	name := cluster.DefaultClusterName
 	if ctx := loaded.Contexts[loaded.CurrentContext]; ctx != nil {
@@ -67,25 +85,23 @@ func (f *clusterFlags) connect() (*clients, error) {
 	return &clients{clusterName: name, config: cfg, client: c, clientset: cs}, nil
 }
 
-// simProvider connects to the simulated cloud of the cluster.
-func (f *clusterFlags) simProvider(ctx context.Context) (*sim.Provider, *clients, error) {
-	c, err := f.connect()
-	if err != nil {
-		return nil, nil, err
+// cloud connects to the simulated cloud kdp serves from the data dir.
+func (f *clusterFlags) cloud(ctx context.Context) (*simapi.Client, *simapi.Info, error) {
+	socket := cluster.Layout{Root: f.dataDir}.CloudSocket()
+	c, info, err := simapi.Dial(ctx, socket)
+	if errors.Is(err, simapi.ErrNotRunning) {
+		return nil, nil, fmt.Errorf("%w: start it with kdp up%s", err, dataDirFlag(f.dataDir))
 	}
-	o, err := sim.LoadOptions(ctx, c.client)
-	if err != nil {
-		return nil, nil, err
+	return c, info, err
+}
+
+// dataDirFlag is the --data-dir flag that names dir, unless it is the
+// default.
+func dataDirFlag(dir string) string {
+	if dir == cluster.DefaultDataDir() {
+		return ""
 	}
-	catalog, err := sim.NewCatalog(o.Region, o.Zones)
-	if err != nil {
-		return nil, nil, err
-	}
-	timing, err := sim.Profile(o.Profile, o.Scale)
-	if err != nil {
-		return nil, nil, err
-	}
-	return sim.NewProvider(c.client, catalog, clock.RealClock{}, timing, sim.NewBroker(o.Region)), c, nil
+	return " --data-dir " + shellQuote(dir)
 }
 
 // printJSON writes v as indented JSON.

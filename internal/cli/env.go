@@ -20,7 +20,7 @@ func newEnvCommand() *cobra.Command {
 	f := &envFlags{}
 	cmd := &cobra.Command{
 		Use:   "env",
-		Short: `Print shell exports for using the cluster: eval "$(kdp env)"`,
+		Short: `Print shell exports for using the cluster with kubectl and kdp: eval "$(kdp env)"`,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runEnv(f, cmd.OutOrStdout())
@@ -39,7 +39,9 @@ func runEnv(f *envFlags, out io.Writer) error {
 	if _, err := os.Stat(kubeconfig); err != nil {
 		return fmt.Errorf("no cluster in %s (%s is missing): run `kdp up --data-dir %s` first", dir, kubeconfig, dir)
 	}
-	_, err = fmt.Fprintf(out, "export KUBECONFIG=%s\n", shellQuote(kubeconfig))
+	// Both: kubectl reads the one, every kdp command the other (and the
+	// first too), so that they reach the same cluster and cloud.
+	_, err = fmt.Fprintf(out, "export KUBECONFIG=%s\nexport KDP_DATA_DIR=%s\n", shellQuote(kubeconfig), shellQuote(dir))
 	return err
 }
 

@@ -17,9 +17,8 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	simv1 "github.com/kdp-project/kdp/api/sim/v1alpha1"
 	"github.com/kdp-project/kdp/internal/cloud"
-	"github.com/kdp-project/kdp/internal/cloud/sim"
+	"github.com/kdp-project/kdp/internal/cloud/sim/catalog"
 	"github.com/kdp-project/kdp/internal/testenv"
 )
 
@@ -34,10 +33,16 @@ func simKdp(t *testing.T, dir string, args ...string) string {
 	return out
 }
 
-func instances(t *testing.T, dir string, group string) []cloud.Instance {
+// instance is an instance as kdp sim instances -o json prints it.
+type instance struct {
+	cloud.Instance
+	NodeName string `json:"nodeName"`
+}
+
+func instances(t *testing.T, dir string, group string) []instance {
 	t.Helper()
-	var out []cloud.Instance
-	if err := json.Unmarshal([]byte(simKdp(t, dir, "sim", "instances", "--group", group, "-o", "json")), &out); err != nil {
+	var out []instance
+	if err := json.Unmarshal([]byte(simKdp(t, dir, "sim", "instances", "--auto-scaling-group-name", group, "-o", "json")), &out); err != nil {
 		t.Fatal(err)
 	}
 	return out
@@ -69,8 +74,8 @@ func TestE2E_SelfManagedNodesJoinAndGo(t *testing.T) {
 		t.Fatal(err)
 	}
 	image := images[0] // newest: AL2023 x86_64 for the control plane's version
-	simKdp(t, dir, "sim", "launch-template", "create", "web", "--image", image.ID, "--instance-type", "m5.large", "--user-data", userData)
-	simKdp(t, dir, "sim", "group", "create", "web", "--launch-template", "web", "--min", "1", "--max", "5", "--desired", "3")
+	simKdp(t, dir, "sim", "launch-template", "create", "web", "--image-id", image.ID, "--instance-type", "m5.large", "--user-data", userData)
+	simKdp(t, dir, "sim", "group", "create", "web", "--launch-template", "web", "--min-size", "1", "--max-size", "5", "--desired-capacity", "3")
 
 	waitNodes := func(want int) []corev1.Node {
 		t.Helper()
@@ -256,19 +261,23 @@ func TestE2E_SelfManagedNodesJoinAndGo(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"sim", "group", "create", "bad", "--launch-template", "web", "--min", "3", "--max", "2", "--desired", "2"}, "--min: min (3) must not be greater than max (2)"},
-		{[]string{"sim", "group", "create", "bad", "--launch-template", "web", "--min", "0", "--max", "2", "--desired", "5"}, "--desired: desired (5) must be between min (0) and max (2)"},
-		{[]string{"sim", "group", "create", "bad", "--launch-template", "nope", "--max", "1"}, `--launch-template: launch template "nope" not found`},
-		{[]string{"sim", "group", "create", "bad", "--launch-template", "web", "--max", "1", "--instance-types", "m7g.large"}, "--instance-types: m7g.large is arm64 but image"},
-		{[]string{"sim", "group", "create", "bad", "--launch-template", "web", "--max", "1", "--subnets", "subnet-nope"}, `--subnets: unknown subnet "subnet-nope"`},
-		{[]string{"sim", "launch-template", "create", "bad", "--image", "ami-nope"}, `--image: unknown image "ami-nope"`},
-		{[]string{"sim", "launch-template", "create", "bad", "--image", image.ID, "--instance-type", "x9.huge"}, `--instance-type: unknown instance type "x9.huge"`},
-		{[]string{"sim", "group", "scale", "web", "--desired", "6"}, "--desired: desired (6) must be between min (1) and max (5)"},
+		{[]string{"sim", "group", "create", "bad", "--launch-template", "web", "--min-size", "3", "--max-size", "2", "--desired-capacity", "2"},
+			"--min-size: minSize (3) is greater than maxSize (2)\n  --desired-capacity: desiredCapacity (2) must be between minSize (3) and maxSize (2)"},
+		{[]string{"sim", "group", "create", "bad", "--launch-template", "web", "--min", "0", "--max", "2", "--desired", "5"}, // the older names
+			"kdp: --desired-capacity: desiredCapacity (5) must be between minSize (0) and maxSize (2)"},
+		{[]string{"sim", "group", "create", "bad", "--launch-template", "nope", "--max-size", "1"}, `--launch-template: launch template "nope" not found`},
+		{[]string{"sim", "group", "create", "bad", "--launch-template", "web", "--max-size", "1", "--instance-types", "m7g.large"}, "--instance-types: m7g.large is arm64 but image"},
+		{[]string{"sim", "group", "create", "bad", "--launch-template", "web", "--max-size", "1", "--subnets", "subnet-nope"}, `--subnets: unknown subnet "subnet-nope"`},
+		{[]string{"sim", "group", "create", "bad:name", "--launch-template", "web", "--max-size", "1"}, `kdp: "bad:name" must be 1–255 characters, with no colon`},
+		{[]string{"sim", "launch-template", "create", "bad", "--image-id", "ami-nope"}, `--image-id: unknown image "ami-nope"`},
+		{[]string{"sim", "launch-template", "create", "bad", "--image-id", image.ID, "--instance-type", "x9.huge"}, `--instance-type: unknown instance type "x9.huge"`},
+		{[]string{"sim", "group", "scale", "web", "--desired-capacity", "6"}, "--desired-capacity: desiredCapacity (6) must be between minSize (1) and maxSize (5)"},
 		{[]string{"nodes", "join-config", "--taints", "a=b"}, "--taints: taint \"a=b\": must be key[=value]:Effect"},
-		{[]string{"sim", "launch-failure", "--group", "web", "--rate", "1.5", "--for", "10m"}, "--rate: must be more than 0 and at most 1 (every launch fails), got 1.5"},
+		{[]string{"sim", "launch-failure", "--auto-scaling-group-name", "web", "--rate", "1.5", "--for", "10m"}, "--rate: must be more than 0 and at most 1 (every launch fails), got 1.5"},
 		{[]string{"sim", "launch-failure", "--group", "web", "--zone", "mars-1a", "--for", "10m"}, `--zone: unknown zone "mars-1a"`},
 		{[]string{"sim", "slow-boot", "--group", "web", "--for", "10m"}, "--delay: must be positive, got 0s"},
 		{[]string{"sim", "slow-boot", "--group", "nope", "--delay", "1m", "--for", "10m"}, `auto scaling group "nope" not found`},
+		{[]string{"sim", "complete-lifecycle-action", "i-00000000000000000", "--group", "web", "--hook", "h", "--result", "MAYBE"}, `--lifecycle-action-result: must be CONTINUE or ABANDON, got "MAYBE"`},
 	} {
 		code, _, stderr := kdp(t, append(tc.args, "--data-dir", dir)...)
 		if code == 0 || !strings.Contains(stderr, tc.want) {
@@ -282,15 +291,11 @@ func TestE2E_SelfManagedNodesJoinAndGo(t *testing.T) {
 	if len(groups) != 1 || groups[0].DesiredCapacity != 3 {
 		t.Errorf("groups after bad input: %+v", groups)
 	}
-	asg := &simv1.AutoScalingGroup{}
-	if err := e.Client.Get(ctx, client.ObjectKey{Name: "web"}, asg); err != nil || asg.Spec.Faults != nil {
-		t.Errorf("group faults after bad input: %+v, %v", asg.Spec.Faults, err)
-	}
 	// A fault, then lifted.
-	if out := simKdp(t, dir, "sim", "launch-failure", "--group", "web", "--rate", "0.5", "--instance-type", "m5.large", "--for", "10m"); !strings.Contains(out, "group web: 50% of launches of m5.large fail in the next 10m0s") {
+	if out := simKdp(t, dir, "sim", "launch-failure", "--auto-scaling-group-name", "web", "--rate", "0.5", "--instance-type", "m5.large", "--for", "10m"); !strings.Contains(out, "group web: 50% of launches of m5.large fail in the next 10m0s") {
 		t.Errorf("kdp sim launch-failure: %q", out)
 	}
-	if out := simKdp(t, dir, "sim", "launch-failure", "--group", "web", "--for", "0"); !strings.Contains(out, "group web: launch failures lifted") {
+	if out := simKdp(t, dir, "sim", "launch-failure", "--auto-scaling-group-name", "web", "--for", "0"); !strings.Contains(out, "group web: launch failures lifted") {
 		t.Errorf("kdp sim launch-failure --for 0: %q", out)
 	}
 }
@@ -312,11 +317,11 @@ func TestE2E_SpotInterruption(t *testing.T) {
 	}
 	var images []cloud.Image
 	_ = json.Unmarshal([]byte(simKdp(t, dir, "sim", "images", "-o", "json")), &images)
-	simKdp(t, dir, "sim", "launch-template", "create", "spot", "--image", images[0].ID, "--user-data", userData)
-	simKdp(t, dir, "sim", "group", "create", "spot", "--launch-template", "spot", "--max", "2", "--desired", "1",
+	simKdp(t, dir, "sim", "launch-template", "create", "spot-nodes", "--image-id", images[0].ID, "--user-data", userData)
+	simKdp(t, dir, "sim", "group", "create", "spot", "--launch-template", "spot-nodes", "--max-size", "2", "--desired-capacity", "1",
 		"--spot", "--instance-types", "m5.large,m6i.large,c6i.large")
 
-	var victim cloud.Instance
+	var victim instance
 	testenv.Eventually(t, 60*time.Second, func() error {
 		is := instances(t, dir, "spot")
 		if len(is) != 1 || is[0].NodeName == "" || is[0].Lifecycle != cloud.Spot {
@@ -326,13 +331,13 @@ func TestE2E_SpotInterruption(t *testing.T) {
 		return nil
 	})
 	// The cheapest spot type in the zone was chosen.
-	catalog, err := sim.NewCatalog("us-east-1", 3)
+	cat, err := catalog.New("us-east-1", 3)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cheapest, best := "", 0.0
 	for _, it := range []string{"m5.large", "m6i.large", "c6i.large"} {
-		if price, _ := catalog.SpotPrice(it, victim.Zone); cheapest == "" || price < best {
+		if price, _ := cat.SpotPrice(it, victim.Zone); cheapest == "" || price < best {
 			cheapest, best = it, price
 		}
 	}

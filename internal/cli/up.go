@@ -15,12 +15,13 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
-	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/kdp-project/kdp/internal/cloud/sim"
+	"github.com/kdp-project/kdp/internal/cloud/sim/simapi"
 	"github.com/kdp-project/kdp/internal/cluster"
-	"github.com/kdp-project/kdp/internal/crds"
 	"github.com/kdp-project/kdp/internal/gctune"
+	"github.com/kdp-project/kdp/internal/kubelet"
 	"github.com/kdp-project/kdp/internal/manager"
 	"github.com/kdp-project/kdp/internal/pki"
 	"github.com/kdp-project/kdp/internal/timescale"
@@ -37,12 +38,17 @@ type upFlags struct {
 	apiserverArgs    []string
 	kcmArgs          []string
 	schedulerArgs    []string
-	sim              bool
+	cloud            string
 	simOptions       sim.Options
 	timeScale        float64
-	simSet           bool // --sim given explicitly
 	pprofAddr        string
 }
+
+// Clouds kdp up can run with (--cloud).
+const (
+	cloudSim  = "sim"
+	cloudNone = "none"
+)
 
 func newUpCommand(deps Deps) *cobra.Command {
 	f := &upFlags{cluster: cluster.Default(), simOptions: sim.DefaultOptions()}
@@ -52,10 +58,11 @@ func newUpCommand(deps Deps) *cobra.Command {
 		Long: `Run a local Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager,
 kube-scheduler) and kdp's controllers in this process, until interrupted.
 
-With --kubeconfig, run only kdp's controllers, against an existing cluster.`,
+With --kubeconfig, run only kdp's controllers, against an existing cluster. Either
+way the simulated cloud (--cloud sim, the default) runs in this process too, with its
+state in DATA_DIR/cloud: outside every cluster, as a cloud is.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f.simSet = cmd.Flags().Changed("sim")
 			return runUp(cmd.Context(), deps, f, cmd.OutOrStdout())
 		},
 	}
@@ -76,22 +83,33 @@ With --kubeconfig, run only kdp's controllers, against an existing cluster.`,
 	fs.StringArrayVar(&f.kcmArgs, "kube-controller-manager-arg", nil, "extra kube-controller-manager flag (repeatable)")
 	fs.StringArrayVar(&f.schedulerArgs, "kube-scheduler-arg", nil, "extra kube-scheduler flag (repeatable)")
 	fs.StringVar(&f.pprofAddr, "pprof-address", "", "serve Go pprof profiles of the kdp process on this host:port (off when empty)")
-	fs.BoolVar(&f.sim, "sim", true, "run the simulated cloud (off with --kubeconfig unless set)")
+	fs.StringVar(&f.cloud, "cloud", cloudSim, "the cloud kdp's nodes come from: sim (the simulated cloud) or none")
 	fs.StringVar(&f.simOptions.Region, "region", f.simOptions.Region, "simulated cloud: region")
 	fs.IntVar(&f.simOptions.Zones, "zones", f.simOptions.Zones, "simulated cloud: number of availability zones")
 	fs.StringVar(&f.simOptions.Profile, "sim-profile", f.simOptions.Profile, "simulated cloud timing: fast (seconds) or realistic (nodes Ready in 1-2 minutes, as on EKS)")
 	fs.Float64Var(&f.timeScale, "time-scale", 1, "make every wait of kdp's own pass N times faster (spot notice, timeouts, simulated delays); 1 is exact")
+	fs.Uint64Var(&f.simOptions.Seed, "sim-seed", 0, "simulated cloud: the seed of its ids, for a new cloud (0: random; a cloud keeps the seed it was created with)")
 	return cmd
 }
 
+// validateCloud checks the flags of the cloud, every problem at once.
+func (f *upFlags) validateCloud() error {
+	f.simOptions.Scale = timescale.Scale(f.timeScale)
+	switch f.cloud {
+	case cloudSim:
+		return f.simOptions.Validate()
+	case cloudNone:
+		return f.simOptions.Scale.Validate()
+	}
+	return fmt.Errorf("--cloud %q: must be %s or %s", f.cloud, cloudSim, cloudNone)
+}
+
 // runUp starts, in order: the data directory and its lock, logging, the
-// ports, the PKI, the control plane and the manager; it stops them in
+// ports, the PKI and the control plane (unless --kubeconfig names another
+// cluster), the simulated cloud and kdp's manager; it stops them in
 // reverse when ctx ends or a part fails.
 func runUp(ctx context.Context, deps Deps, f *upFlags, out io.Writer) error {
 	start := time.Now()
-	if f.kubeconfig != "" {
-		return runExternal(ctx, f, out)
-	}
 	cfg := f.cluster
 	cfg.Verbosity = f.verbosity
 	cfg.ExtraArgs = map[string][]string{
@@ -99,11 +117,21 @@ func runUp(ctx context.Context, deps Deps, f *upFlags, out io.Writer) error {
 		"kube-controller-manager": f.kcmArgs,
 		"kube-scheduler":          f.schedulerArgs,
 	}
+	external := f.kubeconfig != ""
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	f.simOptions.Scale = timescale.Scale(f.timeScale)
-	if err := f.simOptions.Validate(); err != nil {
+	var restCfg *rest.Config
+	if external {
+		var err error
+		if restCfg, err = clientcmd.BuildConfigFromFlags("", f.kubeconfig); err != nil {
+			return fmt.Errorf("--kubeconfig %s: %w", f.kubeconfig, err)
+		}
+		if f.logFile == "" {
+			f.logFile = "-"
+		}
+	}
+	if err := f.validateCloud(); err != nil {
 		return err
 	}
 	dir, err := filepath.Abs(cfg.DataDir)
@@ -121,9 +149,12 @@ func runUp(ctx context.Context, deps Deps, f *upFlags, out io.Writer) error {
 		return err
 	}
 	defer lock.Release()
-	skip := []string{}
+	var skip []string
 	if f.controlPlaneOnly {
 		skip = append(skip, "manager metrics", "manager health")
+	}
+	if external {
+		skip = append(skip, "kube-apiserver", "etcd", "etcd peer")
 	}
 	listeners, err := cfg.Reserve(skip...)
 	if err != nil {
@@ -140,27 +171,41 @@ func runUp(ctx context.Context, deps Deps, f *upFlags, out io.Writer) error {
 	defer closeLog()
 	cfg.LogOutput = logOut
 	go gctune.Run(ctx, time.Second, klog.Background().WithName("gctune"))
-	bundle, err := pki.Ensure(layout, cfg)
-	if err != nil {
-		return fmt.Errorf("preparing PKI in %s: %w", layout.PKIDir(), err)
-	}
-	cp, err := deps.StartControlPlane(ctx, cfg, listeners, bundle)
-	if err != nil {
-		return fmt.Errorf("starting control plane: %w", err)
-	}
-	defer cp.Stop()
 
-	var mgrDone <-chan error
-	if !f.controlPlaneOnly {
-		restCfg, err := clientcmd.BuildConfigFromFlags("", layout.Kubeconfig("kdp-manager"))
+	var cpFailed <-chan error
+	admin := f.kubeconfig
+	if !external {
+		bundle, err := pki.Ensure(layout, cfg)
 		if err != nil {
+			return fmt.Errorf("preparing PKI in %s: %w", layout.PKIDir(), err)
+		}
+		cp, err := deps.StartControlPlane(ctx, cfg, listeners, bundle)
+		if err != nil {
+			return fmt.Errorf("starting control plane: %w", err)
+		}
+		defer cp.Stop()
+		cpFailed = cp.Failed()
+		admin = layout.AdminKubeconfig()
+		if restCfg, err = clientcmd.BuildConfigFromFlags("", layout.Kubeconfig("kdp-manager")); err != nil {
 			return err
 		}
-		if err := bootstrapCluster(ctx, layout); err != nil {
+	}
+
+	var mgrDone, cloudDone <-chan error
+	if !f.controlPlaneOnly {
+		if err := bootstrapCluster(ctx, admin, !external); err != nil {
 			return err
+		}
+		var c *runningCloud
+		if f.cloud == cloudSim {
+			if c, err = startCloud(ctx, f, cfg.ClusterName, layout); err != nil {
+				return err
+			}
+			defer c.stop()
+			cloudDone = c.done
 		}
 		listeners.Close() // the manager binds its ports itself
-		stop, done, err := startManager(ctx, restCfg, f, hostPort(cfg.BindAddress, cfg.ManagerMetricPort), hostPort(cfg.BindAddress, cfg.ManagerHealthPort))
+		stop, done, err := startManager(ctx, restCfg, f, c, hostPort(cfg.BindAddress, cfg.ManagerMetricPort), hostPort(cfg.BindAddress, cfg.ManagerHealthPort))
 		if err != nil {
 			return err
 		}
@@ -168,58 +213,75 @@ func runUp(ctx context.Context, deps Deps, f *upFlags, out io.Writer) error {
 		mgrDone = done
 	}
 
-	printReady(out, cfg, layout, f, time.Since(start))
+	if external {
+		fmt.Fprintf(out, "%s: controllers running against %s\n", version.String(), restCfg.Host)
+		if f.cloud == cloudSim {
+			fmt.Fprintf(out, "  simulated cloud: %s (cluster %s)\n", layout.CloudDir(), cfg.ClusterName)
+		}
+	} else {
+		printReady(out, cfg, layout, f, time.Since(start))
+	}
 	select {
 	case <-ctx.Done():
 		fmt.Fprintln(out, "Stopping kdp...")
 		klog.InfoS("stopping", "reason", context.Cause(ctx))
 		return nil
-	case err := <-cp.Failed():
+	case err := <-cpFailed:
 		return fmt.Errorf("control plane failed: %w", err)
 	case err := <-mgrDone:
 		return fmt.Errorf("manager failed: %w", err)
+	case err := <-cloudDone:
+		return fmt.Errorf("simulated cloud failed: %w", err)
 	}
 }
 
-// runExternal runs only kdp's manager against an existing cluster.
-func runExternal(ctx context.Context, f *upFlags, out io.Writer) error {
-	restCfg, err := clientcmd.BuildConfigFromFlags("", f.kubeconfig)
-	if err != nil {
-		return fmt.Errorf("--kubeconfig %s: %w", f.kubeconfig, err)
-	}
-	if f.logFile == "" {
-		f.logFile = "-"
-	}
-	if !f.simSet {
-		f.sim = false // another cluster's machines are not simulated, unless asked
-	}
-	f.simOptions.Scale = timescale.Scale(f.timeScale)
-	if err := f.simOptions.Validate(); err != nil {
-		return err
-	}
-	_, closeLog, err := setupLogging(f, cluster.Layout{})
-	if err != nil {
-		return err
-	}
-	defer closeLog()
-	c := f.cluster
-	stop, done, err := startManager(ctx, restCfg, f, hostPort(c.BindAddress, c.ManagerMetricPort), hostPort(c.BindAddress, c.ManagerHealthPort))
-	if err != nil {
-		return err
-	}
-	defer stop()
-	fmt.Fprintf(out, "%s: controllers running against %s\n", version.String(), restCfg.Host)
-	select {
-	case <-ctx.Done():
-		return nil
-	case err := <-done:
-		return fmt.Errorf("manager failed: %w", err)
-	}
+// runningCloud is the simulated cloud kdp up runs, and its API for the CLI.
+type runningCloud struct {
+	cloud    *sim.Cloud
+	provider *sim.Provider
+	// done delivers the error of a cloud that failed on its own.
+	done <-chan error
+	stop func()
 }
 
-// startManager starts kdp's manager in the background. stop cancels it and
-// waits for it to finish; done delivers an error if it stops on its own.
-func startManager(ctx context.Context, restCfg *rest.Config, f *upFlags, metricsAddr, healthAddr string) (stop func(), done <-chan error, err error) {
+// startCloud opens the simulated cloud of the data dir, runs its loop and
+// serves it to the CLI on the data dir's socket. It serves the cluster of
+// that name.
+func startCloud(ctx context.Context, f *upFlags, clusterName string, layout cluster.Layout) (*runningCloud, error) {
+	o := f.simOptions
+	o.Dir, o.Log = layout.CloudDir(), klog.Background().WithName("cloud")
+	c, err := sim.Open(o)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Register(ctrlmetrics.Registry); err != nil {
+		return nil, err
+	}
+	// The cloud outlives the manager: it stops after the controllers that
+	// use it.
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan error, 1)
+	go func() {
+		if err := c.Run(runCtx); err != nil {
+			done <- err
+		}
+	}()
+	p := c.Provider(clusterName)
+	if err := simapi.Serve(runCtx, layout.CloudSocket(), p, o.Log.WithName("api")); err != nil {
+		cancel()
+		<-c.Stopped()
+		return nil, err
+	}
+	return &runningCloud{cloud: c, provider: p, done: done, stop: func() {
+		cancel()
+		<-c.Stopped()
+	}}, nil
+}
+
+// startManager starts kdp's manager in the background, with the simulated
+// machines of the cloud if there is one. stop cancels it and waits for it
+// to finish; done delivers an error if it stops on its own.
+func startManager(ctx context.Context, restCfg *rest.Config, f *upFlags, c *runningCloud, metricsAddr, healthAddr string) (stop func(), done <-chan error, err error) {
 	mgr, err := manager.New(restCfg, manager.Options{
 		MetricsAddr:    metricsAddr,
 		HealthAddr:     healthAddr,
@@ -229,15 +291,11 @@ func startManager(ctx context.Context, restCfg *rest.Config, f *upFlags, metrics
 	if err != nil {
 		return nil, nil, err
 	}
-	if f.sim {
-		direct, err := client.New(restCfg, client.Options{Scheme: mgr.GetScheme()})
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := crds.Install(ctx, direct); err != nil {
-			return nil, nil, err
-		}
-		if _, err := sim.Setup(ctx, mgr, direct, f.simOptions); err != nil {
+	if c != nil {
+		t := c.cloud.Timing()
+		if err := kubelet.Setup(ctx, mgr, c.provider, kubelet.Options{Timing: kubelet.Timing{
+			Join: t.Join, PodStart: t.PodStart, Heartbeat: t.Heartbeat, Jitter: t.Jitter,
+		}}); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -271,6 +329,9 @@ func printReady(out io.Writer, cfg cluster.Config, layout cluster.Layout, f *upF
 	}
 	if f.logFile != "-" {
 		fmt.Fprintf(out, "  logs:        %s\n", logPath(f, layout))
+	}
+	if !f.controlPlaneOnly && f.cloud == cloudSim {
+		fmt.Fprintf(out, "  cloud:       simulated, %s (%s, %d zones)\n", layout.CloudDir(), f.simOptions.Region, f.simOptions.Zones)
 	}
 	env := "kdp env"
 	if cfg.DataDir != cluster.DefaultDataDir() {

@@ -5,9 +5,12 @@ import (
 	"time"
 )
 
-// Event is a cloud event in EventBridge's envelope, as EC2 and EC2 Auto
-// Scaling send them, so that an SQS-style queue can carry them unchanged.
+// Event is a cloud event in EventBridge's envelope, as EC2, EC2 Auto Scaling
+// and AWS Health send them, so that an SQS-style queue can carry them
+// unchanged. Sequence is the provider's cursor (Subscribe), not part of the
+// envelope.
 type Event struct {
+	Sequence   uint64          `json:"-"`
 	Version    string          `json:"version"`
 	ID         string          `json:"id"`
 	DetailType string          `json:"detail-type"`
@@ -24,13 +27,20 @@ const (
 	SourceEC2         = "aws.ec2"
 	SourceAutoScaling = "aws.autoscaling"
 	SourceHealth      = "aws.health"
+	// SourceSimulation is a simulated cloud's own: what happens on its
+	// simulated machines (a kubelet dies), which no real cloud reports.
+	SourceSimulation = "kdp.sim"
 
 	DetailSpotInterruption     = "EC2 Spot Instance Interruption Warning"
 	DetailRebalance            = "EC2 Instance Rebalance Recommendation"
 	DetailStateChange          = "EC2 Instance State-change Notification"
 	DetailTerminateAction      = "EC2 Instance-terminate Lifecycle Action"
 	DetailLaunchAction         = "EC2 Instance-launch Lifecycle Action"
+	DetailLaunchSuccessful     = "EC2 Instance Launch Successful"
+	DetailLaunchUnsuccessful   = "EC2 Instance Launch Unsuccessful"
+	DetailTerminateSuccessful  = "EC2 Instance Terminate Successful"
 	DetailScheduledMaintenance = "AWS Health Event"
+	DetailKubeletFailed        = "Simulated Kubelet Failure"
 )
 
 // SpotInterruptionDetail is the detail of a spot interruption warning.
@@ -39,7 +49,8 @@ type SpotInterruptionDetail struct {
 	InstanceAction string `json:"instance-action"`
 }
 
-// InstanceDetail is the detail of a rebalance recommendation.
+// InstanceDetail is the detail of a rebalance recommendation and of a
+// simulated kubelet failure.
 type InstanceDetail struct {
 	InstanceID string `json:"instance-id"`
 }
@@ -72,4 +83,18 @@ type LifecycleActionDetail struct {
 	LifecycleHookName    string `json:"LifecycleHookName"`
 	EC2InstanceID        string `json:"EC2InstanceId"`
 	LifecycleTransition  string `json:"LifecycleTransition"`
+}
+
+// ActivityDetail is the detail of an Auto Scaling launch or termination
+// (successful or not), as EC2 Auto Scaling sends it.
+type ActivityDetail struct {
+	StatusCode           string `json:"StatusCode"`
+	AutoScalingGroupName string `json:"AutoScalingGroupName"`
+	ActivityID           string `json:"ActivityId"`
+	EC2InstanceID        string `json:"EC2InstanceId"`
+	Cause                string `json:"Cause"`
+	Description          string `json:"Description"`
+	StatusMessage        string `json:"StatusMessage,omitempty"`
+	StartTime            string `json:"StartTime"`
+	EndTime              string `json:"EndTime"`
 }

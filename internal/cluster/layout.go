@@ -20,3 +20,10 @@ func (l Layout) Kubeconfig(user string) string {
 }
 func (l Layout) SchedulerConfig() string { return l.path("kube-scheduler.yaml") }
 func (l Layout) LogFile() string         { return l.path("kdp.log") }
+
+// CloudDir holds the simulated cloud's state; it lives outside every
+// cluster's API server, as a cloud does.
+func (l Layout) CloudDir() string { return l.path("cloud") }
+
+// CloudSocket is where kdp serves the simulated cloud to its CLI.
+func (l Layout) CloudSocket() string { return l.path("cloud", "api.sock") }

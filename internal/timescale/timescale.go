@@ -6,6 +6,7 @@ package timescale
 
 import (
 	"fmt"
+	"hash/fnv"
 	"time"
 )
 
@@ -29,4 +30,16 @@ func (s Scale) Validate() error {
 		return fmt.Errorf("--time-scale %g: must be between 1 and 10000", float64(s))
 	}
 	return nil
+}
+
+// Jitter spreads d by up to ± fraction of it, the same way every time for
+// the same key (an instance's id, say), so that a replay behaves the same.
+func Jitter(d time.Duration, fraction float64, key string) time.Duration {
+	if fraction == 0 || d == 0 {
+		return d
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(key))
+	f := float64(h.Sum32())/float64(^uint32(0))*2 - 1 // [-1, 1]
+	return time.Duration(float64(d) * (1 + f*fraction))
 }

@@ -2,113 +2,236 @@ package sim
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"sync"
 	"time"
 
 	"github.com/kdp-project/kdp/internal/cloud"
+	"github.com/kdp-project/kdp/internal/cloud/sim/store"
 )
 
 // Account is the account id in the simulated cloud's ARNs and events.
 const Account = "000000000000"
 
-// Broker fans the simulated cloud's events out to subscribers. Each
-// subscriber has its own unbounded queue, so a slow one never blocks the
-// controllers that publish, nor loses events while it is subscribed.
-type Broker struct {
+// Events are kept in the store in order of their sequence numbers, written
+// in the batch of the change that made them, so each is made once and
+// delivered only once it is durable; its id and sequence number never
+// change. The newest are also kept in memory for subscribers that keep up.
+
+// sources gives each detail type its source.
+var sources = map[string]string{
+	cloud.DetailSpotInterruption:     cloud.SourceEC2,
+	cloud.DetailRebalance:            cloud.SourceEC2,
+	cloud.DetailStateChange:          cloud.SourceEC2,
+	cloud.DetailTerminateAction:      cloud.SourceAutoScaling,
+	cloud.DetailLaunchAction:         cloud.SourceAutoScaling,
+	cloud.DetailLaunchSuccessful:     cloud.SourceAutoScaling,
+	cloud.DetailLaunchUnsuccessful:   cloud.SourceAutoScaling,
+	cloud.DetailTerminateSuccessful:  cloud.SourceAutoScaling,
+	cloud.DetailScheduledMaintenance: cloud.SourceHealth,
+	cloud.DetailKubeletFailed:        cloud.SourceSimulation,
+}
+
+// emit makes an event at the transaction's time.
+func (tx *txn) emit(cluster, detailType string, resources []string, detail any) {
+	m := &tx.c.st.meta
+	m.Sequence++
+	tx.putMeta()
+	se := storedEvent{
+		Seq: m.Sequence, ID: formatUUID(seeded(m.Seed, "event", m.Sequence)), Cluster: cluster,
+		DetailType: detailType, Time: tx.now.UTC(), Resources: resources, Detail: mustJSON(detail),
+	}
+	tx.stored = append(tx.stored, se)
+	tx.events = append(tx.events, logged{tx.c.envelope(se), cluster})
+	tx.c.metrics.events.WithLabelValues(detailType).Inc()
+}
+
+// envelope is a stored event as EventBridge delivers it.
+func (c *Cloud) envelope(se storedEvent) cloud.Event {
+	return cloud.Event{
+		Sequence: se.Seq, Version: "0", ID: se.ID, DetailType: se.DetailType, Source: sources[se.DetailType],
+		Account: Account, Time: se.Time, Region: c.opts.Region, Resources: se.Resources, Detail: se.Detail,
+	}
+}
+
+// instanceARN is an instance's ARN, as EC2's events name it.
+func (c *Cloud) instanceARN(id string) string {
+	return "arn:aws:ec2:" + c.opts.Region + ":" + Account + ":instance/" + id
+}
+
+// groupARN is a group's ARN.
+func (c *Cloud) groupARN(name string) string {
+	return "arn:aws:autoscaling:" + c.opts.Region + ":" + Account + ":autoScalingGroup:*:autoScalingGroupName/" + name
+}
+
+// logged is an event with the cluster it concerns ("" for none).
+type logged struct {
+	cloud.Event
+	cluster string
+}
+
+// eventLog is what subscribers read: the newest events in memory, the
+// older ones from the store, and a channel closed when more come.
+type eventLog struct {
 	mu     sync.Mutex
-	subs   map[*subscriber]struct{}
-	region string
+	tail   []logged
+	oldest uint64 // the oldest event in the store (0: none)
+	newest uint64
+	more   chan struct{}
 }
 
-type subscriber struct {
-	mu     sync.Mutex
-	queue  []cloud.Event
-	notify chan struct{}
+// tailSize is how many of the newest events stay in memory.
+const tailSize = 4096
+
+func (l *eventLog) load(s *store.Store, newest uint64) error {
+	l.more = make(chan struct{})
+	l.newest = newest
+	return s.Range(bucketEvents, nil, func(k, _ []byte) bool {
+		l.oldest = store.KeyUint64(k)
+		return false
+	})
 }
 
-// NewBroker returns a broker for a region's events.
-func NewBroker(region string) *Broker {
-	return &Broker{subs: map[*subscriber]struct{}{}, region: region}
+// append adds events made in a batch that is now on disk.
+func (l *eventLog) append(events []logged) {
+	if len(events) == 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.tail = append(l.tail, events...)
+	if n := len(l.tail) - tailSize; n > 0 {
+		l.tail = append(l.tail[:0:0], l.tail[n:]...)
+	}
+	if l.oldest == 0 {
+		l.oldest = events[0].Sequence
+	}
+	l.newest = events[len(events)-1].Sequence
+	close(l.more)
+	l.more = make(chan struct{})
 }
 
-// Subscribe delivers every event published from now until ctx ends.
-func (b *Broker) Subscribe(ctx context.Context) <-chan cloud.Event {
-	s := &subscriber{notify: make(chan struct{}, 1)}
-	b.mu.Lock()
-	b.subs[s] = struct{}{}
-	b.mu.Unlock()
+// pruned records that the events before oldest were removed.
+func (l *eventLog) pruned(oldest uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.oldest = oldest
+}
+
+// after returns up to max events after seq (in memory, or else from the
+// store), the channel that is closed when more come, and whether seq is
+// older than what is kept.
+func (c *Cloud) eventsAfter(seq uint64, max int) ([]logged, <-chan struct{}, error) {
+	l := &c.events
+	l.mu.Lock()
+	more, oldest, newest := l.more, l.oldest, l.newest
+	if seq >= newest {
+		l.mu.Unlock()
+		return nil, more, nil
+	}
+	if oldest > 0 && seq+1 < oldest {
+		l.mu.Unlock()
+		return nil, more, &cloud.EventsExpiredError{Since: seq, Oldest: oldest}
+	}
+	if len(l.tail) > 0 && l.tail[0].Sequence <= seq+1 {
+		i := int(seq + 1 - l.tail[0].Sequence)
+		out := append([]logged(nil), l.tail[i:min(i+max, len(l.tail))]...)
+		l.mu.Unlock()
+		return out, more, nil
+	}
+	l.mu.Unlock()
+	var out []logged
+	err := c.store.Range(bucketEvents, store.Uint64Key(seq+1), func(_, v []byte) bool {
+		var se storedEvent
+		if json.Unmarshal(v, &se) != nil {
+			return false
+		}
+		out = append(out, logged{c.envelope(se), se.Cluster})
+		return len(out) < max
+	})
+	return out, more, err
+}
+
+// subscribe delivers the events after since that keep says to, until ctx
+// ends or the subscriber falls behind what is kept.
+func (c *Cloud) subscribe(ctx context.Context, since uint64, keep func(logged) bool) (<-chan cloud.Event, error) {
+	if since == cloud.FromNow {
+		c.events.mu.Lock()
+		since = c.events.newest
+		c.events.mu.Unlock()
+	}
+	if _, _, err := c.eventsAfter(since, 1); err != nil {
+		return nil, err
+	}
 	out := make(chan cloud.Event)
 	go func() {
 		defer close(out)
-		defer func() {
-			b.mu.Lock()
-			delete(b.subs, s)
-			b.mu.Unlock()
-		}()
+		cursor := since
 		for {
-			s.mu.Lock()
-			var next *cloud.Event
-			if len(s.queue) > 0 {
-				next = &s.queue[0]
-				s.queue = s.queue[1:]
+			batch, more, err := c.eventsAfter(cursor, 256)
+			if err != nil {
+				return // fell behind: subscribing again says so
 			}
-			s.mu.Unlock()
-			if next == nil {
-				select {
-				case <-s.notify:
+			for _, e := range batch {
+				cursor = e.Sequence
+				if !keep(e) {
 					continue
+				}
+				select {
+				case out <- e.Event:
 				case <-ctx.Done():
 					return
 				}
 			}
+			if len(batch) > 0 {
+				continue
+			}
 			select {
-			case out <- *next:
+			case <-more:
 			case <-ctx.Done():
+				return
+			case <-c.stopped:
 				return
 			}
 		}
 	}()
-	return out
+	return out, nil
 }
 
-// Publish sends an event to every subscriber. The event's ID is derived
-// from key, so the same notice published twice (after a restart) carries
-// the same ID.
-func (b *Broker) Publish(source, detailType, key string, at time.Time, resources []string, detail any) {
-	raw, err := json.Marshal(detail)
-	if err != nil {
-		panic(fmt.Sprintf("event detail: %v", err)) // our own types: cannot fail
+// pruneEvents removes the events older than the timing's retention.
+func (c *Cloud) pruneEvents(tx *txn) {
+	cutoff := tx.now.Add(-c.timing.Events)
+	oldest := c.events.oldest
+	if oldest == 0 {
+		return
 	}
-	h := sha256.Sum256([]byte(detailType + "/" + key))
-	id := hex.EncodeToString(h[:16])
-	e := cloud.Event{
-		Version: "0", ID: id[:8] + "-" + id[8:12] + "-" + id[12:16] + "-" + id[16:20] + "-" + id[20:],
-		DetailType: detailType, Source: source, Account: Account, Time: at.UTC(), Region: b.region,
-		Resources: resources, Detail: raw,
+	var drop []uint64
+	_ = c.store.Range(bucketEvents, store.Uint64Key(oldest), func(k, v []byte) bool {
+		var se storedEvent
+		if json.Unmarshal(v, &se) != nil || !se.Time.Before(cutoff) || len(drop) >= 10000 {
+			return false
+		}
+		drop = append(drop, se.Seq)
+		return true
+	})
+	if len(drop) == 0 {
+		return
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for s := range b.subs {
-		s.mu.Lock()
-		s.queue = append(s.queue, e)
-		s.mu.Unlock()
-		select {
-		case s.notify <- struct{}{}:
-		default:
+	tx.dropEvents = append(tx.dropEvents, drop...)
+}
+
+// housekeepingEvery is how often old events and launch records are pruned.
+const housekeepingEvery = time.Minute
+
+// housekeeping prunes old events and the launch records past their time,
+// and queues itself again.
+func (c *Cloud) housekeeping(tx *txn) {
+	c.pruneEvents(tx)
+	for _, id := range sortedKeys(c.st.launches) {
+		if l := c.st.launches[id]; !tx.now.Before(l.Forget) {
+			delete(c.st.launches, id)
+			tx.put(bucketLaunches, id, (*launch)(nil))
 		}
 	}
-}
-
-// InstanceARN is an instance's ARN, as EC2's events name it.
-func (b *Broker) InstanceARN(id string) string {
-	return "arn:aws:ec2:" + b.region + ":" + Account + ":instance/" + id
-}
-
-// GroupARN is a group's ARN.
-func (b *Broker) GroupARN(name string) string {
-	return "arn:aws:autoscaling:" + b.region + ":" + Account + ":autoScalingGroup:*:autoScalingGroupName/" + name
+	c.queue.add(wakeHousekeeping, "", tx.now.Add(housekeepingEvery))
 }

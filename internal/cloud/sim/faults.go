@@ -2,117 +2,262 @@ package sim
 
 import (
 	"context"
-	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/retry"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	simv1 "github.com/kdp-project/kdp/api/sim/v1alpha1"
 	"github.com/kdp-project/kdp/internal/cloud"
+	"github.com/kdp-project/kdp/internal/cloud/sim/scenario"
 )
 
-// The faults below are the simulated cloud's own, for people testing how
-// their workloads and kdp cope; a real provider has no such methods.
-
-// Interrupt sends a spot instance its interruption notice: it is
-// terminated when the notice (2 minutes, scaled) runs out.
-func (p *Provider) Interrupt(ctx context.Context, id string) error {
-	return p.patchInstance(ctx, id, true, func(inst *simv1.Instance) {
-		if inst.Spec.SpotInterruptionTime == nil {
-			at := metav1.NewTime(p.clock.Now().Add(p.timing.SpotNotice))
-			inst.Spec.SpotInterruptionTime = &at
-		}
-	})
+// Faults are the simulated cloud's own operations, for people testing how
+// their workloads and kdp cope; a real provider has none of them. Each is a
+// request like any other: checked, then applied in the loop, durable once
+// it returns. The Provider has them, and so has the CLI's client of it.
+type Faults interface {
+	// Interrupt sends a spot instance its interruption notice: it is
+	// terminated when the notice (2 minutes, scaled) runs out, whatever
+	// its group's hooks say.
+	Interrupt(ctx context.Context, id string) error
+	// Rebalance sends a spot instance a rebalance recommendation; its
+	// group, if it rebalances capacity, replaces it.
+	Rebalance(ctx context.Context, id string) error
+	// ScheduleRetirement schedules maintenance that retires the instance
+	// after in (scaled): an AWS Health event announces it now, and at that
+	// time the instance is terminated (through its group's terminating
+	// hooks) and replaced.
+	ScheduleRetirement(ctx context.Context, id string, in time.Duration) error
+	// FailKubelet stops an instance's kubelet: the instance runs on, its
+	// node stops renewing its Lease and goes NotReady.
+	FailKubelet(ctx context.Context, id string) error
+	// SetCapacity limits how many instances of a type a zone holds
+	// (launches beyond fail with InsufficientInstanceCapacity); a negative
+	// n removes the limit. Capacity is the region's, for every cluster.
+	SetCapacity(ctx context.Context, instanceType, zone string, n int) error
+	// Capacity lists the limits: "m5.large_us-east-1a" → instances.
+	Capacity(ctx context.Context) (map[string]int, error)
+	// ZoneOutage takes a zone down: no capacity is left in it, and every
+	// kubelet there dies. It returns how many died.
+	ZoneOutage(ctx context.Context, zone string) (int, error)
+	// SetSlowBoot makes the instances a group launches in the next
+	// duration boot delay longer (both in scenario time); 0 lifts it.
+	SetSlowBoot(ctx context.Context, group string, delay, duration time.Duration) error
+	// SetLaunchFailure makes a fraction of the instances a group launches
+	// in the next in.Duration fail at launch; 0 lifts it.
+	SetLaunchFailure(ctx context.Context, group string, in LaunchFailure) error
+	// StartScenario starts a scenario in the cloud; ScenarioStatus and
+	// StopScenario follow and stop it ("" names the newest).
+	StartScenario(ctx context.Context, sc *scenario.Scenario) (*ScenarioStatus, error)
+	ScenarioStatus(ctx context.Context, id string) (*ScenarioStatus, error)
+	StopScenario(ctx context.Context, id string) (*ScenarioStatus, error)
 }
 
-// Rebalance sends a spot instance a rebalance recommendation.
-func (p *Provider) Rebalance(ctx context.Context, id string) error {
-	return p.patchInstance(ctx, id, true, func(inst *simv1.Instance) {
-		if inst.Spec.RebalanceRecommended == nil {
-			now := metav1.NewTime(p.clock.Now())
-			inst.Spec.RebalanceRecommended = &now
-		}
-	})
+var _ Faults = (*Provider)(nil)
+
+// Interrupt sends a spot instance its interruption notice: it is
+// terminated when the notice (2 minutes, scaled) runs out, whatever its
+// group's hooks say.
+func (p *Provider) Interrupt(_ context.Context, id string) error {
+	return p.onInstance(id, true, func(tx *txn, i *instance) { p.c.interrupt(tx, i) })
+}
+
+// Rebalance sends a spot instance a rebalance recommendation; its group,
+// if it rebalances capacity, replaces it.
+func (p *Provider) Rebalance(_ context.Context, id string) error {
+	return p.onInstance(id, true, func(tx *txn, i *instance) { p.c.rebalance(tx, i) })
 }
 
 // ScheduleRetirement schedules maintenance that retires the instance after
-// in: an AWS Health event announces it now, and at that time the instance
-// is terminated (through its group's terminating hooks) and replaced.
-func (p *Provider) ScheduleRetirement(ctx context.Context, id string, in time.Duration) error {
+// in (scaled): an AWS Health event announces it now, and at that time the
+// instance is terminated (through its group's terminating hooks) and
+// replaced.
+func (p *Provider) ScheduleRetirement(_ context.Context, id string, in time.Duration) error {
 	if in <= 0 {
 		return cloud.Invalid("in", "must be positive, got %s", in)
 	}
-	return p.patchInstance(ctx, id, false, func(inst *simv1.Instance) {
-		at := metav1.NewTime(p.clock.Now().Add(p.timing.Scale.Of(in)))
-		inst.Spec.ScheduledRetirement = &at
+	return p.onInstance(id, false, func(tx *txn, i *instance) {
+		at := tx.now.Add(p.c.timing.Scale.Of(in))
+		i.RetireAt = &at
+		tx.putInstance(i)
+		tx.emit(i.Cluster, cloud.DetailScheduledMaintenance, []string{p.c.instanceARN(i.ID)}, cloud.HealthDetail{
+			EventArn:          "arn:aws:health:" + p.c.opts.Region + "::event/EC2/AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED/" + i.ID,
+			Service:           "EC2",
+			EventTypeCode:     "AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED",
+			EventTypeCategory: "scheduledChange",
+			StartTime:         at.UTC().Format(time.RFC1123),
+			AffectedEntities:  []cloud.AffectedEntity{{EntityValue: i.ID}},
+		})
+		p.c.log.Info("retirement scheduled", "instance", i.ID, "at", at)
 	})
 }
 
 // FailKubelet stops an instance's kubelet: the instance runs on, its node
 // stops renewing its Lease and goes NotReady.
-func (p *Provider) FailKubelet(ctx context.Context, id string) error {
-	return p.patchInstance(ctx, id, false, func(inst *simv1.Instance) { inst.Spec.KubeletFailed = true })
+func (p *Provider) FailKubelet(_ context.Context, id string) error {
+	return p.onInstance(id, false, func(tx *txn, i *instance) { p.c.failKubelet(tx, i) })
 }
 
-func (p *Provider) patchInstance(ctx context.Context, id string, spotOnly bool, mutate func(*simv1.Instance)) error {
-	inst := &simv1.Instance{}
-	if err := p.client.Get(ctx, client.ObjectKey{Name: id}, inst); err != nil {
-		return notFound(err, "instance", id)
-	}
-	if spotOnly && inst.Spec.Lifecycle != simv1.Spot {
-		return cloud.Invalid("instance", "%s is %s: only spot instances get interruption notices and rebalance recommendations", id, inst.Spec.Lifecycle)
-	}
-	if inst.Status.State == simv1.StateTerminated || inst.Status.State == simv1.StateShuttingDown {
-		return cloud.Invalid("instance", "%s is %s", id, inst.Status.State)
-	}
-	base := inst.DeepCopy()
-	mutate(inst)
-	return p.client.Patch(ctx, inst, client.MergeFrom(base))
+func (p *Provider) onInstance(id string, spotOnly bool, fn func(*txn, *instance)) error {
+	return p.c.do(func(tx *txn) error {
+		i, err := p.instance(id)
+		if err != nil {
+			return err
+		}
+		if spotOnly && i.Lifecycle != cloud.Spot {
+			return cloud.Invalid("instanceId", "%s is %s: only spot instances get interruption notices and rebalance recommendations", id, i.Lifecycle)
+		}
+		if i.leaving() {
+			return cloud.Invalid("instanceId", "%s is %s", id, leavingState(i))
+		}
+		fn(tx, i)
+		return nil
+	})
 }
 
-// LaunchFailureReason is the state reason of an instance that fails at
-// launch, as EC2 reports one (an instance whose EBS volume cannot be
-// decrypted, say): pending, then shutting-down and terminated.
-const LaunchFailureReason = "Client.InternalError: Client error on launch"
-
-// SetSlowBoot makes the instances a group launches in the next duration
-// boot delay longer (both in scenario time, divided by --time-scale); a
-// zero duration lifts the fault.
-func (p *Provider) SetSlowBoot(ctx context.Context, group string, delay, duration time.Duration) error {
-	switch {
-	case duration < 0:
-		return cloud.Invalid("for", "must not be negative (0 lifts the fault), got %s", duration)
-	case duration > 0 && delay <= 0:
-		return cloud.Invalid("delay", "must be positive, got %s", delay)
+func leavingState(i *instance) string {
+	if i.State == cloud.StatePending || i.State == cloud.StateRunning {
+		return "terminating"
 	}
-	var fault *simv1.SlowBootFault
-	if duration > 0 {
-		fault = &simv1.SlowBootFault{FaultWindow: p.window(duration), Delay: metav1.Duration{Duration: delay}}
-	}
-	return p.patchFaults(ctx, group, func(f *simv1.GroupFaults) { f.SlowBoot = fault })
+	return i.State
 }
 
-// LaunchFailureInput is a launch-failure fault on a group.
-type LaunchFailureInput struct {
+func (c *Cloud) interrupt(tx *txn, i *instance) {
+	if i.SpotInterruptAt != nil {
+		return
+	}
+	at := tx.now.Add(c.timing.SpotNotice)
+	i.SpotInterruptAt = &at
+	tx.putInstance(i)
+	tx.emit(i.Cluster, cloud.DetailSpotInterruption, []string{c.instanceARN(i.ID)}, cloud.SpotInterruptionDetail{InstanceID: i.ID, InstanceAction: "terminate"})
+	c.log.Info("spot interruption notice", "instance", i.ID, "terminatedAt", at)
+}
+
+func (c *Cloud) rebalance(tx *txn, i *instance) {
+	if i.RebalanceAt != nil {
+		return
+	}
+	now := tx.now
+	i.RebalanceAt = &now
+	tx.putInstance(i)
+	tx.emit(i.Cluster, cloud.DetailRebalance, []string{c.instanceARN(i.ID)}, cloud.InstanceDetail{InstanceID: i.ID})
+	c.log.Info("rebalance recommendation", "instance", i.ID)
+}
+
+func (c *Cloud) failKubelet(tx *txn, i *instance) {
+	if i.KubeletFailed {
+		return
+	}
+	i.KubeletFailed = true
+	tx.putInstance(i)
+	tx.emit(i.Cluster, cloud.DetailKubeletFailed, []string{c.instanceARN(i.ID)}, cloud.InstanceDetail{InstanceID: i.ID})
+	c.log.Info("kubelet failed", "instance", i.ID)
+}
+
+// SetCapacity limits how many instances of a type a zone holds (launches
+// beyond fail with InsufficientInstanceCapacity); a negative n removes the
+// limit. Capacity is the region's, for every cluster.
+func (p *Provider) SetCapacity(_ context.Context, instanceType, zone string, n int) error {
+	zone, err := p.c.checkTypeAndZone(instanceType, zone, true)
+	if err != nil {
+		return err
+	}
+	return p.c.do(func(tx *txn) error {
+		p.c.setCapacity(tx, instanceType, zone, n)
+		return nil
+	})
+}
+
+func (c *Cloud) setCapacity(tx *txn, instanceType, zone string, n int) {
+	key := capacityKey(instanceType, zone)
+	if n < 0 {
+		delete(c.st.capacity, key)
+		tx.put(bucketCapacity, key, nil)
+	} else {
+		c.st.capacity[key] = n
+		tx.put(bucketCapacity, key, n)
+	}
+	c.log.Info("capacity", "instanceType", instanceType, "zone", zone, "available", n)
+}
+
+// Capacity lists the capacity limits: "m5.large_us-east-1a" → instances.
+func (p *Provider) Capacity(context.Context) (map[string]int, error) {
+	out := map[string]int{}
+	_ = p.read(func(st *state) error {
+		for k, v := range st.capacity {
+			out[k] = v
+		}
+		return nil
+	})
+	return out, nil
+}
+
+// checkTypeAndZone checks an instance type and a zone against the
+// catalogue (each optional unless required) and returns the zone as the
+// catalogue spells it.
+func (c *Cloud) checkTypeAndZone(instanceType, zone string, required bool) (string, error) {
+	var ps cloud.Problems
+	if _, ok := c.catalog.InstanceType(instanceType); (required || instanceType != "") && !ok {
+		ps.Add("instanceType", "unknown instance type %q (see kdp sim instance-types)", instanceType)
+	}
+	z, ok := c.catalog.Zone(zone)
+	if (required || zone != "") && !ok {
+		ps.Add("zone", "unknown zone %q (see kdp sim subnets)", zone)
+	}
+	if zone == "" {
+		z = ""
+	}
+	return z, ps.Err()
+}
+
+// ZoneOutage takes a zone down: no capacity is left in it, and every
+// kubelet there dies (the instances of every cluster: a zone is the
+// region's).
+func (p *Provider) ZoneOutage(_ context.Context, zone string) (int, error) {
+	z, err := p.c.checkTypeAndZone("", zone, false)
+	if err == nil && z == "" {
+		err = cloud.Invalid("zone", "is required")
+	}
+	if err != nil {
+		return 0, err
+	}
+	var failed int
+	err = p.c.do(func(tx *txn) error {
+		failed = p.c.zoneOutage(tx, z)
+		return nil
+	})
+	return failed, err
+}
+
+func (c *Cloud) zoneOutage(tx *txn, zone string) int {
+	for _, t := range c.catalog.InstanceTypes() {
+		c.setCapacity(tx, t.Name, zone, 0)
+	}
+	failed := 0
+	for _, id := range sortedKeys(c.st.instances) {
+		if i := c.st.instances[id]; i.Zone == zone && !i.leaving() && !i.KubeletFailed {
+			c.failKubelet(tx, i)
+			failed++
+		}
+	}
+	return failed
+}
+
+// LaunchFailure is a launch-failure fault on a group.
+type LaunchFailure struct {
 	// InstanceType and Zone, if given, restrict the fault to the launches
 	// of that type, in that zone.
-	InstanceType, Zone string
+	InstanceType string `json:"instanceType,omitempty"`
+	Zone         string `json:"zone,omitempty"`
 	// Rate is the fraction of launches that fail, in (0, 1]; 1 fails all.
-	Rate float64
+	Rate float64 `json:"rate"`
 	// Duration is how long the fault lasts, in scenario time; 0 lifts it.
-	Duration time.Duration
+	Duration time.Duration `json:"duration"`
 	// Seed picks which launches fail.
-	Seed uint64
+	Seed uint64 `json:"seed"`
 }
 
 // String says which launches fail: "50% of launches of m5.large in
 // us-east-1a".
-func (in LaunchFailureInput) String() string {
+func (in LaunchFailure) String() string {
 	s := strconv.FormatFloat(in.Rate*100, 'g', 4, 64) + "% of launches"
 	if in.InstanceType != "" {
 		s += " of " + in.InstanceType
@@ -123,140 +268,78 @@ func (in LaunchFailureInput) String() string {
 	return s
 }
 
-// SetLaunchFailure makes a fraction of the instances a group launches in
-// the next in.Duration fail at launch; the group replaces each, and the
-// replacement may fail too while the fault lasts.
-func (p *Provider) SetLaunchFailure(ctx context.Context, group string, in LaunchFailureInput) error {
-	if in.Duration < 0 {
-		return cloud.Invalid("for", "must not be negative (0 lifts the fault), got %s", in.Duration)
+// SetSlowBoot makes the instances a group launches in the next duration
+// boot delay longer (both in scenario time, divided by --time-scale); a
+// zero duration lifts the fault.
+func (p *Provider) SetSlowBoot(_ context.Context, name string, delay, duration time.Duration) error {
+	var ps cloud.Problems
+	if duration < 0 {
+		ps.Add("for", "must not be negative (0 lifts the fault), got %s", duration)
 	}
-	var fault *simv1.LaunchFailureFault
-	if in.Duration > 0 {
-		if !(in.Rate > 0 && in.Rate <= 1) {
-			return cloud.Invalid("rate", "must be more than 0 and at most 1 (every launch fails), got %g", in.Rate)
-		}
-		if _, ok := p.catalog.InstanceType(in.InstanceType); in.InstanceType != "" && !ok {
-			return cloud.Invalid("instance-type", "unknown instance type %q (see kdp sim instance-types)", in.InstanceType)
-		}
-		zone, ok := catalogZone(p.catalog, in.Zone)
-		if in.Zone != "" && !ok {
-			return cloud.Invalid("zone", "unknown zone %q (see kdp sim subnets)", in.Zone)
-		}
-		fault = &simv1.LaunchFailureFault{
-			FaultWindow: p.window(in.Duration), InstanceType: in.InstanceType, Zone: zone,
-			Rate: strconv.FormatFloat(in.Rate, 'f', -1, 64), Seed: int64(in.Seed),
-		}
+	if duration > 0 && delay <= 0 {
+		ps.Add("delay", "must be positive, got %s", delay)
 	}
-	return p.patchFaults(ctx, group, func(f *simv1.GroupFaults) { f.LaunchFailure = fault })
-}
-
-// window is a fault's window from now, for a duration in scenario time.
-func (p *Provider) window(d time.Duration) simv1.FaultWindow {
-	now := p.clock.Now()
-	return simv1.FaultWindow{From: metav1.NewMicroTime(now), Until: metav1.NewMicroTime(now.Add(p.timing.Scale.Of(d)))}
-}
-
-func (p *Provider) patchFaults(ctx context.Context, group string, mutate func(*simv1.GroupFaults)) error {
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		asg := &simv1.AutoScalingGroup{}
-		if err := p.client.Get(ctx, client.ObjectKey{Name: group}, asg); err != nil {
-			return notFound(err, "auto scaling group", group)
+	if err := ps.Err(); err != nil {
+		return err
+	}
+	return p.c.do(func(tx *txn) error {
+		g, err := p.group(name)
+		if err != nil {
+			return err
 		}
-		base := asg.DeepCopy()
-		if asg.Spec.Faults == nil {
-			asg.Spec.Faults = &simv1.GroupFaults{}
-		}
-		mutate(asg.Spec.Faults)
-		if *asg.Spec.Faults == (simv1.GroupFaults{}) {
-			asg.Spec.Faults = nil
-		}
-		return p.client.Patch(ctx, asg, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+		p.c.setSlowBoot(tx, g, delay, duration)
+		return nil
 	})
 }
 
-// inWindow reports whether t is in a fault's window.
-func inWindow(w simv1.FaultWindow, t time.Time) bool {
-	return !t.Before(w.From.Time) && t.Before(w.Until.Time)
+func (c *Cloud) setSlowBoot(tx *txn, g *group, delay, duration time.Duration) {
+	g.Faults.SlowBoot = nil
+	if duration > 0 {
+		g.Faults.SlowBoot = &slowBoot{window: c.window(tx, duration), Delay: delay}
+	}
+	tx.putGroup(g)
 }
 
-// launchFaults are the group's faults in effect for one launch: what the
-// group records on each instance it places (spec.bootDelay,
-// spec.launchFailure), so that the decision is made once, at creation,
-// and survives restarts.
-type launchFaults struct {
-	slowBoot *simv1.SlowBootFault
-	failure  *simv1.LaunchFailureFault
-	rate     float64
-	// matched counts the launches the failure's window matched so far:
-	// the index of the next one.
-	matched int
-}
-
-// faults reads the group's faults in effect now. The index of a launch in
-// a launch-failure window is derived from the group's instances (all of
-// them, as the group read them) launched in it, not kept in a counter.
-func (g *GroupController) faults(asg *simv1.AutoScalingGroup, instances []simv1.Instance) (*launchFaults, error) {
-	lf := &launchFaults{}
-	f, now := asg.Spec.Faults, g.clock.Now()
-	if f == nil {
-		return lf, nil
+// SetLaunchFailure makes a fraction of the instances a group launches in
+// the next in.Duration fail at launch; the group replaces each, and the
+// replacement may fail too while the fault lasts.
+func (p *Provider) SetLaunchFailure(_ context.Context, name string, in LaunchFailure) error {
+	var ps cloud.Problems
+	if in.Duration < 0 {
+		ps.Add("for", "must not be negative (0 lifts the fault), got %s", in.Duration)
 	}
-	if f.SlowBoot != nil && inWindow(f.SlowBoot.FaultWindow, now) {
-		lf.slowBoot = f.SlowBoot
-	}
-	if l := f.LaunchFailure; l != nil && inWindow(l.FaultWindow, now) {
-		rate, err := strconv.ParseFloat(l.Rate, 64)
-		if err != nil {
-			return nil, fmt.Errorf("group %s: spec.faults.launchFailure.rate: %w", asg.Name, err)
+	if in.Duration > 0 {
+		if !(in.Rate > 0 && in.Rate <= 1) {
+			ps.Add("rate", "must be more than 0 and at most 1 (every launch fails), got %g", in.Rate)
 		}
-		for i := range instances {
-			if inst := &instances[i]; failureMatches(l, inst) && inWindow(l.FaultWindow, launchTime(inst)) {
-				lf.matched++
-			}
+		zone, err := p.c.checkTypeAndZone(in.InstanceType, in.Zone, false)
+		if ip, ok := err.(*cloud.InvalidParameterError); ok {
+			ps = append(ps, ip.Problems...)
 		}
-		lf.failure, lf.rate = l, rate
+		in.Zone = zone
 	}
-	return lf, nil
-}
-
-// apply records the faults on an instance the group placed.
-func (lf *launchFaults) apply(inst *simv1.Instance) {
-	if lf.slowBoot != nil {
-		inst.Spec.BootDelay = &metav1.Duration{Duration: lf.slowBoot.Delay.Duration}
-	}
-	if lf.failure != nil && failureMatches(lf.failure, inst) {
-		if failsLaunch(lf.failure.Seed, lf.matched, lf.rate) {
-			inst.Spec.LaunchFailure = LaunchFailureReason
-		}
-		lf.matched++
-	}
-}
-
-func failureMatches(l *simv1.LaunchFailureFault, inst *simv1.Instance) bool {
-	return (l.InstanceType == "" || l.InstanceType == inst.Spec.InstanceType) && (l.Zone == "" || l.Zone == inst.Spec.Zone)
-}
-
-// failsLaunch reports whether the n-th launch of a launch-failure window
-// fails: a draw seeded with the fault's seed and n, so that a replay fails
-// the same launches whatever ids its instances get.
-func failsLaunch(seed int64, n int, rate float64) bool {
-	return rand.New(rand.NewPCG(uint64(seed), uint64(n))).Float64() < rate
-}
-
-// failedLaunch reports whether the instance is terminating because its
-// launch failed.
-func failedLaunch(inst *simv1.Instance) bool {
-	return inst.Spec.LaunchFailure != "" && inst.Spec.TerminationReason == inst.Spec.LaunchFailure
-}
-
-// failLaunch ends the boot of an instance launched to fail: it is
-// terminated with the failure's reason (no kubelet ever starts) and its
-// group launches a replacement.
-func (ic *InstanceController) failLaunch(ctx context.Context, inst *simv1.Instance) error {
-	if err := RequestTermination(ctx, ic.client, ic.clock, inst, inst.Spec.LaunchFailure); err != nil {
+	if err := ps.Err(); err != nil {
 		return err
 	}
-	ic.recorder.Eventf(inst, nil, corev1.EventTypeWarning, "LaunchFailed", "Launch",
-		"Instance %s failed to launch: %s", inst.Name, inst.Spec.LaunchFailure)
-	return nil
+	return p.c.do(func(tx *txn) error {
+		g, err := p.group(name)
+		if err != nil {
+			return err
+		}
+		p.c.setLaunchFailure(tx, g, in)
+		return nil
+	})
+}
+
+func (c *Cloud) setLaunchFailure(tx *txn, g *group, in LaunchFailure) {
+	g.Faults.LaunchFailure = nil
+	if in.Duration > 0 {
+		g.Faults.LaunchFailure = &launchFailure{window: c.window(tx, in.Duration), InstanceType: in.InstanceType, Zone: in.Zone, Rate: in.Rate, Seed: in.Seed}
+	}
+	tx.putGroup(g)
+}
+
+// window is a fault's window from now, for a duration in scenario time.
+func (c *Cloud) window(tx *txn, d time.Duration) window {
+	return window{From: tx.now, Until: tx.now.Add(c.timing.Scale.Of(d))}
 }

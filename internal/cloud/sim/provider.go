@@ -1,596 +1,536 @@
-// Package sim is the simulated cloud that `kdp up` runs by default: EC2
-// instances, launch templates and Auto Scaling groups, modelled on AWS and
-// kept as resources of the sim.kdp.dev API group in the cluster's own API
-// server. The Provider is what controllers and the CLI call; the
-// controllers in this package play the cloud's part (launching instances,
-// booting them, terminating them) and the part of the kubelets on them.
-//
-// Instance-type selection follows EC2 Auto Scaling: an on-demand group uses
-// its instance types in order (prioritized), a spot group takes the
-// cheapest type in the zone (price-capacity-optimized); a type with no
-// capacity in a zone is skipped.
 package sim
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
+	"encoding/base64"
 	"fmt"
+	"maps"
 	"slices"
-	"strconv"
-	"time"
+	"strings"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/client-go/util/retry"
-	"k8s.io/utils/clock"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	simv1 "github.com/kdp-project/kdp/api/sim/v1alpha1"
 	"github.com/kdp-project/kdp/internal/cloud"
 )
 
 // MaxGroupSize bounds a group's maxSize, as EKS bounds a node group's.
 const MaxGroupSize = 1000
 
-// Provider implements cloud.Provider on the sim.kdp.dev resources.
+// Provider is one cluster's view of the simulated cloud: what it creates is
+// that cluster's, and what it lists and changes is only that cluster's.
+// Besides cloud.Provider it has the simulator's own faults (faults.go).
 type Provider struct {
-	client  client.Client
-	catalog *Catalog
-	clock   clock.Clock
-	timing  Timing
-	events  *Broker
+	c       *Cloud
+	cluster string
 }
 
 var _ cloud.Provider = (*Provider)(nil)
 
-// NewProvider returns the simulated cloud's provider. Its events come
-// from the controllers that share the broker; a provider in another process
-// (the CLI's) has none.
-func NewProvider(c client.Client, catalog *Catalog, clk clock.Clock, timing Timing, events *Broker) *Provider {
-	return &Provider{client: c, catalog: catalog, clock: clk, timing: timing, events: events}
-}
+// Provider returns the view of the cloud of the cluster of that name.
+func (c *Cloud) Provider(cluster string) *Provider { return &Provider{c: c, cluster: cluster} }
 
-// Subscribe delivers the cloud's events until ctx ends.
-func (p *Provider) Subscribe(ctx context.Context) <-chan cloud.Event { return p.events.Subscribe(ctx) }
+// Cluster is the name of the provider's cluster.
+func (p *Provider) Cluster() string { return p.cluster }
 
-func (p *Provider) CompleteLifecycleAction(ctx context.Context, group, hook, instanceID, result string) error {
-	if result != simv1.ResultContinue && result != simv1.ResultAbandon {
-		return cloud.Invalid("result", "must be CONTINUE or ABANDON, got %q", result)
-	}
-	inst := &simv1.Instance{}
-	if err := p.client.Get(ctx, client.ObjectKey{Name: instanceID}, inst); err != nil {
-		return notFound(err, "instance", instanceID)
-	}
-	waiting := inst.Status.LifecycleState == simv1.LifecycleTerminatingWait || inst.Status.LifecycleState == simv1.LifecyclePendingWait
-	if inst.Spec.Group != group || !waiting || inst.Status.WaitingOn != hook {
-		return cloud.Invalid("instance", "no active lifecycle action found with instance ID %s for hook %s of group %s", instanceID, hook, group)
-	}
-	if inst.Spec.CompletedLifecycleActions[hook] != "" {
-		return nil
-	}
-	base := inst.DeepCopy()
-	if inst.Spec.CompletedLifecycleActions == nil {
-		inst.Spec.CompletedLifecycleActions = map[string]string{}
-	}
-	inst.Spec.CompletedLifecycleActions[hook] = result
-	return p.client.Patch(ctx, inst, client.MergeFrom(base))
-}
-
-// Catalog is the provider's catalogue.
-func (p *Provider) Catalog() *Catalog { return p.catalog }
+// Cloud is the cloud behind the provider.
+func (p *Provider) Cloud() *Cloud { return p.c }
 
 func (p *Provider) InstanceTypes(context.Context) ([]cloud.InstanceType, error) {
-	return p.catalog.InstanceTypes(), nil
+	return p.c.catalog.InstanceTypes(), nil
 }
 
-func (p *Provider) Images(context.Context) ([]cloud.Image, error) { return p.catalog.Images(), nil }
+func (p *Provider) Images(context.Context) ([]cloud.Image, error) { return p.c.catalog.Images(), nil }
 
-func (p *Provider) Subnets(context.Context) ([]cloud.Subnet, error) { return p.catalog.Subnets(), nil }
-
-func (p *Provider) CreateLaunchTemplate(ctx context.Context, in cloud.LaunchTemplateInput) (*cloud.LaunchTemplate, error) {
-	if err := validName("name", in.Name); err != nil {
-		return nil, err
-	}
-	if err := p.checkImageAndType(in.ImageID, in.InstanceType); err != nil {
-		return nil, err
-	}
-	lt := &simv1.LaunchTemplate{
-		ObjectMeta: metav1.ObjectMeta{Name: in.Name},
-		Spec: simv1.LaunchTemplateSpec{
-			ID:             "lt-" + randomHex(17),
-			DefaultVersion: 1,
-			Versions: []simv1.LaunchTemplateVersion{{
-				Number: 1, ImageID: in.ImageID, InstanceType: in.InstanceType, UserData: in.UserData, Tags: in.Tags,
-			}},
-		},
-	}
-	if err := p.client.Create(ctx, lt); err != nil {
-		if apierrors.IsAlreadyExists(err) {
-			return nil, &cloud.AlreadyExistsError{Kind: "launch template", Name: in.Name}
-		}
-		return nil, err
-	}
-	return launchTemplateFrom(lt), nil
+func (p *Provider) Subnets(context.Context) ([]cloud.Subnet, error) {
+	return p.c.catalog.Subnets(), nil
 }
 
-func (p *Provider) GetLaunchTemplate(ctx context.Context, name string) (*cloud.LaunchTemplate, error) {
-	lt := &simv1.LaunchTemplate{}
-	if err := p.client.Get(ctx, client.ObjectKey{Name: name}, lt); err != nil {
-		return nil, notFound(err, "launch template", name)
-	}
-	return launchTemplateFrom(lt), nil
+// read runs fn with the state held for reading.
+func (p *Provider) read(fn func(st *state) error) error {
+	p.c.mu.RLock()
+	defer p.c.mu.RUnlock()
+	return fn(&p.c.st)
 }
 
-func (p *Provider) CreateLaunchTemplateVersion(ctx context.Context, name string, in cloud.LaunchTemplateInput, makeDefault bool) (int64, error) {
-	var number int64
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		lt := &simv1.LaunchTemplate{}
-		if err := p.client.Get(ctx, client.ObjectKey{Name: name}, lt); err != nil {
-			return notFound(err, "launch template", name)
+func (p *Provider) CreateLaunchTemplate(_ context.Context, in cloud.LaunchTemplateInput) (*cloud.LaunchTemplate, error) {
+	var out cloud.LaunchTemplate
+	err := p.c.do(func(tx *txn) error {
+		t, err := p.c.createLaunchTemplate(tx, p.cluster, in)
+		if err == nil {
+			out = t.toCloud()
 		}
-		def, err := ResolveVersion(lt, "$Default")
-		if err != nil {
-			return err
-		}
-		v := simv1.LaunchTemplateVersion{ImageID: def.ImageID, InstanceType: def.InstanceType, UserData: def.UserData, Tags: def.Tags}
-		if in.ImageID != "" {
-			v.ImageID = in.ImageID
-		}
-		if in.InstanceType != "" {
-			v.InstanceType = in.InstanceType
-		}
-		if in.UserData != "" {
-			v.UserData = in.UserData
-		}
-		if in.Tags != nil {
-			v.Tags = in.Tags
-		}
-		if err := p.checkImageAndType(v.ImageID, v.InstanceType); err != nil {
-			return err
-		}
-		base := lt.DeepCopy()
-		v.Number = lt.Spec.Versions[len(lt.Spec.Versions)-1].Number + 1
-		lt.Spec.Versions = append(lt.Spec.Versions, v)
-		if makeDefault {
-			lt.Spec.DefaultVersion = v.Number
-		}
-		number = v.Number
-		return p.client.Patch(ctx, lt, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+		return err
 	})
-	return number, err
-}
-
-func (p *Provider) SetLaunchTemplateVersion(ctx context.Context, name, version string) error {
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		asg := &simv1.AutoScalingGroup{}
-		if err := p.client.Get(ctx, client.ObjectKey{Name: name}, asg); err != nil {
-			return notFound(err, "auto scaling group", name)
-		}
-		lt := &simv1.LaunchTemplate{}
-		if err := p.client.Get(ctx, client.ObjectKey{Name: asg.Spec.LaunchTemplate.Name}, lt); err != nil {
-			return notFound(err, "launch template", asg.Spec.LaunchTemplate.Name)
-		}
-		ltv, err := ResolveVersion(lt, version)
-		if err != nil {
-			return cloud.Invalid("launch-template-version", "%s", err.(*cloud.InvalidParameterError).Message)
-		}
-		img, _ := p.catalog.Image(ltv.ImageID)
-		types := asg.Spec.InstanceTypes
-		if len(types) == 0 {
-			types = []string{ltv.InstanceType}
-		}
-		for _, t := range types {
-			if it, ok := p.catalog.InstanceType(t); !ok || it.Architecture != img.Architecture {
-				return cloud.Invalid("launch-template-version", "version %s (image %s, %s) does not fit the group's instance type %s", version, img.ID, img.Architecture, t)
-			}
-		}
-		base := asg.DeepCopy()
-		asg.Spec.LaunchTemplate.Version = version
-		return p.client.Patch(ctx, asg, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
-	})
-}
-
-// checkImageAndType checks an image and an (optional) instance type against
-// the catalogue and each other.
-func (p *Provider) checkImageAndType(imageID, instanceType string) error {
-	img, ok := p.catalog.Image(imageID)
-	if !ok {
-		return cloud.Invalid("image", "unknown image %q (see kdp sim images)", imageID)
-	}
-	if instanceType == "" {
-		return nil
-	}
-	t, ok := p.catalog.InstanceType(instanceType)
-	if !ok {
-		return cloud.Invalid("instance-type", "unknown instance type %q (see kdp sim instance-types)", instanceType)
-	}
-	if t.Architecture != img.Architecture {
-		return cloud.Invalid("instance-type", "%s is %s but image %s is %s", t.Name, t.Architecture, img.ID, img.Architecture)
-	}
-	return nil
-}
-
-func (p *Provider) DeleteLaunchTemplate(ctx context.Context, name string) error {
-	err := p.client.Delete(ctx, &simv1.LaunchTemplate{ObjectMeta: metav1.ObjectMeta{Name: name}})
-	return client.IgnoreNotFound(err)
-}
-
-func (p *Provider) CreateGroup(ctx context.Context, in cloud.GroupInput) (*cloud.Group, error) {
-	asg, err := p.validateGroup(ctx, in)
 	if err != nil {
-		return nil, err
-	}
-	if err := p.client.Create(ctx, asg); err != nil {
-		if apierrors.IsAlreadyExists(err) {
-			return nil, &cloud.AlreadyExistsError{Kind: "auto scaling group", Name: in.Name}
-		}
-		return nil, err
-	}
-	return groupFrom(asg), nil
-}
-
-// validateGroup checks a group request against the catalogue and the
-// launch template, and returns the resource to create.
-func (p *Provider) validateGroup(ctx context.Context, in cloud.GroupInput) (*simv1.AutoScalingGroup, error) {
-	if err := validName("name", in.Name); err != nil {
-		return nil, err
-	}
-	switch {
-	case in.MinSize < 0:
-		return nil, cloud.Invalid("min", "must be at least 0, got %d", in.MinSize)
-	case in.MaxSize > MaxGroupSize:
-		return nil, cloud.Invalid("max", "must be at most %d, got %d", MaxGroupSize, in.MaxSize)
-	case in.MinSize > in.MaxSize:
-		return nil, cloud.Invalid("min", "min (%d) must not be greater than max (%d)", in.MinSize, in.MaxSize)
-	case in.DesiredCapacity < in.MinSize || in.DesiredCapacity > in.MaxSize:
-		return nil, cloud.Invalid("desired", "desired (%d) must be between min (%d) and max (%d)", in.DesiredCapacity, in.MinSize, in.MaxSize)
-	}
-	capacityType := in.CapacityType
-	if capacityType == "" {
-		capacityType = cloud.OnDemand
-	}
-	if capacityType != cloud.OnDemand && capacityType != cloud.Spot {
-		return nil, cloud.Invalid("capacity-type", "must be %s or %s, got %q", cloud.OnDemand, cloud.Spot, capacityType)
-	}
-	lt := &simv1.LaunchTemplate{}
-	if err := p.client.Get(ctx, client.ObjectKey{Name: in.LaunchTemplate}, lt); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, cloud.Invalid("launch-template", "launch template %q not found", in.LaunchTemplate)
-		}
-		return nil, err
-	}
-	version := in.LaunchTemplateVersion
-	if version == "" {
-		version = "$Default"
-	}
-	ltv, err := ResolveVersion(lt, version)
-	if err != nil {
-		return nil, err
-	}
-	img, _ := p.catalog.Image(ltv.ImageID)
-	types := in.InstanceTypes
-	if len(types) == 0 {
-		if ltv.InstanceType == "" {
-			return nil, cloud.Invalid("instance-types", "the launch template names no instance type, so the group must")
-		}
-		types = []string{ltv.InstanceType}
-	}
-	for _, name := range types {
-		t, ok := p.catalog.InstanceType(name)
-		if !ok {
-			return nil, cloud.Invalid("instance-types", "unknown instance type %q (see kdp sim instance-types)", name)
-		}
-		if t.Architecture != img.Architecture {
-			return nil, cloud.Invalid("instance-types", "%s is %s but image %s is %s", name, t.Architecture, img.ID, img.Architecture)
-		}
-	}
-	subnets := in.SubnetIDs
-	if len(subnets) == 0 {
-		for _, s := range p.catalog.PrivateSubnets() {
-			subnets = append(subnets, s.ID)
-		}
-	}
-	for _, id := range subnets {
-		if _, ok := p.catalog.Subnet(id); !ok {
-			return nil, cloud.Invalid("subnets", "unknown subnet %q (see kdp sim subnets)", id)
-		}
-	}
-	var hooks []simv1.LifecycleHook
-	seen := map[string]bool{}
-	for _, h := range in.LifecycleHooks {
-		field := "lifecycle-hook " + h.Name
-		if err := validName("lifecycle-hook", h.Name); err != nil {
-			return nil, err
-		}
-		transition := map[string]string{cloud.HookLaunching: simv1.TransitionLaunching, cloud.HookTerminating: simv1.TransitionTerminating}[h.Transition]
-		if transition == "" {
-			return nil, cloud.Invalid(field, "transition must be %s or %s, got %q", cloud.HookLaunching, cloud.HookTerminating, h.Transition)
-		}
-		if seen[h.Name] || seen[transition] {
-			return nil, cloud.Invalid(field, "each hook needs its own name, and a group takes one hook per transition")
-		}
-		seen[h.Name], seen[transition] = true, true
-		timeout := h.HeartbeatTimeout
-		if timeout == 0 {
-			timeout = time.Hour // EC2's default
-		}
-		if timeout < 30*time.Second || timeout > 2*time.Hour {
-			return nil, cloud.Invalid(field, "timeout must be between 30s and 2h, got %s", timeout)
-		}
-		result := h.DefaultResult
-		if result == "" {
-			result = simv1.ResultAbandon // EC2's default
-		}
-		if result != simv1.ResultContinue && result != simv1.ResultAbandon {
-			return nil, cloud.Invalid(field, "result must be CONTINUE or ABANDON, got %q", result)
-		}
-		hooks = append(hooks, simv1.LifecycleHook{Name: h.Name, Transition: transition, HeartbeatTimeoutSeconds: int32(timeout / time.Second), DefaultResult: result})
-	}
-	return &simv1.AutoScalingGroup{
-		ObjectMeta: metav1.ObjectMeta{Name: in.Name, Finalizers: []string{simv1.Finalizer}},
-		Spec: simv1.AutoScalingGroupSpec{
-			MinSize: in.MinSize, MaxSize: in.MaxSize, DesiredCapacity: in.DesiredCapacity,
-			LaunchTemplate:    simv1.LaunchTemplateRef{Name: in.LaunchTemplate, Version: version},
-			InstanceTypes:     in.InstanceTypes,
-			CapacityType:      capacityType,
-			SubnetIDs:         subnets,
-			CapacityRebalance: in.CapacityRebalance || capacityType == cloud.Spot,
-			Tags:              in.Tags,
-			LifecycleHooks:    hooks,
-		},
-	}, nil
-}
-
-// ResolveVersion finds a launch template's version: a number, "$Latest"
-// or "$Default".
-func ResolveVersion(lt *simv1.LaunchTemplate, version string) (simv1.LaunchTemplateVersion, error) {
-	want := lt.Spec.DefaultVersion
-	switch version {
-	case "$Default", "":
-	case "$Latest":
-		want = lt.Spec.Versions[len(lt.Spec.Versions)-1].Number
-	default:
-		n, err := strconv.ParseInt(version, 10, 64)
-		if err != nil {
-			return simv1.LaunchTemplateVersion{}, cloud.Invalid("launch-template", "version %q must be a number, $Latest or $Default", version)
-		}
-		want = n
-	}
-	for _, v := range lt.Spec.Versions {
-		if v.Number == want {
-			return v, nil
-		}
-	}
-	return simv1.LaunchTemplateVersion{}, cloud.Invalid("launch-template", "launch template %s has no version %s", lt.Name, version)
-}
-
-func (p *Provider) GetGroup(ctx context.Context, name string) (*cloud.Group, error) {
-	asg := &simv1.AutoScalingGroup{}
-	if err := p.client.Get(ctx, client.ObjectKey{Name: name}, asg); err != nil {
-		return nil, notFound(err, "auto scaling group", name)
-	}
-	return groupFrom(asg), nil
-}
-
-func (p *Provider) ListGroups(ctx context.Context) ([]cloud.Group, error) {
-	var list simv1.AutoScalingGroupList
-	if err := p.client.List(ctx, &list); err != nil {
-		return nil, err
-	}
-	out := make([]cloud.Group, 0, len(list.Items))
-	for i := range list.Items {
-		out = append(out, *groupFrom(&list.Items[i]))
-	}
-	return out, nil
-}
-
-func (p *Provider) SetDesiredCapacity(ctx context.Context, name string, desired int32) error {
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		asg := &simv1.AutoScalingGroup{}
-		if err := p.client.Get(ctx, client.ObjectKey{Name: name}, asg); err != nil {
-			return notFound(err, "auto scaling group", name)
-		}
-		if desired < asg.Spec.MinSize || desired > asg.Spec.MaxSize {
-			return cloud.Invalid("desired", "desired (%d) must be between min (%d) and max (%d)", desired, asg.Spec.MinSize, asg.Spec.MaxSize)
-		}
-		base := asg.DeepCopy()
-		asg.Spec.DesiredCapacity = desired
-		return p.client.Patch(ctx, asg, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
-	})
-}
-
-func (p *Provider) DeleteGroup(ctx context.Context, name string) error {
-	err := p.client.Delete(ctx, &simv1.AutoScalingGroup{ObjectMeta: metav1.ObjectMeta{Name: name}})
-	return notFound(err, "auto scaling group", name)
-}
-
-func (p *Provider) ListInstances(ctx context.Context, filter cloud.InstanceFilter) ([]cloud.Instance, error) {
-	var opts []client.ListOption
-	if filter.Group != "" {
-		opts = append(opts, client.MatchingLabels{simv1.LabelGroup: filter.Group})
-	}
-	var list simv1.InstanceList
-	if err := p.client.List(ctx, &list, opts...); err != nil {
-		return nil, err
-	}
-	nodes, err := p.nodeNames(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]cloud.Instance, 0, len(list.Items))
-	for i := range list.Items {
-		inst := instanceFrom(&list.Items[i])
-		inst.NodeName = nodes[inst.ID]
-		out = append(out, inst)
-	}
-	slices.SortFunc(out, func(a, b cloud.Instance) int { return compareLaunch(a, b) })
-	return out, nil
-}
-
-// nodeNames maps instance ids to the names of their registered Nodes.
-func (p *Provider) nodeNames(ctx context.Context) (map[string]string, error) {
-	var nodes metav1.PartialObjectMetadataList
-	nodes.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("NodeList"))
-	if err := p.client.List(ctx, &nodes, client.HasLabels{LabelInstanceID}); err != nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(nodes.Items))
-	for _, n := range nodes.Items {
-		out[n.Labels[LabelInstanceID]] = n.Name
-	}
-	return out, nil
-}
-
-func (p *Provider) GetInstance(ctx context.Context, id string) (*cloud.Instance, error) {
-	inst := &simv1.Instance{}
-	if err := p.client.Get(ctx, client.ObjectKey{Name: id}, inst); err != nil {
-		return nil, notFound(err, "instance", id)
-	}
-	out := instanceFrom(inst)
-	if inst.Status.PrivateDNSName == "" {
-		return &out, nil // just launched: no kubelet yet
-	}
-	node := &metav1.PartialObjectMetadata{}
-	node.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Node"))
-	err := p.client.Get(ctx, client.ObjectKey{Name: inst.Status.PrivateDNSName}, node)
-	switch {
-	case err == nil && node.Labels[LabelInstanceID] == inst.Name:
-		out.NodeName = node.Name
-	case err != nil && !apierrors.IsNotFound(err):
 		return nil, err
 	}
 	return &out, nil
 }
 
-func (p *Provider) TerminateInstance(ctx context.Context, id string, decrementDesired bool) error {
-	inst := &simv1.Instance{}
-	if err := p.client.Get(ctx, client.ObjectKey{Name: id}, inst); err != nil {
-		return notFound(err, "instance", id)
-	}
-	decrement := decrementDesired && inst.Spec.Group != ""
-	if decrement {
-		asg := &simv1.AutoScalingGroup{}
-		if err := p.client.Get(ctx, client.ObjectKey{Name: inst.Spec.Group}, asg); err != nil {
-			return notFound(err, "auto scaling group", inst.Spec.Group)
+func (p *Provider) GetLaunchTemplate(_ context.Context, ref cloud.TemplateRef) (*cloud.LaunchTemplate, error) {
+	var out cloud.LaunchTemplate
+	err := p.read(func(*state) error {
+		t, err := p.c.findTemplate(p.cluster, ref)
+		if err == nil {
+			out = t.toCloud()
 		}
-		if asg.Spec.DesiredCapacity <= asg.Spec.MinSize {
-			return cloud.Invalid("instance", "terminating %s without replacement would take group %s below its min size (%d)", id, asg.Name, asg.Spec.MinSize)
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	// One write: the group controller lowers the desired capacity when it
-	// sees the request, so it never picks another instance to scale in.
-	return requestTermination(ctx, p.client, p.clock, inst, "user request", decrement)
+	return &out, nil
 }
 
-// RequestTermination marks an instance for termination, once; the instance
-// controller carries it out.
-func RequestTermination(ctx context.Context, c client.Client, clk clock.Clock, inst *simv1.Instance, reason string) error {
-	return requestTermination(ctx, c, clk, inst, reason, false)
-}
-
-func requestTermination(ctx context.Context, c client.Client, clk clock.Clock, inst *simv1.Instance, reason string, decrementDesired bool) error {
-	if inst.Spec.TerminationRequested != nil {
+func (p *Provider) ListLaunchTemplates(_ context.Context, page cloud.Page) ([]cloud.LaunchTemplate, string, error) {
+	var all []cloud.LaunchTemplate
+	_ = p.read(func(st *state) error {
+		for _, t := range st.templates {
+			if t.Cluster == p.cluster {
+				all = append(all, t.toCloud())
+			}
+		}
 		return nil
-	}
-	base := inst.DeepCopy()
-	now := metav1.NewTime(clk.Now())
-	inst.Spec.TerminationRequested = &now
-	inst.Spec.TerminationReason = reason
-	inst.Spec.DecrementDesired = decrementDesired
-	return c.Patch(ctx, inst, client.MergeFrom(base))
+	})
+	slices.SortFunc(all, func(a, b cloud.LaunchTemplate) int { return strings.Compare(a.Name, b.Name) })
+	return paginate(all, func(t cloud.LaunchTemplate) string { return t.Name }, page)
 }
 
-func validName(field, name string) error {
-	if msgs := validation.IsDNS1123Subdomain(name); len(msgs) > 0 {
-		return cloud.Invalid(field, "%q: %s", name, msgs[0])
+func (p *Provider) CreateLaunchTemplateVersion(_ context.Context, ref cloud.TemplateRef, in cloud.LaunchTemplateVersionInput) (*cloud.LaunchTemplateVersion, error) {
+	var out cloud.LaunchTemplateVersion
+	err := p.c.do(func(tx *txn) error {
+		v, err := p.c.createLaunchTemplateVersion(tx, p.cluster, ref, in)
+		out = v
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	return &out, nil
 }
 
-func notFound(err error, kind, name string) error {
-	if apierrors.IsNotFound(err) {
-		return &cloud.NotFoundError{Kind: kind, Name: name}
-	}
-	return err
+func (p *Provider) DeleteLaunchTemplate(_ context.Context, ref cloud.TemplateRef) error {
+	return p.c.do(func(tx *txn) error { return p.c.deleteLaunchTemplate(tx, p.cluster, ref) })
 }
 
-func randomHex(n int) string {
-	b := make([]byte, (n+1)/2)
-	if _, err := rand.Read(b); err != nil {
-		panic(fmt.Sprintf("crypto/rand: %v", err))
-	}
-	return hex.EncodeToString(b)[:n]
-}
-
-func launchTemplateFrom(lt *simv1.LaunchTemplate) *cloud.LaunchTemplate {
-	out := &cloud.LaunchTemplate{Name: lt.Name, ID: lt.Spec.ID, DefaultVersion: lt.Spec.DefaultVersion}
-	for _, v := range lt.Spec.Versions {
-		out.Versions = append(out.Versions, cloud.LaunchTemplateVersion{
-			Number: v.Number, ImageID: v.ImageID, InstanceType: v.InstanceType, UserData: v.UserData, Tags: v.Tags,
-		})
-		out.LatestVersion = max(out.LatestVersion, v.Number)
-	}
-	return out
-}
-
-func groupFrom(asg *simv1.AutoScalingGroup) *cloud.Group {
-	s := asg.Spec
-	return &cloud.Group{
-		GroupInput: cloud.GroupInput{
-			Name: asg.Name, LaunchTemplate: s.LaunchTemplate.Name, LaunchTemplateVersion: s.LaunchTemplate.Version,
-			MinSize: s.MinSize, MaxSize: s.MaxSize, DesiredCapacity: s.DesiredCapacity,
-			InstanceTypes: s.InstanceTypes, CapacityType: s.CapacityType, SubnetIDs: s.SubnetIDs,
-			CapacityRebalance: s.CapacityRebalance, Tags: s.Tags, LifecycleHooks: hooksFrom(s.LifecycleHooks),
-		},
-		InService: asg.Status.InService,
-		Pending:   asg.Status.Pending,
-	}
-}
-
-func instanceFrom(inst *simv1.Instance) cloud.Instance {
-	out := cloud.Instance{
-		ID: inst.Name, Type: inst.Spec.InstanceType, Zone: inst.Spec.Zone, SubnetID: inst.Spec.SubnetID,
-		PrivateIP: inst.Spec.PrivateIP, PrivateDNSName: inst.Status.PrivateDNSName, State: inst.Status.State,
-		Lifecycle: inst.Spec.Lifecycle, ImageID: inst.Spec.ImageID, Group: inst.Spec.Group,
-		Tags: inst.Spec.Tags, LifecycleState: inst.Status.LifecycleState,
-	}
-	if out.State == "" {
-		out.State = cloud.StatePending
-	}
-	launched := launchTime(inst)
-	out.LaunchTime = &launched
-	return out
-}
-
-func hooksFrom(hooks []simv1.LifecycleHook) []cloud.LifecycleHook {
-	var out []cloud.LifecycleHook
-	for _, h := range hooks {
-		transition := cloud.HookLaunching
-		if h.Transition == simv1.TransitionTerminating {
-			transition = cloud.HookTerminating
+func (p *Provider) CreateGroup(_ context.Context, in cloud.GroupInput) (*cloud.Group, error) {
+	var out cloud.Group
+	err := p.c.do(func(tx *txn) error {
+		g, err := p.c.createGroup(tx, p.cluster, in)
+		if err == nil {
+			out = p.c.groupOf(g)
 		}
-		out = append(out, cloud.LifecycleHook{Name: h.Name, Transition: transition,
-			HeartbeatTimeout: time.Duration(h.HeartbeatTimeoutSeconds) * time.Second, DefaultResult: h.DefaultResult})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+func (p *Provider) GetGroup(_ context.Context, name string) (*cloud.Group, error) {
+	var out cloud.Group
+	err := p.read(func(st *state) error {
+		g, err := p.group(name)
+		if err == nil {
+			out = p.c.groupOf(g)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// group finds a group of the provider's cluster; the state must be held.
+func (p *Provider) group(name string) (*group, error) {
+	g := p.c.st.groups[name]
+	if g == nil || g.Cluster != p.cluster {
+		return nil, &cloud.NotFoundError{Kind: "auto scaling group", Name: name}
+	}
+	return g, nil
+}
+
+// instance finds an instance of the provider's cluster; the state must be
+// held.
+func (p *Provider) instance(id string) (*instance, error) {
+	i := p.c.st.instances[id]
+	if i == nil || i.Cluster != p.cluster {
+		return nil, &cloud.NotFoundError{Kind: "instance", Name: id}
+	}
+	return i, nil
+}
+
+func (p *Provider) ListGroups(_ context.Context, page cloud.Page) ([]cloud.Group, string, error) {
+	var all []cloud.Group
+	_ = p.read(func(st *state) error {
+		for _, name := range sortedKeys(st.groups) {
+			if g := st.groups[name]; g.Cluster == p.cluster {
+				all = append(all, p.c.groupOf(g))
+			}
+		}
+		return nil
+	})
+	return paginate(all, func(g cloud.Group) string { return g.Name }, page)
+}
+
+func (p *Provider) UpdateGroup(_ context.Context, name string, in cloud.GroupUpdate) (*cloud.Group, error) {
+	var out cloud.Group
+	err := p.c.do(func(tx *txn) error {
+		g, err := p.group(name)
+		if err != nil {
+			return err
+		}
+		if err := p.c.updateGroup(tx, g, in); err != nil {
+			return err
+		}
+		out = p.c.groupOf(g)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+func (p *Provider) DeleteGroup(_ context.Context, name string) error {
+	return p.c.do(func(tx *txn) error {
+		g, err := p.group(name)
+		if err != nil {
+			return err
+		}
+		if !g.Deleting {
+			g.Deleting = true
+			tx.putGroup(g)
+			p.c.log.Info("deleting group", "group", name)
+		}
+		return nil
+	})
+}
+
+func (p *Provider) PutLifecycleHook(_ context.Context, name string, hook cloud.LifecycleHook) error {
+	return p.c.do(func(tx *txn) error {
+		g, err := p.group(name)
+		if err != nil {
+			return err
+		}
+		var ps cloud.Problems
+		h := checkHook(&ps, "", hook)
+		for _, other := range g.Hooks {
+			if other.Name != h.Name && other.Transition == h.Transition {
+				ps.Add("lifecycleTransition", "group %s already has hook %s for %s: kdp's groups take one hook per transition", name, other.Name, h.Transition)
+			}
+		}
+		if err := ps.Err(); err != nil {
+			return err
+		}
+		g.Hooks = slices.DeleteFunc(g.Hooks, func(o cloud.LifecycleHook) bool { return o.Name == h.Name })
+		g.Hooks = append(g.Hooks, h)
+		tx.putGroup(g)
+		return nil
+	})
+}
+
+func (p *Provider) DeleteLifecycleHook(_ context.Context, name, hook string) error {
+	return p.c.do(func(tx *txn) error {
+		g, err := p.group(name)
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(g.Hooks, func(h cloud.LifecycleHook) bool { return h.Name == hook })
+		if i < 0 {
+			return nil
+		}
+		h := g.Hooks[i]
+		g.Hooks = slices.Delete(g.Hooks, i, i+1)
+		tx.putGroup(g)
+		// Instances waiting on it go on with its default result.
+		for _, id := range sortedKeys(p.c.st.byGroup[name]) {
+			if inst := p.c.st.byGroup[name][id]; inst.WaitingOn == hook {
+				inst.HookResult = h.DefaultResult
+				p.c.stepInstance(tx, inst)
+			}
+		}
+		return nil
+	})
+}
+
+func (p *Provider) SuspendProcesses(ctx context.Context, name string, processes []string) error {
+	return p.setProcesses(name, processes, true)
+}
+
+func (p *Provider) ResumeProcesses(ctx context.Context, name string, processes []string) error {
+	return p.setProcesses(name, processes, false)
+}
+
+func (p *Provider) setProcesses(name string, processes []string, suspend bool) error {
+	if len(processes) == 0 {
+		processes = cloud.Processes
+	}
+	var ps cloud.Problems
+	for i, proc := range processes {
+		if !slices.Contains(cloud.Processes, proc) {
+			ps.Add(fmt.Sprintf("scalingProcesses[%d]", i), "unknown process %q: kdp's groups run %s", proc, strings.Join(cloud.Processes, ", "))
+		}
+	}
+	if err := ps.Err(); err != nil {
+		return err
+	}
+	return p.c.do(func(tx *txn) error {
+		g, err := p.group(name)
+		if err != nil {
+			return err
+		}
+		for _, proc := range processes {
+			has := slices.Contains(g.Suspended, proc)
+			switch {
+			case suspend && !has:
+				g.Suspended = append(g.Suspended, proc)
+			case !suspend && has:
+				g.Suspended = slices.DeleteFunc(g.Suspended, func(s string) bool { return s == proc })
+			}
+		}
+		slices.SortFunc(g.Suspended, func(a, b string) int { return slices.Index(cloud.Processes, a) - slices.Index(cloud.Processes, b) })
+		tx.putGroup(g)
+		return nil
+	})
+}
+
+func (p *Provider) ListActivities(_ context.Context, name string, page cloud.Page) ([]cloud.Activity, string, error) {
+	type keyed struct {
+		cloud.Activity
+		key string
+	}
+	var all []keyed
+	err := p.read(func(st *state) error {
+		if _, err := p.group(name); err != nil {
+			return err
+		}
+		list := st.activities[name]
+		for i := len(list) - 1; i >= 0; i-- { // newest first: keys that sort the other way
+			all = append(all, keyed{list[i].Activity, fmt.Sprintf("%020d", ^list[i].Seq)})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	page1, next, err := paginate(all, func(a keyed) string { return a.key }, page)
+	out := make([]cloud.Activity, len(page1))
+	for i, a := range page1 {
+		out[i] = a.Activity
+	}
+	return out, next, err
+}
+
+func (p *Provider) RunInstances(_ context.Context, in cloud.RunInput) ([]cloud.Instance, error) {
+	var out []cloud.Instance
+	err := p.c.do(func(tx *txn) error {
+		launched, err := p.c.runInstances(tx, p.cluster, in)
+		for _, i := range launched {
+			out = append(out, i.toCloud())
+		}
+		return err
+	})
+	return out, err
+}
+
+func (p *Provider) GetInstance(_ context.Context, id string) (*cloud.Instance, error) {
+	var out cloud.Instance
+	err := p.read(func(*state) error {
+		i, err := p.instance(id)
+		if err == nil {
+			out = i.toCloud()
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+func (p *Provider) ListInstances(_ context.Context, f cloud.InstanceFilter, page cloud.Page) ([]cloud.Instance, string, error) {
+	var out []cloud.Instance
+	var next string
+	err := p.read(func(st *state) error {
+		from := st.instances
+		if f.Group != "" {
+			from = st.byGroup[f.Group]
+		}
+		var all []*instance
+		for _, i := range from {
+			if i.Cluster == p.cluster && (len(f.States) == 0 || slices.Contains(f.States, i.State)) &&
+				(len(f.IDs) == 0 || slices.Contains(f.IDs, i.ID)) {
+				all = append(all, i)
+			}
+		}
+		slices.SortFunc(all, func(a, b *instance) int { return strings.Compare(launchKey(a), launchKey(b)) })
+		all, n, err := paginate(all, launchKey, page)
+		out, next = make([]cloud.Instance, len(all)), n
+		for k, i := range all {
+			out[k] = i.toCloud()
+		}
+		return err
+	})
+	return out, next, err
+}
+
+// launchKey orders instances by launch, to the nanosecond, then id.
+func launchKey(i *instance) string {
+	return fmt.Sprintf("%020d/%s", i.LaunchTime.UnixNano(), i.ID)
+}
+
+func (p *Provider) GetUserData(_ context.Context, id string) (string, error) {
+	var out string
+	err := p.read(func(*state) error {
+		i, err := p.instance(id)
+		if err == nil {
+			out = p.c.userData(i)
+		}
+		return err
+	})
+	return out, err
+}
+
+func (p *Provider) TerminateInstance(_ context.Context, id string, decrementDesired bool) error {
+	return p.c.do(func(tx *txn) error {
+		i, err := p.instance(id)
+		if err != nil {
+			return err
+		}
+		if i.leaving() {
+			return nil
+		}
+		cause := "instance " + id + " was taken out of service in response to a user request"
+		if g := p.c.st.groups[i.Group]; g != nil && decrementDesired && g.Desired <= g.Min {
+			return cloud.Invalid("shouldDecrementDesiredCapacity", "terminating %s without a replacement would take group %s below its minSize (%d)", id, g.Name, g.Min)
+		}
+		p.c.requestTermination(tx, i, termination{why: UserRequestReason, cause: cause, decrement: decrementDesired})
+		p.c.log.Info("terminating instance", "instance", id, "group", i.Group, "decrementDesired", decrementDesired)
+		return nil
+	})
+}
+
+func (p *Provider) CompleteLifecycleAction(_ context.Context, in cloud.LifecycleAction) error {
+	if in.Result != cloud.ResultContinue && in.Result != cloud.ResultAbandon {
+		return cloud.Invalid("lifecycleActionResult", "must be CONTINUE or ABANDON, got %q", in.Result)
+	}
+	return p.c.do(func(tx *txn) error {
+		i, err := p.waiting(in)
+		if err != nil {
+			return err
+		}
+		if i.HookResult == "" {
+			i.HookResult = in.Result
+			p.c.log.Info("lifecycle action completed", "instance", i.ID, "hook", in.Hook, "result", in.Result)
+			p.c.stepInstance(tx, i)
+		}
+		return nil
+	})
+}
+
+func (p *Provider) RecordLifecycleActionHeartbeat(_ context.Context, in cloud.LifecycleAction) error {
+	return p.c.do(func(tx *txn) error {
+		i, err := p.waiting(in)
+		if err != nil {
+			return err
+		}
+		g := p.c.st.groups[i.Group]
+		for _, h := range g.Hooks {
+			if h.Name == in.Hook {
+				deadline := tx.now.Add(p.c.timing.Scale.Of(h.HeartbeatTimeout.Duration))
+				i.HookDeadline = &deadline
+				tx.putInstance(i)
+			}
+		}
+		return nil
+	})
+}
+
+// waiting finds the instance waiting on a lifecycle action, as EC2 Auto
+// Scaling does; the state must be held.
+func (p *Provider) waiting(in cloud.LifecycleAction) (*instance, error) {
+	i, err := p.instance(in.InstanceID)
+	if err != nil || i.Group != in.Group || i.WaitingOn != in.Hook {
+		return nil, cloud.Invalid("instanceId", "no active lifecycle action found with instance ID %s for hook %s of group %s", in.InstanceID, in.Hook, in.Group)
+	}
+	return i, nil
+}
+
+func (p *Provider) Launched(_ context.Context, id string) (*cloud.Launch, error) {
+	var out *cloud.Launch
+	err := p.read(func(st *state) error {
+		if i := st.instances[id]; i != nil && i.Cluster == p.cluster {
+			out = &cloud.Launch{InstanceID: i.ID, Cluster: i.Cluster, Group: i.Group, PrivateDNSName: i.DNSName, LaunchTime: i.LaunchTime}
+			if i.leaving() {
+				ended := i.StateTime
+				if i.TerminateAt != nil {
+					ended = *i.TerminateAt
+				}
+				out.Ended = &ended
+			}
+			return nil
+		}
+		if l := st.launches[id]; l != nil && l.Cluster == p.cluster {
+			out = &cloud.Launch{InstanceID: l.ID, Cluster: l.Cluster, Group: l.Group, PrivateDNSName: l.DNSName, LaunchTime: l.Launch, Ended: l.Ended}
+			return nil
+		}
+		return &cloud.NotFoundError{Kind: "launch of instance", Name: id}
+	})
+	return out, err
+}
+
+func (p *Provider) Subscribe(ctx context.Context, since uint64) (<-chan cloud.Event, error) {
+	return p.c.subscribe(ctx, since, func(e logged) bool { return e.cluster == p.cluster || e.cluster == "" })
+}
+
+// groupOf is a group as the API reports it; the state must be held.
+func (c *Cloud) groupOf(g *group) cloud.Group {
+	out := cloud.Group{
+		Name: g.Name, ARN: c.groupARN(g.Name), LaunchTemplate: g.Template, MinSize: g.Min, MaxSize: g.Max, DesiredCapacity: g.Desired,
+		InstanceTypes: slices.Clone(g.InstanceTypes), CapacityType: g.CapacityType, SubnetIDs: slices.Clone(g.SubnetIDs),
+		Zones: c.groupZones(g), CapacityRebalance: g.CapacityRebalance, Tags: maps.Clone(g.Tags),
+		LifecycleHooks: slices.Clone(g.Hooks), SuspendedProcesses: slices.Clone(g.Suspended), CreatedTime: g.Created,
+	}
+	if t := c.st.templates[g.Template.ID]; t != nil {
+		out.LaunchTemplate.Name = t.Name
+	}
+	if g.Deleting {
+		out.Status = cloud.GroupDeleting
+	}
+	for _, i := range c.st.byGroup[g.Name] {
+		switch {
+		case i.leaving():
+		case i.LifecycleState == cloud.LifecycleInService:
+			out.InService++
+		default:
+			out.Pending++
+		}
 	}
 	return out
 }
 
-func compareLaunch(a, b cloud.Instance) int {
-	switch {
-	case a.LaunchTime == nil || b.LaunchTime == nil:
-	case a.LaunchTime.Before(*b.LaunchTime):
-		return -1
-	case b.LaunchTime.Before(*a.LaunchTime):
-		return 1
+// paginate returns the page of items (sorted by key) that page asks for,
+// and the token of the next page ("" if it is the last).
+func paginate[T any](items []T, key func(T) string, page cloud.Page) ([]T, string, error) {
+	if page.MaxResults < 0 || page.MaxResults > cloud.MaxPageSize {
+		return nil, "", cloud.Invalid("maxResults", "must be between 1 and %d, got %d", cloud.MaxPageSize, page.MaxResults)
 	}
-	if a.ID < b.ID {
-		return -1
+	start := 0
+	if page.NextToken != "" {
+		after, err := base64.RawURLEncoding.DecodeString(page.NextToken)
+		if err != nil {
+			return nil, "", cloud.Invalid("nextToken", "%q is not a token this list gave", page.NextToken)
+		}
+		start, _ = slices.BinarySearchFunc(items, string(after), func(it T, k string) int { return strings.Compare(key(it), k) })
+		for start < len(items) && key(items[start]) <= string(after) {
+			start++
+		}
 	}
-	return 1
+	items = items[start:]
+	if page.MaxResults == 0 || len(items) <= page.MaxResults {
+		return items, "", nil
+	}
+	items = items[:page.MaxResults]
+	return items, base64.RawURLEncoding.EncodeToString([]byte(key(items[len(items)-1]))), nil
 }
-
-// Timing is the simulated cloud's timing, as the provider was built with.
-func (p *Provider) Timing() Timing { return p.timing }

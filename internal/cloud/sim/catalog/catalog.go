@@ -1,11 +1,14 @@
-package sim
+// Package catalog is what the simulated region offers, as data: instance
+// types with their on-demand and spot prices, node images, subnets. It is
+// the one catalogue of prices kdp has: the simulated cloud launches from it
+// and the cost tools price with it.
+package catalog
 
 import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"time"
@@ -38,9 +41,9 @@ type imageSpec struct {
 	} `json:"amiTypes"`
 }
 
-// NewCatalog loads the embedded catalogue for a region with the given
-// number of zones (a, b, c, ...).
-func NewCatalog(region string, zones int) (*Catalog, error) {
+// New loads the embedded catalogue for a region with the given number of
+// zones (a, b, c, ...).
+func New(region string, zones int) (*Catalog, error) {
 	c := &Catalog{Region: region, byType: map[string]cloud.InstanceType{}, byImage: map[string]cloud.Image{}}
 	raw, err := data.ReadFile("data/instance-types.yaml")
 	if err != nil {
@@ -105,7 +108,37 @@ func NewCatalog(region string, zones int) (*Catalog, error) {
 			})
 		}
 	}
+	for i := range c.types {
+		t := &c.types[i]
+		t.SpotPrices = map[string]float64{}
+		for _, z := range c.Zones() {
+			t.SpotPrices[z], _ = c.SpotPrice(t.Name, z)
+		}
+		c.byType[t.Name] = *t
+	}
 	return c, nil
+}
+
+// Zones returns the region's zones, in order.
+func (c *Catalog) Zones() []string {
+	var out []string
+	for _, s := range c.subnets {
+		if !slices.Contains(out, s.Zone) {
+			out = append(out, s.Zone)
+		}
+	}
+	return out
+}
+
+// Zone finds a zone by name, whatever its case, and returns the
+// catalogue's spelling.
+func (c *Catalog) Zone(name string) (string, bool) {
+	for _, z := range c.Zones() {
+		if strings.EqualFold(z, name) {
+			return z, true
+		}
+	}
+	return name, false
 }
 
 // InstanceTypes returns every instance type, in catalogue order.
@@ -171,23 +204,6 @@ func (c *Catalog) SpotPrice(instanceType, zone string) (float64, bool) {
 	h := sha256.Sum256([]byte(instanceType + "/" + zone))
 	discount := 0.60 + 0.15*float64(h[0])/255
 	return t.OnDemandPrice * (1 - discount), true
-}
-
-// NthIP returns the n-th usable address of a subnet (n from 0): AWS keeps
-// the first four addresses of every subnet and the last.
-func NthIP(cidr string, n int) (string, error) {
-	_, ipnet, err := net.ParseCIDR(cidr)
-	if err != nil {
-		return "", err
-	}
-	ones, bits := ipnet.Mask.Size()
-	if size := 1 << (bits - ones); n+5 >= size-1 {
-		return "", fmt.Errorf("subnet %s is full", cidr)
-	}
-	ip := ipnet.IP.To4()
-	v := uint32(ip[0])<<24 | uint32(ip[1])<<16 | uint32(ip[2])<<8 | uint32(ip[3])
-	v += uint32(n + 4)
-	return net.IPv4(byte(v>>24), byte(v>>16), byte(v>>8), byte(v)).String(), nil
 }
 
 // PrivateDNSName is EC2's private DNS name for an IP in us-east-1

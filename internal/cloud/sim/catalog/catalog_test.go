@@ -1,4 +1,4 @@
-package sim
+package catalog
 
 import (
 	"strings"
@@ -6,7 +6,7 @@ import (
 )
 
 func TestCatalogMaxPodsMatchesEKS(t *testing.T) {
-	c, err := NewCatalog("us-east-1", 3)
+	c, err := New("us-east-1", 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func TestCatalogMaxPodsMatchesEKS(t *testing.T) {
 }
 
 func TestCatalogFamiliesAndImages(t *testing.T) {
-	c, err := NewCatalog("us-east-1", 3)
+	c, err := New("us-east-1", 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestCatalogFamiliesAndImages(t *testing.T) {
 }
 
 func TestSubnetsAndAddresses(t *testing.T) {
-	c, err := NewCatalog("us-east-1", 3)
+	c, err := New("us-east-1", 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,21 +85,6 @@ func TestSubnetsAndAddresses(t *testing.T) {
 	}
 	if len(zones) != 3 || !zones["us-east-1a"] || !zones["us-east-1c"] {
 		t.Errorf("zones %v", zones)
-	}
-	for _, tc := range []struct {
-		cidr string
-		n    int
-		want string
-	}{
-		{"10.0.0.0/20", 0, "10.0.0.4"},
-		{"10.0.16.0/20", 300, "10.0.17.48"},
-	} {
-		if got, err := NthIP(tc.cidr, tc.n); err != nil || got != tc.want {
-			t.Errorf("NthIP(%s, %d) = %s, %v; want %s", tc.cidr, tc.n, got, err, tc.want)
-		}
-	}
-	if _, err := NthIP("10.0.0.0/28", 20); err == nil {
-		t.Error("no error for a full subnet")
 	}
 	if got := PrivateDNSName("us-east-1", "10.0.1.23"); got != "ip-10-0-1-23.ec2.internal" {
 		t.Error(got)

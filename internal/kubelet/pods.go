@@ -1,4 +1,4 @@
-package sim
+package kubelet
 
 import (
 	"context"
@@ -16,17 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
-	simv1 "github.com/kdp-project/kdp/api/sim/v1alpha1"
-)
-
-// Annotations that tell the simulated kubelet how a pod's containers behave.
-const (
-	// AnnotationRunSeconds makes a pod's containers exit 0 after this many
-	// seconds (a Job's pod completes).
-	AnnotationRunSeconds = "sim.kdp.dev/run-seconds"
-	// AnnotationStopSeconds is how long the containers take to exit after
-	// SIGTERM (default 1); the kubelet kills them at the grace period.
-	AnnotationStopSeconds = "sim.kdp.dev/stop-seconds"
+	"github.com/kdp-project/kdp/internal/cloud"
 )
 
 // PodController plays the kubelet's pod lifecycle on simulated nodes: a pod
@@ -34,19 +24,20 @@ const (
 // after the PodStart delay, a pod with run-seconds completes, and a
 // deleted pod stops after its stop time, capped by its grace period.
 type PodController struct {
-	client  client.Client
-	catalog *Catalog
-	clock   clock.Clock
-	timing  Timing
+	client   client.Client
+	cloud    cloud.Instances
+	machines *machines
+	clock    clock.Clock
+	timing   Timing
 }
 
 // NewPodController returns the pod simulator.
-func NewPodController(c client.Client, catalog *Catalog, clk clock.Clock, timing Timing) *PodController {
-	return &PodController{client: c, catalog: catalog, clock: clk, timing: timing}
+func NewPodController(c client.Client, p cloud.Instances, m *machines, clk clock.Clock, timing Timing) *PodController {
+	return &PodController{client: c, cloud: p, machines: m, clock: clk, timing: timing}
 }
 
 // Name is the controller's name.
-func (*PodController) Name() string { return "sim.pods" }
+func (*PodController) Name() string { return "kubelet.pods" }
 
 // Register adds the controller to the manager.
 func (p *PodController) Register(mgr ctrl.Manager) error {
@@ -66,12 +57,16 @@ func (p *PodController) Reconcile(ctx context.Context, req reconcile.Request) (r
 	if err := p.client.Get(ctx, client.ObjectKey{Name: pod.Spec.NodeName}, node); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
-	if InstanceID(node) == "" || node.Labels[LabelInstanceID] == "" {
-		return reconcile.Result{}, nil // not a simulated node
+	id, ours := InstanceOf(node)
+	if !ours {
+		return reconcile.Result{}, nil // not a simulated node: another kubelet's pods
 	}
-	inst := &simv1.Instance{}
-	if err := p.client.Get(ctx, client.ObjectKey{Name: InstanceID(node)}, inst); err != nil || inst.Spec.KubeletFailed {
-		return reconcile.Result{}, client.IgnoreNotFound(err) // no kubelet to start or stop anything
+	inst, err := p.cloud.GetInstance(ctx, id)
+	if cloud.IsNotFound(err) || (err == nil && inst.KubeletFailed) {
+		return reconcile.Result{}, nil // no kubelet to start or stop anything
+	}
+	if err != nil {
+		return reconcile.Result{}, err
 	}
 	now := p.clock.Now()
 
@@ -99,7 +94,7 @@ func (p *PodController) Reconcile(ctx context.Context, req reconcile.Request) (r
 				scheduled = c.LastTransitionTime.Time
 			}
 		}
-		if wait := p.timing.Jittered(p.timing.PodStart, string(pod.UID)) - now.Sub(scheduled); wait > 0 {
+		if wait := p.timing.jittered(p.timing.PodStart, string(pod.UID)) - now.Sub(scheduled); wait > 0 {
 			return reconcile.Result{RequeueAfter: wait}, nil
 		}
 		return p.start(ctx, pod, node)
@@ -173,9 +168,9 @@ func (p *PodController) complete(ctx context.Context, pod *corev1.Pod) error {
 func (p *PodController) podIP(node *corev1.Node, pod *corev1.Pod) string {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(pod.UID))
-	for _, s := range p.catalog.Subnets() {
+	for _, s := range p.machines.subnets {
 		if s.Zone == node.Labels["topology.kubernetes.io/zone"] && !s.Public {
-			if ip, err := NthIP(s.CIDR, 256+int(h.Sum32()%3500)); err == nil {
+			if ip, err := s.Address(256 + int(h.Sum32()%3500)); err == nil {
 				return ip
 			}
 		}

@@ -1,0 +1,156 @@
+package kubelet
+
+import (
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kdp-project/kdp/internal/cloud"
+	"github.com/kdp-project/kdp/internal/join"
+)
+
+// node is the Node a kubelet on inst registers.
+// node is the Node the kubelet on inst registers, named name, with the
+// labels and taints of its NodeConfig.
+func (m *machines) node(inst *cloud.Instance, nc *join.NodeConfig, name string, now metav1.Time) (*corev1.Node, error) {
+	it, ok := m.types[inst.Type]
+	if !ok {
+		return nil, fmt.Errorf("unknown instance type %s", inst.Type)
+	}
+	img, ok := m.images[inst.ImageID]
+	if !ok {
+		return nil, fmt.Errorf("unknown image %s", inst.ImageID)
+	}
+	labels, _ := nc.Labels() // checked by Parse
+	taints, _ := nc.Taints()
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	for key, v := range map[string]string{
+		"kubernetes.io/hostname":           name,
+		"kubernetes.io/arch":               it.Architecture,
+		"kubernetes.io/os":                 "linux",
+		"beta.kubernetes.io/arch":          it.Architecture, // as the kubelet still sets them
+		"beta.kubernetes.io/os":            "linux",
+		"node.kubernetes.io/instance-type": it.Name,
+		"topology.kubernetes.io/region":    region(inst.Zone),
+		"topology.kubernetes.io/zone":      inst.Zone,
+		LabelInstanceID:                    inst.ID,
+	} {
+		labels[key] = v
+	}
+	capacity := corev1.ResourceList{
+		corev1.ResourceCPU:              *resource.NewQuantity(int64(it.VCPU), resource.DecimalSI),
+		corev1.ResourceMemory:           *resource.NewQuantity(it.MemoryMiB*1024*1024, resource.BinarySI),
+		corev1.ResourcePods:             *resource.NewQuantity(int64(it.MaxPods()), resource.DecimalSI),
+		corev1.ResourceEphemeralStorage: resource.MustParse("20Gi"),
+	}
+	if it.GPUs > 0 {
+		capacity["nvidia.com/gpu"] = *resource.NewQuantity(int64(it.GPUs), resource.DecimalSI)
+	}
+	return &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
+		Spec: corev1.NodeSpec{
+			ProviderID: ProviderID(inst.Zone, inst.ID),
+			Taints:     taints,
+		},
+		Status: corev1.NodeStatus{
+			Capacity:    capacity,
+			Allocatable: allocatable(capacity, it),
+			Addresses: []corev1.NodeAddress{
+				{Type: corev1.NodeInternalIP, Address: inst.PrivateIP},
+				{Type: corev1.NodeHostName, Address: name},
+				{Type: corev1.NodeInternalDNS, Address: name},
+			},
+			Conditions: []corev1.NodeCondition{
+				{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady", Message: "kubelet is posting ready status", LastHeartbeatTime: now, LastTransitionTime: now},
+				{Type: corev1.NodeMemoryPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasSufficientMemory", LastHeartbeatTime: now, LastTransitionTime: now},
+				{Type: corev1.NodeDiskPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasNoDiskPressure", LastHeartbeatTime: now, LastTransitionTime: now},
+				{Type: corev1.NodePIDPressure, Status: corev1.ConditionFalse, Reason: "KubeletHasSufficientPID", LastHeartbeatTime: now, LastTransitionTime: now},
+			},
+			NodeInfo: corev1.NodeSystemInfo{
+				KubeletVersion:          "v" + img.KubernetesVersion,
+				OSImage:                 osImage(img),
+				OperatingSystem:         "linux",
+				Architecture:            it.Architecture,
+				ContainerRuntimeVersion: "containerd://2.1.4",
+				KernelVersion:           "6.12.40",
+				MachineID:               inst.ID,
+				SystemUUID:              inst.ID,
+				BootID:                  inst.ID,
+			},
+		},
+	}, nil
+}
+
+// ProviderID is the providerID of an instance's Node, as EKS writes it.
+func ProviderID(zone, instanceID string) string { return "aws:///" + zone + "/" + instanceID }
+
+// InstanceID returns the instance id of a node's providerID
+// (aws:///<zone>/<id>), or "".
+func InstanceID(node *corev1.Node) string {
+	rest, ok := strings.CutPrefix(node.Spec.ProviderID, "aws:///")
+	if !ok {
+		return ""
+	}
+	_, id, _ := strings.Cut(rest, "/")
+	return id
+}
+
+// InstanceOf returns the instance a Node is the simulated node of: its
+// providerID and its sim.kdp.dev/instance-id label must name the same
+// instance. Only such Nodes are ever changed or deleted by kdp's kubelets
+// and cloud node lifecycle (and then only if the cloud launched them).
+func InstanceOf(node *corev1.Node) (string, bool) {
+	id := InstanceID(node)
+	return id, id != "" && node.Labels[LabelInstanceID] == id
+}
+
+// region is a zone's region: us-east-1 of us-east-1a.
+func region(zone string) string { return strings.TrimRight(zone, "abcdefghijklmnopqrstuvwxyz") }
+
+// allocatable reserves for the system what EKS's AMIs reserve: memory
+// 255 MiB + 11 MiB per pod, CPU by the kubelet's tiered formula (6 % of the
+// first core, 1 % of the second, 0.5 % of the next two, 0.25 % of the rest).
+func allocatable(capacity corev1.ResourceList, it cloud.InstanceType) corev1.ResourceList {
+	out := capacity.DeepCopy()
+	memReserved := int64(255+11*it.MaxPods()) * 1024 * 1024
+	cpuReservedMilli := int64(0)
+	for core := 1; core <= it.VCPU; core++ {
+		switch {
+		case core == 1:
+			cpuReservedMilli += 60
+		case core == 2:
+			cpuReservedMilli += 10
+		case core <= 4:
+			cpuReservedMilli += 5
+		default:
+			cpuReservedMilli += 2 // 0.25 %, rounded down as the AMI does
+		}
+	}
+	out[corev1.ResourceMemory] = *resource.NewQuantity(it.MemoryMiB*1024*1024-memReserved-100*1024*1024, resource.BinarySI) // and 100 MiB eviction threshold
+	out[corev1.ResourceCPU] = *resource.NewMilliQuantity(int64(it.VCPU)*1000-cpuReservedMilli, resource.DecimalSI)
+	return out
+}
+
+func osImage(img cloud.Image) string {
+	if strings.HasPrefix(img.Type, "BOTTLEROCKET") {
+		return "Bottlerocket OS 1.44.0 (aws-k8s-" + minor(img.KubernetesVersion) + ")"
+	}
+	return "Amazon Linux 2023.9.20261101"
+}
+
+func minor(v string) string {
+	for i, dots := 0, 0; i < len(v); i++ {
+		if v[i] == '.' {
+			dots++
+			if dots == 2 {
+				return v[:i]
+			}
+		}
+	}
+	return v
+}
