@@ -35,26 +35,46 @@ func Binary() (string, error) {
 }
 
 func build() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("finding the module: %w", err)
-	}
-	root := filepath.Dir(strings.TrimSpace(string(out)))
-	if err := os.MkdirAll(filepath.Join(root, "bin"), 0o755); err != nil {
-		return "", err
-	}
-	lock, err := os.OpenFile(filepath.Join(root, "bin", ".build.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	root, err := moduleRoot()
 	if err != nil {
 		return "", err
 	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+	unlock, err := lockFile(filepath.Join(root, "bin", ".build.lock"))
+	if err != nil {
 		return "", err
 	}
+	defer unlock()
 	cmd := exec.Command("make", "-s", "build")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("make build: %w\n%s", err, out)
 	}
 	return filepath.Join(root, "bin", "kdp"), nil
+}
+
+// moduleRoot is the directory of kdp's go.mod.
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("finding the module: %w", err)
+	}
+	return filepath.Dir(strings.TrimSpace(string(out))), nil
+}
+
+// lockFile takes an exclusive lock on path, creating it and its directory,
+// and returns the function that releases it. It serializes builds between
+// test binaries that run at the same time.
+func lockFile(path string) (unlock func(), err error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	lock, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("locking %s: %w", path, err)
+	}
+	return func() { lock.Close() }, nil
 }

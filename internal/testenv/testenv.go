@@ -199,8 +199,11 @@ func (e *Env) Cleanup() {
 }
 
 // LogTail returns the last n bytes of kdp's log.
-func (e *Env) LogTail(n int) string {
-	b, _ := os.ReadFile(e.logPath)
+func (e *Env) LogTail(n int) string { return fileTail(e.logPath, n) }
+
+// fileTail returns the last n bytes of a file, from a line's start.
+func fileTail(path string, n int) string {
+	b, _ := os.ReadFile(path)
 	if len(b) > n {
 		b = b[len(b)-n:]
 		if i := bytes.IndexByte(b, '\n'); i >= 0 {
