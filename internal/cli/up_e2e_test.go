@@ -141,10 +141,19 @@ func TestE2E_UpLifecycle(t *testing.T) {
 			}
 		}
 	})
-	t.Run("env makes kubectl's KUBECONFIG", func(t *testing.T) {
+	t.Run("env points kubectl and kdp at the cluster", func(t *testing.T) {
 		code, out, _ := kdp(t, "env", "--data-dir", dir)
-		if code != 0 || out != "export KUBECONFIG="+e.Kubeconfig()+"\n" {
+		if code != 0 || out != "export KUBECONFIG="+e.Kubeconfig()+"\nexport KDP_DATA_DIR="+dir+"\n" {
 			t.Fatalf("exit %d, %q", code, out)
+		}
+		// As a user runs it: eval "$(kdp env --data-dir D)", then kdp
+		// commands without --data-dir.
+		bin, _ := testenv.Binary()
+		script := `eval "$("$KDP" env --data-dir "$DIR")" && "$KDP" sim images && "$KDP" nodes versions`
+		cmd := exec.Command("sh", "-c", script)
+		cmd.Env = append(os.Environ(), "KDP="+bin, "DIR="+dir, "HOME="+t.TempDir(), "KUBECONFIG=", "KDP_DATA_DIR=")
+		if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "AL2023_x86_64_STANDARD") || !strings.Contains(string(out), "control plane "+kubernetesVersion) {
+			t.Fatalf("%s: %v\n%s", script, err, out)
 		}
 	})
 	t.Run("manager serves health and metrics and holds the lease", func(t *testing.T) {
@@ -156,6 +165,7 @@ func TestE2E_UpLifecycle(t *testing.T) {
 		}
 		testenv.Eventually(t, 10*time.Second, func() error { return httpContains(health[1], "ok") })
 		testenv.Eventually(t, 10*time.Second, func() error { return httpContains(metrics[1], "leader_election_master_status") })
+		testenv.Eventually(t, 10*time.Second, func() error { return httpContains(metrics[1], `kdp_sim_instances{state="running"}`) })
 		testenv.Eventually(t, 20*time.Second, func() error {
 			lease, err := e.Clientset.CoordinationV1().Leases(manager.LeaseNamespace).Get(ctx, manager.LeaseName, metav1.GetOptions{})
 			if err != nil {

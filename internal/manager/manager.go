@@ -13,6 +13,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 )
@@ -36,6 +37,9 @@ type Options struct {
 	// PprofAddr serves Go's pprof profiles of the whole kdp process (the
 	// embedded control plane included) when set.
 	PprofAddr string
+	// SkipNameValidation lets a process start managers of the same
+	// controllers one after the other (tests that restart them).
+	SkipNameValidation bool
 }
 
 // Scheme holds every API type kdp's controllers read or write.
@@ -71,6 +75,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 		LeaderElectionReleaseOnCancel: true,
 		GracefulShutdownTimeout:       &timeout,
 		PprofBindAddress:              o.PprofAddr,
+		Controller:                    config.Controller{SkipNameValidation: &o.SkipNameValidation},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
