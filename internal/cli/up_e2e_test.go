@@ -264,50 +264,6 @@ func writeUntilKilled(t *testing.T, e *testenv.Env) []string {
 	return acked
 }
 
-func TestE2E_UpAgainstExistingCluster(t *testing.T) {
-	target, err := testenv.Start(testenv.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer target.Cleanup()
-	defer target.Stop()
-
-	bin, _ := testenv.Binary()
-	var out bytes.Buffer
-	cmd := exec.Command(bin, "up", "--kubeconfig", target.Kubeconfig(), "--metrics-port", "0", "--health-port", "0")
-	cmd.Stdout, cmd.Stderr = &out, io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer cmd.Process.Kill()
-
-	ctx := testenv.Context(t)
-	testenv.Eventually(t, 30*time.Second, func() error {
-		lease, err := target.Clientset.CoordinationV1().Leases(manager.LeaseNamespace).Get(ctx, manager.LeaseName, metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		if lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
-			return fmt.Errorf("no holder yet")
-		}
-		return nil
-	})
-	_ = cmd.Process.Signal(os.Interrupt)
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("kdp exited with %v; output:\n%s", err, out.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("kdp did not exit after SIGINT")
-	}
-	if !strings.Contains(out.String(), "controllers running against https://127.0.0.1:") {
-		t.Errorf("output: %q", out.String())
-	}
-}
-
 func configMap(name string) *corev1.ConfigMap {
 	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name}, Data: map[string]string{"k": "v"}}
 }

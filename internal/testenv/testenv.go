@@ -40,6 +40,9 @@ type Options struct {
 	Args []string
 	// Full runs kdp's manager too; by default only the control plane runs.
 	Full bool
+	// Kubeconfig, if set, runs kdp against that cluster (kdp up
+	// --kubeconfig): its controllers and simulated cloud, no control plane.
+	Kubeconfig string
 }
 
 // Env is a running kdp process and clients for its cluster.
@@ -56,6 +59,8 @@ type Env struct {
 	// kdp's stdout (what a user reads) and stderr (the components' logs).
 	stdoutPath, logPath string
 	ownDir              bool
+	// kubeconfig is the cluster's, when kdp runs against another one.
+	kubeconfig string
 }
 
 // Start runs `kdp up` on free ports and waits until its apiserver answers
@@ -66,7 +71,7 @@ func Start(opts Options) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Env{DataDir: opts.DataDir, exited: make(chan struct{})}
+	e := &Env{DataDir: opts.DataDir, exited: make(chan struct{}), kubeconfig: opts.Kubeconfig}
 	if e.DataDir == "" {
 		if e.DataDir, err = os.MkdirTemp("", "kdp-testenv-"); err != nil {
 			return nil, err
@@ -87,7 +92,10 @@ func Start(opts Options) (*Env, error) {
 	args := []string{"up", "--data-dir", e.DataDir, "--log-file", "-",
 		"--apiserver-port", "0", "--etcd-port", "0", "--etcd-peer-port", "0",
 		"--metrics-port", "0", "--health-port", "0"}
-	if !opts.Full {
+	switch {
+	case opts.Kubeconfig != "":
+		args = append(args, "--kubeconfig", opts.Kubeconfig)
+	case !opts.Full:
 		args = append(args, "--control-plane-only")
 	}
 	e.cmd = exec.Command(bin, append(args, opts.Args...)...)
@@ -116,16 +124,27 @@ func Start(opts Options) (*Env, error) {
 
 // Kubeconfig is the path of the admin kubeconfig.
 func (e *Env) Kubeconfig() string {
+	if e.kubeconfig != "" {
+		return e.kubeconfig
+	}
 	return cluster.Layout{Root: e.DataDir}.AdminKubeconfig()
 }
 
-// ReadyLine is what kdp prints on stdout once everything runs.
-const ReadyLine = ") is up in "
+// ReadyLine is what kdp prints on stdout once everything runs;
+// ExternalReadyLine what it prints when it runs against another cluster.
+const (
+	ReadyLine         = ") is up in "
+	ExternalReadyLine = "controllers running against "
+)
 
 // waitReady waits for kdp's ready line, then connects as the admin.
 func (e *Env) waitReady() error {
 	deadline := time.After(StartTimeout)
-	for !strings.Contains(e.Stdout(), ReadyLine) {
+	ready := ReadyLine
+	if e.kubeconfig != "" {
+		ready = ExternalReadyLine
+	}
+	for !strings.Contains(e.Stdout(), ready) {
 		select {
 		case <-e.exited:
 			return fmt.Errorf("kdp exited before it was ready: %v", e.cmd.ProcessState)

@@ -1,0 +1,150 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kdp-project/kdp/internal/cloud"
+	"github.com/kdp-project/kdp/internal/kubelet"
+	"github.com/kdp-project/kdp/internal/manager"
+	"github.com/kdp-project/kdp/internal/testenv"
+)
+
+// TestE2E_ExternalClusterKeepsItsOwnNodes points kdp at another, independent
+// cluster (a second kdp's control plane) that already holds Nodes with
+// aws:/// providerIDs kdp never launched, as every EKS cluster does: kdp's
+// nodes join it (its TLS-bootstrap RBAC set up there too), one is
+// terminated and its Node deleted, kdp restarts, is killed and restarts, and
+// the foreign Nodes are untouched throughout; no CRD of kdp's is in the
+// cluster; the simulated cloud's state is in kdp's data dir.
+func TestE2E_ExternalClusterKeepsItsOwnNodes(t *testing.T) {
+	target, err := testenv.Start(testenv.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { target.Stop(); target.Cleanup() }()
+	ctx := testenv.Context(t)
+	var foreign []*corev1.Node
+	for i, id := range []string{"i-0123456789abcdef0", "i-0fedcba9876543210", "i-00000000000000001"} {
+		n := &corev1.Node{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("ip-192-168-1-%d.ec2.internal", i+1), Labels: map[string]string{"eks.amazonaws.com/nodegroup": "prod"}},
+			Spec:       corev1.NodeSpec{ProviderID: "aws:///us-east-1a/" + id},
+		}
+		if i == 2 { // one even claims to be kdp's
+			n.Labels[kubelet.LabelInstanceID] = id
+		}
+		if err := target.Client.Create(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+		foreign = append(foreign, n)
+	}
+	untouched := func() {
+		t.Helper()
+		for _, want := range foreign {
+			got := &corev1.Node{}
+			if err := target.Client.Get(ctx, client.ObjectKeyFromObject(want), got); err != nil || got.UID != want.UID {
+				t.Fatalf("foreign node %s: %v (uid %s, was %s)", want.Name, err, got.UID, want.UID)
+			}
+		}
+	}
+
+	dir := filepath.Join(t.TempDir(), "data")
+	start := func() *testenv.Env {
+		t.Helper()
+		e, err := testenv.Start(testenv.Options{DataDir: dir, Kubeconfig: target.Kubeconfig(), Args: []string{"--time-scale", "120"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	e := start()
+	defer func() { e.Stop(); e.Cleanup() }()
+	if out := e.Stdout(); !strings.Contains(out, "simulated cloud: "+filepath.Join(dir, "cloud")) {
+		t.Errorf("output: %q", out)
+	}
+	// The manager holds its Lease in that cluster.
+	testenv.Eventually(t, 30*time.Second, func() error {
+		lease, err := target.Clientset.CoordinationV1().Leases(manager.LeaseNamespace).Get(ctx, manager.LeaseName, metav1.GetOptions{})
+		if err != nil || lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
+			return fmt.Errorf("lease: %v", err)
+		}
+		return nil
+	})
+
+	userData := filepath.Join(t.TempDir(), "nodeconfig.yaml")
+	nc := simKdp(t, dir, "nodes", "join-config", "--kubeconfig", target.Kubeconfig(), "--labels", "team=kdp")
+	if err := os.WriteFile(userData, []byte(nc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var images []cloud.Image
+	if err := json.Unmarshal([]byte(simKdp(t, dir, "sim", "images", "-o", "json")), &images); err != nil {
+		t.Fatal(err)
+	}
+	simKdp(t, dir, "sim", "launch-template", "create", "kdp-nodes", "--image-id", images[0].ID, "--instance-type", "m5.large", "--user-data", userData)
+	simKdp(t, dir, "sim", "group", "create", "kdp", "--launch-template", "kdp-nodes", "--max-size", "3", "--desired-capacity", "2")
+	kdpNodes := func(want int) []corev1.Node {
+		t.Helper()
+		var nodes corev1.NodeList
+		testenv.Eventually(t, 60*time.Second, func() error {
+			if err := target.Client.List(ctx, &nodes, client.MatchingLabels{"team": "kdp"}); err != nil {
+				return err
+			}
+			if len(nodes.Items) != want {
+				return fmt.Errorf("%d of kdp's nodes in the cluster, want %d", len(nodes.Items), want)
+			}
+			return nil
+		})
+		return nodes.Items
+	}
+	nodes := kdpNodes(2)
+	untouched()
+
+	// A termination deletes only its own Node.
+	id, _ := kubelet.InstanceOf(&nodes[0])
+	simKdp(t, dir, "sim", "terminate", id, "--should-decrement-desired-capacity")
+	testenv.Eventually(t, 60*time.Second, func() error {
+		if err := target.Client.Get(ctx, client.ObjectKeyFromObject(&nodes[0]), &corev1.Node{}); !apierrors.IsNotFound(err) {
+			return fmt.Errorf("node %s of terminated %s: %v", nodes[0].Name, id, err)
+		}
+		return nil
+	})
+	untouched()
+
+	// A clean restart, then a kill and a restart: nothing of the cluster's
+	// changes, kdp's node stays registered once.
+	if err := e.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	e = start()
+	kdpNodes(1)
+	untouched()
+	e.Kill()
+	e = start()
+	left := kdpNodes(1)
+	if left[0].UID != nodes[1].UID {
+		t.Errorf("kdp's node was registered again: %s", left[0].UID)
+	}
+	untouched()
+	crds, err := target.Clientset.Discovery().ServerGroups()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range crds.Groups {
+		if strings.HasSuffix(g.Name, "kdp.dev") {
+			t.Errorf("kdp installed API group %s in the cluster", g.Name)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "cloud", "state.db")); err != nil {
+		t.Errorf("the cloud's state: %v", err)
+	}
+}
