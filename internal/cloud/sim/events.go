@@ -111,6 +111,13 @@ func (l *eventLog) append(events []logged) {
 	l.more = make(chan struct{})
 }
 
+// LatestEvent is the sequence number of the newest event (0: none yet).
+func (c *Cloud) LatestEvent() uint64 {
+	c.events.mu.Lock()
+	defer c.events.mu.Unlock()
+	return c.events.newest
+}
+
 // pruned records that the events before oldest were removed.
 func (l *eventLog) pruned(oldest uint64) {
 	l.mu.Lock()

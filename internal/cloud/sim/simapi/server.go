@@ -35,6 +35,8 @@ type Info struct {
 	TimeScale  float64 `json:"timeScale"`
 	Seed       uint64  `json:"seed"`
 	SpotNotice string  `json:"spotNotice"`
+	// LatestEvent is the sequence number of the newest event.
+	LatestEvent uint64 `json:"latestEvent"`
 }
 
 // Serve serves the provider's cloud on a unix socket at path until ctx
@@ -173,7 +175,7 @@ var ops = map[string]op{
 	"Info": func(_ context.Context, p *sim.Provider, _ []byte) (any, error) {
 		o, t := p.Cloud().Options(), p.Cloud().Timing()
 		return Info{Cluster: p.Cluster(), Region: o.Region, Zones: o.Zones, Profile: o.Profile, TimeScale: float64(o.Scale),
-			Seed: p.Cloud().Seed(), SpotNotice: t.SpotNotice.String()}, nil
+			Seed: p.Cloud().Seed(), SpotNotice: t.SpotNotice.String(), LatestEvent: p.Cloud().LatestEvent()}, nil
 	},
 	"InstanceTypes": with(func(ctx context.Context, p *sim.Provider, _ struct{}) ([]cloud.InstanceType, error) {
 		return p.InstanceTypes(ctx)
