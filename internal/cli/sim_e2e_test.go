@@ -238,11 +238,26 @@ func TestE2E_SelfManagedNodesJoinAndGo(t *testing.T) {
 	if err := e.Stop(); err != nil {
 		t.Fatal(err)
 	}
+	restarted := time.Now()
 	e, err = testenv.Start(testenv.Options{DataDir: dir, Full: true, Args: []string{"--time-scale", "120"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2 * time.Second) // give the controllers a chance to do something wrong
+	// Once every kubelet has renewed its Lease after the restart, each has
+	// looked at its instance and found its Node: a kubelet that was to join
+	// again would have by then.
+	testenv.Eventually(t, 30*time.Second, func() error {
+		for _, n := range waitNodes(3) {
+			lease, err := e.Clientset.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, n.Name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if !lease.Spec.RenewTime.After(restarted) {
+				return fmt.Errorf("lease of node %s not renewed since the restart", n.Name)
+			}
+		}
+		return nil
+	})
 	after := instances(t, dir, "web")
 	if len(after) != len(before) {
 		t.Fatalf("%d instances before the restart, %d after", len(before), len(after))

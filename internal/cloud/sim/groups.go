@@ -19,10 +19,12 @@ import (
 // rebalancing) and evens out the zones (AZ rebalancing); a deleted group's
 // instances are terminated and the group goes once none is left.
 func (c *Cloud) settleGroup(tx *txn, g *group) {
+	// Counted in no particular order (this runs after every change of the
+	// group's instances); sorted by launch before anything is picked, so
+	// that what the group does is the same whatever the map's order.
 	var active, atRisk []*instance
 	live := 0
-	for _, id := range sortedKeys(c.st.byGroup[g.Name]) {
-		i := c.st.byGroup[g.Name][id]
+	for _, i := range c.st.byGroup[g.Name] {
 		if i.State != cloud.StateTerminated {
 			live++
 		}
@@ -35,7 +37,7 @@ func (c *Cloud) settleGroup(tx *txn, g *group) {
 		}
 	}
 	if g.Deleting {
-		for _, i := range append(active, atRisk...) {
+		for _, i := range byLaunch(append(active, atRisk...)) {
 			c.requestTermination(tx, i, termination{why: ServiceReason, cause: "an instance was taken out of service in response to the deletion of its group"})
 		}
 		if live == 0 {
@@ -76,7 +78,7 @@ func (c *Cloud) settleGroup(tx *txn, g *group) {
 	// Capacity rebalancing: an at-risk instance goes once its replacement
 	// is in service.
 	if len(atRisk) > 0 && inService(active) >= want {
-		for _, i := range atRisk {
+		for _, i := range byLaunch(atRisk) {
 			c.requestTermination(tx, i, termination{why: ServiceReason,
 				cause: "an instance was taken out of service in response to an EC2 instance rebalance recommendation"})
 		}
@@ -346,6 +348,12 @@ func surplus(active []*instance, n int) []*instance {
 		remaining = remaining[1:]
 	}
 	return out
+}
+
+// byLaunch sorts instances in launch order.
+func byLaunch(is []*instance) []*instance {
+	slices.SortFunc(is, func(a, b *instance) int { return strings.Compare(launchKey(a), launchKey(b)) })
+	return is
 }
 
 func inService(instances []*instance) int {

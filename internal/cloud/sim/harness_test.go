@@ -24,7 +24,7 @@ var epoch = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 
 // harness is a cloud on a fake clock, in a test's own directory.
 type harness struct {
-	t   *testing.T
+	t   testing.TB
 	c   *Cloud
 	p   *Provider
 	clk *clocktesting.FakeClock
@@ -35,7 +35,7 @@ type harness struct {
 
 // start opens a cloud (with seed 42 and the exact timing unless opts say
 // otherwise) and runs its loop until the test ends.
-func start(t *testing.T, opts ...func(*Options)) *harness {
+func start(t testing.TB, opts ...func(*Options)) *harness {
 	t.Helper()
 	h := &harness{t: t, clk: clocktesting.NewFakeClock(epoch), dir: t.TempDir()}
 	h.open(opts...)
