@@ -225,7 +225,7 @@ func TestInstanceOf(t *testing.T) {
 		ours              bool
 	}{
 		{"aws:///us-east-1a/i-0123", "i-0123", "i-0123", true},
-		{"aws:///us-east-1a/i-0123", "", "i-0123", false},      // an EKS node
+		{"aws:///us-east-1a/i-0123", "", "i-0123", false},       // an EKS node
 		{"aws:///us-east-1a/i-0123", "i-0456", "i-0123", false}, // a label that does not agree
 		{"gce://p/z/n", "n", "", false},
 		{"", "i-0123", "", false},
