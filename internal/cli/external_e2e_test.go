@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -48,6 +50,34 @@ func TestE2E_ExternalClusterKeepsItsOwnNodes(t *testing.T) {
 		}
 		foreign = append(foreign, n)
 	}
+	// A pod bound to a foreign node, Pending as its real kubelet left it,
+	// and the foreign node's Lease: kdp's kubelets start or renew neither.
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "on-a-real-node", Namespace: "default"},
+		Spec:       corev1.PodSpec{NodeName: foreign[0].Name, Containers: []corev1.Container{{Name: "app", Image: "nginx"}}},
+	}
+	if err := target.Client.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	lease := &coordinationv1.Lease{
+		ObjectMeta: metav1.ObjectMeta{Name: foreign[0].Name, Namespace: corev1.NamespaceNodeLease,
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Node", Name: foreign[0].Name, UID: foreign[0].UID}}},
+		Spec: coordinationv1.LeaseSpec{HolderIdentity: &foreign[0].Name, RenewTime: &metav1.MicroTime{Time: time.Now().Add(-time.Hour)}},
+	}
+	if err := target.Client.Create(ctx, lease); err != nil {
+		t.Fatal(err)
+	}
+	// kdp writes as these field managers (its controllers, its kubelets);
+	// a foreign object must show none of them.
+	kdpManagers := []string{manager.UserAgent, "kubelet"}
+	written := func(obj client.Object) string {
+		for _, m := range obj.GetManagedFields() {
+			if slices.Contains(kdpManagers, m.Manager) {
+				return m.Manager
+			}
+		}
+		return ""
+	}
 	untouched := func() {
 		t.Helper()
 		for _, want := range foreign {
@@ -55,6 +85,20 @@ func TestE2E_ExternalClusterKeepsItsOwnNodes(t *testing.T) {
 			if err := target.Client.Get(ctx, client.ObjectKeyFromObject(want), got); err != nil || got.UID != want.UID {
 				t.Fatalf("foreign node %s: %v (uid %s, was %s)", want.Name, err, got.UID, want.UID)
 			}
+			if m := written(got); m != "" || got.Spec.ProviderID != want.Spec.ProviderID {
+				t.Fatalf("foreign node %s was written by %s: %+v", want.Name, m, got)
+			}
+		}
+		gotPod := &corev1.Pod{}
+		if err := target.Client.Get(ctx, client.ObjectKeyFromObject(pod), gotPod); err != nil || gotPod.UID != pod.UID {
+			t.Fatalf("the pod on a foreign node: %v", err)
+		}
+		if m := written(gotPod); m != "" || gotPod.Status.Phase == corev1.PodRunning {
+			t.Fatalf("the pod on a foreign node was written by %s: phase %s", m, gotPod.Status.Phase)
+		}
+		gotLease := &coordinationv1.Lease{}
+		if err := target.Client.Get(ctx, client.ObjectKeyFromObject(lease), gotLease); err != nil || gotLease.ResourceVersion != lease.ResourceVersion {
+			t.Fatalf("the foreign node's lease was changed: %v, %+v", err, gotLease)
 		}
 	}
 

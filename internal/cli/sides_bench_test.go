@@ -374,6 +374,17 @@ func (r *results) mean(key string) float64 {
 	return sum / float64(len(vs))
 }
 
+// ratios adds, run by run, a side's figure over another's ("x-floor-kdp":
+// kdp's time over the floor's in the same run).
+func (r *results) ratios(unit, side, over string) {
+	a, b := r.figures[unit+"-"+side], r.figures[unit+"-"+over]
+	for i := range min(len(a), len(b)) {
+		r.figures["x-"+over+"-"+side] = append(r.figures["x-"+over+"-"+side], a[i]/b[i])
+	}
+}
+
+// report reports each figure's mean as a metric, and writes every run's
+// figures, and their median, to stderr (b.Log would cut them short).
 func (r *results) report(b *testing.B) {
 	keys := make([]string, 0, len(r.figures))
 	for k := range r.figures {
@@ -382,9 +393,14 @@ func (r *results) report(b *testing.B) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		b.ReportMetric(r.mean(k), k)
-		b.Logf("%s: %v", k, r.figures[k])
+		vs := append([]float64(nil), r.figures[k]...)
+		sort.Float64s(vs)
+		fmt.Fprintf(os.Stderr, "%s: median %.3g of %v\n", k, vs[len(vs)/2], r.figures[k])
 	}
 }
+
+// logRun writes one side's run to stderr, as it happens.
+func logRun(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
 
 // BenchmarkJoin brings -kdp.nodes nodes to Ready on each side (see above)
 // and reports, per side, the time, its CPU and the control plane's, and
@@ -404,18 +420,12 @@ func BenchmarkJoin(b *testing.B) {
 				r.add(s.name, "cpu-s", sideCPU)
 			}
 			r.add(s.name, "cpu-s-cp", cpCPU)
-			b.Logf("run %d %s: %d nodes Ready in %.2f s; its process %.2f CPU-s, the control plane %.2f", runs, s.name, n, took.Seconds(), sideCPU, cpCPU)
+			logRun("run %d %s: %d nodes Ready in %.2f s; its process %.2f CPU-s, the control plane %.2f", runs, s.name, n, took.Seconds(), sideCPU, cpCPU)
 		}
 		runs++
 	}
-	if kdpS := r.mean("s-kdp"); kdpS > 0 {
-		if f := r.mean("s-floor"); f > 0 {
-			r.figures["x-floor-kdp"] = []float64{kdpS / f}
-		}
-		if k := r.mean("s-kwok"); k > 0 {
-			r.figures["x-kwok-kdp"] = []float64{kdpS / k}
-		}
-	}
+	r.ratios("s", "kdp", "floor")
+	r.ratios("s", "kdp", "kwok")
 	r.report(b)
 }
 
@@ -455,14 +465,12 @@ func BenchmarkPods(b *testing.B) {
 			r.add(s.name, "%cpu-steady", sideSteady)
 			r.add(s.name, "%cpu-steady-cp", cpSteady)
 			r.add(s.name, "MiB-rss", rss)
-			b.Logf("run %d %s: %d pods bound in %.1f s, Running in %.1f s; its process %.1f %% of a core meanwhile, %.1f %% steady (%.0f MiB); the control plane %.1f %%, %.1f %% steady",
+			logRun("run %d %s: %d pods bound in %.1f s, Running in %.1f s; its process %.1f %% of a core meanwhile, %.1f %% steady (%.0f MiB); the control plane %.1f %%, %.1f %% steady",
 				runs, s.name, pods, bound.Seconds(), running.Seconds(), sideCPU/running.Seconds()*100, sideSteady, rss, cpCPU/running.Seconds()*100, cpSteady)
 		}
 		runs++
 	}
-	if k, kw := r.mean("s-running-kdp"), r.mean("s-running-kwok"); k > 0 && kw > 0 {
-		r.figures["x-kwok-kdp"] = []float64{k / kw}
-	}
+	r.ratios("s-running", "kdp", "kwok")
 	r.report(b)
 }
 

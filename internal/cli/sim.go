@@ -6,9 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
-	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -101,7 +102,7 @@ func flagError(err error) error {
 			field = f
 		}
 		lines[i] = field + ": " + p.Message
-		if !strings.HasPrefix(field, "-") { // a positional argument: the message names it
+		if field == "NAME" || field == "INSTANCE-ID" { // a positional argument: the message names it
 			lines[i] = p.Message
 		}
 	}
@@ -422,8 +423,14 @@ func runEvents(ctx context.Context, c *simapi.Client, f *eventsFlags, out io.Wri
 		select {
 		case e, ok := <-events:
 			if !ok {
-				return w.Flush()
+				_ = w.Flush()
+				if !f.follow || ctx.Err() != nil {
+					return nil
+				}
+				// The cloud stopped, or this fell behind what it keeps.
+				return fmt.Errorf("the event stream ended after event %d: run kdp sim events --follow --since %d to go on", f.since, f.since)
 			}
+			f.since = e.Sequence
 			if f.output == "json" {
 				if err := printLine(out, streamedEvent{Sequence: e.Sequence, Event: e}); err != nil {
 					return err
@@ -544,14 +551,13 @@ type groupFlags struct {
 	hooks                  []string
 	launchTemplateVersion  string
 	capacityRebalance      bool
-	tags                   []string
+	tags, removeTags       []string
 	processes              []string
 	hook                   hookFlags
 }
 
 type hookFlags struct {
-	name, transition, result string
-	timeout                  time.Duration
+	name, transition, result, timeout string
 }
 
 // sizeAliases are the shorter size flags of earlier versions.
@@ -609,13 +615,15 @@ func newGroupCommand() *cobra.Command {
 	create.Flags().StringArrayVar(&f.hooks, "lifecycle-hook", nil, "NAME:launching|terminating[:TIMEOUT[:CONTINUE|ABANDON]] (repeatable; timeout default 1h, result ABANDON)")
 	create.Flags().StringSliceVar(&f.tags, "tags", nil, "tags: key=value,...")
 	_ = create.MarkFlagRequired("launch-template")
-	aliases(create.Flags(), mergeMaps(sizeAliases, map[string]string{"vpc-zone-identifier": "subnets"}))
+	createAliases := map[string]string{"vpc-zone-identifier": "subnets"}
+	maps.Copy(createAliases, sizeAliases)
+	aliases(create.Flags(), createAliases)
 
 	uf := &groupFlags{}
 	update := &cobra.Command{
 		Use: "update NAME", Short: "Change a group: sizes, launch template version, instance types, tags (running instances are not replaced)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			in := cloud.GroupUpdate{InstanceTypes: uf.instanceTypes}
+			in := cloud.GroupUpdate{InstanceTypes: uf.instanceTypes, SubnetIDs: uf.subnets, RemoveTags: uf.removeTags}
 			fs := cmd.Flags()
 			if fs.Changed("min-size") {
 				in.MinSize = &uf.min
@@ -660,8 +668,12 @@ func newGroupCommand() *cobra.Command {
 	update.Flags().StringVar(&uf.launchTemplateVersion, "launch-template-version", "", "the version new instances launch with: a number, $Latest or $Default")
 	update.Flags().StringSliceVar(&uf.instanceTypes, "instance-types", nil, "instance types")
 	update.Flags().BoolVar(&uf.capacityRebalance, "capacity-rebalance", false, "replace spot instances at risk")
+	update.Flags().StringSliceVar(&uf.subnets, "subnets", nil, "subnet ids new instances launch in")
 	update.Flags().StringSliceVar(&uf.tags, "tags", nil, "tags to add or change: key=value,...")
-	aliases(update.Flags(), sizeAliases)
+	update.Flags().StringSliceVar(&uf.removeTags, "remove-tags", nil, "keys of tags to remove")
+	updateAliases := map[string]string{"vpc-zone-identifier": "subnets"}
+	maps.Copy(updateAliases, sizeAliases)
+	aliases(update.Flags(), updateAliases)
 
 	sf := &groupFlags{}
 	scale := &cobra.Command{
@@ -704,16 +716,6 @@ func newGroupCommand() *cobra.Command {
 	return cmd
 }
 
-func mergeMaps(ms ...map[string]string) map[string]string {
-	out := map[string]string{}
-	for _, m := range ms {
-		for k, v := range m {
-			out[k] = v
-		}
-	}
-	return out
-}
-
 func newProcessesCommand(use string, suspend bool) *cobra.Command {
 	f := &groupFlags{}
 	verb := "Resume"
@@ -754,8 +756,12 @@ func newPutHookCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use: "put-lifecycle-hook NAME", Short: "Add a lifecycle hook to a group (or replace the hook of that name)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			timeout, err := seconds(f.hook.timeout)
+			if err != nil {
+				return fmt.Errorf("--heartbeat-timeout: %w", err)
+			}
 			hook := cloud.LifecycleHook{Name: f.hook.name, Transition: transition(f.hook.transition),
-				HeartbeatTimeout: cloud.Duration{Duration: f.hook.timeout}, DefaultResult: f.hook.result}
+				HeartbeatTimeout: cloud.Duration{Duration: timeout}, DefaultResult: f.hook.result}
 			c, _, err := f.cloud(cmd.Context())
 			if err != nil {
 				return err
@@ -770,7 +776,7 @@ func newPutHookCommand() *cobra.Command {
 	f.add(cmd.Flags())
 	cmd.Flags().StringVar(&f.hook.name, "lifecycle-hook-name", "", "the hook's name")
 	cmd.Flags().StringVar(&f.hook.transition, "lifecycle-transition", "", "launching or terminating (or autoscaling:EC2_INSTANCE_LAUNCHING|TERMINATING)")
-	cmd.Flags().DurationVar(&f.hook.timeout, "heartbeat-timeout", time.Hour, "how long an instance waits (30s–2h)")
+	cmd.Flags().StringVar(&f.hook.timeout, "heartbeat-timeout", "3600", "how long an instance waits, in seconds as the aws CLI takes it or a duration (30s–2h)")
 	cmd.Flags().StringVar(&f.hook.result, "default-result", cloud.ResultAbandon, "CONTINUE or ABANDON, when the timeout passes")
 	_ = cmd.MarkFlagRequired("lifecycle-hook-name")
 	_ = cmd.MarkFlagRequired("lifecycle-transition")
@@ -882,7 +888,7 @@ func parseHooks(values []string) ([]cloud.LifecycleHook, error) {
 		}
 		h := cloud.LifecycleHook{Name: parts[0], Transition: transition(parts[1])}
 		if len(parts) > 2 && parts[2] != "" {
-			d, err := time.ParseDuration(parts[2])
+			d, err := seconds(parts[2])
 			if err != nil {
 				return nil, fmt.Errorf("--lifecycle-hook %q: timeout: %w", v, err)
 			}
@@ -894,6 +900,19 @@ func parseHooks(values []string) ([]cloud.LifecycleHook, error) {
 		out = append(out, h)
 	}
 	return out, nil
+}
+
+// seconds reads a time as the aws CLI gives it (seconds: "300") or as a
+// duration ("5m").
+func seconds(s string) (time.Duration, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		return time.Duration(n) * time.Second, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q: give seconds (300) or a duration (5m)", s)
+	}
+	return d, nil
 }
 
 // transition takes launching and terminating for EC2's transitions.
@@ -1029,15 +1048,9 @@ func listCapacity(ctx context.Context, c *simapi.Client, f *listFlags, out io.Wr
 	if f.output == "json" {
 		return printJSON(out, limits)
 	}
-	keys := make([]string, 0, len(limits))
-	for k := range limits {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var rows [][]string
-	for _, k := range keys {
-		t, z, _ := strings.Cut(k, "_")
-		rows = append(rows, []string{t, z, fmt.Sprint(limits[k])})
+	for _, l := range limits {
+		rows = append(rows, []string{l.InstanceType, l.Zone, fmt.Sprint(l.Available)})
 	}
 	return table(out, "TYPE\tZONE\tAVAILABLE", rows)
 }

@@ -87,14 +87,15 @@ func (e *InsufficientCapacityError) Error() string {
 }
 
 // EventsExpiredError says a Subscribe cursor is older than the events a
-// provider keeps: the consumer missed events and must resynchronise from the
-// current state (list what it watches), then subscribe from Oldest.
+// provider keeps (Oldest is the oldest it has): the consumer missed events
+// and must resynchronise from the current state (list what it watches),
+// then subscribe from now.
 type EventsExpiredError struct {
 	Since, Oldest uint64
 }
 
 func (e *EventsExpiredError) Error() string {
-	return fmt.Sprintf("events after %d are no longer kept (the oldest kept is %d): resynchronise, then subscribe again", e.Since, e.Oldest)
+	return fmt.Sprintf("events after %d are no longer kept (the oldest kept is %d): some were missed; resynchronise from the current state, then subscribe from now", e.Since, e.Oldest)
 }
 
 // IsNotFound reports whether err is (or wraps) a NotFoundError.

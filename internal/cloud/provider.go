@@ -77,8 +77,9 @@ type Groups interface {
 	// hook of that name. It holds instances that enter (or leave) the group
 	// from then on.
 	PutLifecycleHook(ctx context.Context, group string, hook LifecycleHook) error
-	// DeleteLifecycleHook removes a hook; instances waiting on it go on
-	// with its default result. A hook that is gone is not an error.
+	// DeleteLifecycleHook removes a hook; instances waiting on it go on, as
+	// on EC2: a launch is abandoned, a termination continues. A hook that
+	// is gone is not an error.
 	DeleteLifecycleHook(ctx context.Context, group, hook string) error
 	// SuspendProcesses stops some of the group's processes (ProcessLaunch,
 	// ProcessTerminate, ProcessAZRebalance) until ResumeProcesses; an

@@ -199,24 +199,42 @@ func (k *Controller) heartbeat(ctx context.Context, instance string, node *corev
 			return wait, nil
 		}
 	}
-	renew, err := json.Marshal(map[string]any{"spec": map[string]any{"renewTime": metav1.NewMicroTime(now)}})
-	if err != nil {
-		return 0, err
-	}
-	lease := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: corev1.NamespaceNodeLease, Name: node.Name}}
-	err = k.client.Patch(ctx, lease, client.RawPatch(types.MergePatchType, renew))
-	if apierrors.IsNotFound(err) {
-		err = client.IgnoreAlreadyExists(k.client.Create(ctx, k.lease(node.Name, node.UID)))
-	}
-	if err != nil {
+	if err := renewLease(ctx, k.client, node, now); err != nil {
 		return 0, err
 	}
 	k.renewed.Store(instance, now)
 	return k.timing.Heartbeat, nil
 }
 
+// renewLease renews a node's Lease, creating it if it is missing. A JSON
+// patch whose test makes sure the Lease is this Node's (owned by it) leaves
+// a Lease of that name that is not alone.
+func renewLease(ctx context.Context, c client.Client, node *corev1.Node, now time.Time) error {
+	renew, err := json.Marshal([]map[string]any{
+		{"op": "test", "path": "/metadata/ownerReferences/0/uid", "value": node.UID},
+		{"op": "replace", "path": "/spec/renewTime", "value": metav1.NewMicroTime(now)},
+	})
+	if err != nil {
+		return err
+	}
+	lease := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: corev1.NamespaceNodeLease, Name: node.Name}}
+	err = c.Patch(ctx, lease, client.RawPatch(types.JSONPatchType, renew))
+	switch {
+	case apierrors.IsNotFound(err):
+		return client.IgnoreAlreadyExists(c.Create(ctx, newLease(node.Name, node.UID, now)))
+	case apierrors.IsInvalid(err):
+		log.FromContext(ctx).Info("not renewing a Lease that is not the node's", "node", node.Name, "error", err.Error())
+		return nil
+	}
+	return err
+}
+
 // lease is a node's Lease as its kubelet creates it, owned by the Node.
 func (k *Controller) lease(nodeName string, uid types.UID) *coordinationv1.Lease {
+	return newLease(nodeName, uid, k.clock.Now())
+}
+
+func newLease(nodeName string, uid types.UID, now time.Time) *coordinationv1.Lease {
 	return &coordinationv1.Lease{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: nodeName, Namespace: corev1.NamespaceNodeLease,
@@ -224,7 +242,7 @@ func (k *Controller) lease(nodeName string, uid types.UID) *coordinationv1.Lease
 		},
 		Spec: coordinationv1.LeaseSpec{
 			HolderIdentity: ptr.To(nodeName), LeaseDurationSeconds: ptr.To[int32](40),
-			RenewTime: ptr.To(metav1.NewMicroTime(k.clock.Now())),
+			RenewTime: ptr.To(metav1.NewMicroTime(now)),
 		},
 	}
 }

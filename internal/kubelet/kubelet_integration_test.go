@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -237,5 +238,46 @@ func TestInstanceOf(t *testing.T) {
 		if id, ours := kubelet.InstanceOf(n); id != tc.want || ours != tc.ours {
 			t.Errorf("%q/%q: %q, %v; want %q, %v", tc.providerID, tc.label, id, ours, tc.want, tc.ours)
 		}
+	}
+}
+
+func TestIntegration_RenewLeaseOnlyTheNodesOwn(t *testing.T) {
+	ctx := testenv.Context(t)
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "lease-test"}}
+	if err := env.Client.Create(ctx, node); err != nil {
+		t.Fatal(err)
+	}
+	get := func() *coordinationv1.Lease {
+		t.Helper()
+		l := &coordinationv1.Lease{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: corev1.NamespaceNodeLease, Name: node.Name}, l); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	// Missing: created, owned by the Node.
+	first := time.Now().Truncate(time.Microsecond)
+	if err := kubelet.RenewLease(ctx, env.Client, node, first); err != nil {
+		t.Fatal(err)
+	}
+	if l := get(); len(l.OwnerReferences) != 1 || l.OwnerReferences[0].UID != node.UID || !l.Spec.RenewTime.Time.Equal(first) {
+		t.Fatalf("created lease %+v", l)
+	}
+	// Ours: renewed.
+	later := first.Add(10 * time.Second)
+	if err := kubelet.RenewLease(ctx, env.Client, node, later); err != nil {
+		t.Fatal(err)
+	}
+	if l := get(); !l.Spec.RenewTime.Time.Equal(later) {
+		t.Errorf("renewed at %s, want %s", l.Spec.RenewTime, later)
+	}
+	// Another node's of the same name (an impostor's UID): left alone.
+	other := node.DeepCopy()
+	other.UID = "not-this-node"
+	if err := kubelet.RenewLease(ctx, env.Client, other, later.Add(time.Minute)); err != nil {
+		t.Errorf("renewing another's lease: %v", err)
+	}
+	if l := get(); !l.Spec.RenewTime.Time.Equal(later) {
+		t.Errorf("another node's lease was renewed: %s", l.Spec.RenewTime)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/kdp-project/kdp/internal/join"
 )
 
-// node is the Node a kubelet on inst registers.
 // node is the Node the kubelet on inst registers, named name, with the
 // labels and taints of its NodeConfig.
 func (m *machines) node(inst *cloud.Instance, nc *join.NodeConfig, name string, now metav1.Time) (*corev1.Node, error) {

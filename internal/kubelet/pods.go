@@ -62,7 +62,7 @@ func (p *PodController) Reconcile(ctx context.Context, req reconcile.Request) (r
 		return reconcile.Result{}, nil // not a simulated node: another kubelet's pods
 	}
 	inst, err := p.cloud.GetInstance(ctx, id)
-	if cloud.IsNotFound(err) || (err == nil && inst.KubeletFailed) {
+	if cloud.IsNotFound(err) || (err == nil && (inst.KubeletFailed || inst.State != cloud.StateRunning)) {
 		return reconcile.Result{}, nil // no kubelet to start or stop anything
 	}
 	if err != nil {
@@ -83,7 +83,8 @@ func (p *PodController) Reconcile(ctx context.Context, req reconcile.Request) (r
 			return reconcile.Result{RequeueAfter: wait}, nil
 		}
 		// The containers have exited: remove the pod, as the kubelet does.
-		return reconcile.Result{}, client.IgnoreNotFound(p.client.Delete(ctx, pod, client.GracePeriodSeconds(0)))
+		// Only this pod (a newer one of the same name may be on its way).
+		return reconcile.Result{}, client.IgnoreNotFound(p.client.Delete(ctx, pod, client.GracePeriodSeconds(0), client.Preconditions{UID: &pod.UID}))
 	}
 
 	switch pod.Status.Phase {
@@ -140,7 +141,7 @@ func (p *PodController) start(ctx context.Context, pod *corev1.Pod, node *corev1
 			State:       corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}},
 		})
 	}
-	return reconcile.Result{}, p.client.Status().Patch(ctx, pod, client.MergeFrom(base))
+	return reconcile.Result{}, p.client.Status().Patch(ctx, pod, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
 }
 
 func (p *PodController) complete(ctx context.Context, pod *corev1.Pod) error {
@@ -161,7 +162,7 @@ func (p *PodController) complete(ctx context.Context, pod *corev1.Pod) error {
 		cs.Ready, cs.Started = false, ptr.To(false)
 		cs.State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 0, Reason: "Completed", StartedAt: started, FinishedAt: now}}
 	}
-	return p.client.Status().Patch(ctx, pod, client.MergeFrom(base))
+	return p.client.Status().Patch(ctx, pod, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
 }
 
 // podIP gives a pod an address of its node's subnet, as the VPC CNI does.

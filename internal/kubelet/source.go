@@ -3,6 +3,7 @@ package kubelet
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -25,8 +26,12 @@ func instanceEvents(p cloud.Provider, states []string, relevant func(cloud.Event
 			for ctx.Err() == nil {
 				events, err := p.Subscribe(ctx, cloud.FromNow) // before the list: nothing falls in between
 				if err != nil {
-					log.FromContext(ctx).Error(err, "subscribing to the cloud's events")
-					return
+					log.FromContext(ctx).Error(err, "subscribing to the cloud's events; trying again in a second")
+					select { // the cloud stopped, or is not there yet
+					case <-time.After(time.Second):
+					case <-ctx.Done():
+					}
+					continue
 				}
 				is, _, err := p.ListInstances(ctx, cloud.InstanceFilter{States: states}, cloud.Page{})
 				if err != nil {

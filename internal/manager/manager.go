@@ -16,7 +16,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/kdp-project/kdp/internal/version"
 )
+
+// UserAgent is the name kdp's controllers write under.
+const UserAgent = "kdp-manager"
 
 // LeaseName is the name of the leader-election Lease in LeaseNamespace.
 const (
@@ -61,6 +66,9 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, error) {
 	// and fairness protects it instead.
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = 1000, 2000
+	// Its writes show as kdp-manager's in an object's managed fields, apart
+	// from the embedded components' (whose binary is kdp too).
+	cfg.UserAgent = UserAgent + "/" + version.Version
 	timeout := o.ShutdownTimeout
 	if timeout == 0 {
 		timeout = 3 * time.Second

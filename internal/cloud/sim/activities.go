@@ -51,7 +51,11 @@ func (c *Cloud) finish(tx *txn, a *activity, status, message, detailType string)
 	if detailType == "" {
 		return
 	}
-	tx.emit(a.Cluster, detailType, []string{c.groupARN(a.Group), c.instanceARN(a.InstanceID)}, cloud.ActivityDetail{
+	resources := []string{c.groupARN(a.Group)}
+	if a.InstanceID != "" {
+		resources = append(resources, c.instanceARN(a.InstanceID))
+	}
+	tx.emit(a.Cluster, detailType, resources, cloud.ActivityDetail{
 		StatusCode: a.StatusCode, AutoScalingGroupName: a.Group, ActivityID: a.ID, EC2InstanceID: a.InstanceID,
 		Cause: a.Cause, Description: a.Description, StatusMessage: a.StatusMessage,
 		StartTime: a.StartTime.Format("2006-01-02T15:04:05.000Z"), EndTime: end.Format("2006-01-02T15:04:05.000Z"),
@@ -70,7 +74,7 @@ func (c *Cloud) addActivity(tx *txn, a *activity) {
 		old := list[i]
 		list = append(list[:i], list[i+1:]...)
 		delete(c.st.activityByID, old.ID)
-		tx.put(bucketActivities, activityKey(old), (*activity)(nil))
+		tx.del(bucketActivities, activityKey(old))
 	}
 	c.st.activities[a.Group] = list
 	c.st.activityByID[a.ID] = a

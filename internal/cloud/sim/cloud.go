@@ -23,6 +23,7 @@
 package sim
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -32,6 +33,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -110,6 +112,11 @@ type Cloud struct {
 
 	reqs  chan *request
 	queue wakeQueue // the loop's own
+	// overflows counts settles that hit maxSettleRounds (tests fail on it).
+	overflows int
+	// failed is set when a batch could not be written: the state in memory
+	// is then ahead of the disk, and nobody may read it any more.
+	failed atomic.Bool
 	// events are the kept events, for subscribers.
 	events eventLog
 
@@ -127,8 +134,9 @@ type state struct {
 	capacity   map[string]int         // capacityKey → instances the zone holds at most
 	activities map[string][]*activity // by group, oldest first
 	scenarios  map[string]*scenarioRun
-	// Indexes, rebuilt at load: a group's instances, the addresses in
-	// use, the activities by id.
+	// Indexes, rebuilt at load: a group's instances (by the group's id: a
+	// group made again under a name has none of the old one's), the
+	// addresses in use, the activities by id.
 	byGroup      map[string]map[string]*instance
 	ips          ipPool
 	activityByID map[string]*activity
@@ -232,6 +240,10 @@ func (c *Cloud) load() error {
 		return fmt.Errorf("reading the simulated cloud's state from %s: %w", c.store.Path(), err)
 	}
 	m := &c.st.meta
+	if m.Addresses == nil {
+		m.Addresses = map[string]int{}
+	}
+	c.st.ips.cursor = m.Addresses // written with the meta, in the batch of each launch
 	switch {
 	case m.Seed == 0: // a new cloud
 		m.Seed = c.opts.Seed
@@ -251,7 +263,7 @@ func (c *Cloud) load() error {
 			c.opts.Dir, m.Region, m.Zones)
 	}
 	for _, list := range c.st.activities {
-		slices.SortFunc(list, func(a, b *activity) int { return compareUint(a.Seq, b.Seq) })
+		slices.SortFunc(list, func(a, b *activity) int { return cmp.Compare(a.Seq, b.Seq) })
 	}
 	if err := c.events.load(c.store, m.Sequence); err != nil {
 		return err
@@ -271,7 +283,6 @@ func (c *Cloud) load() error {
 		}
 	}
 	c.queue.add(wakeHousekeeping, "", c.clock.Now())
-	c.metrics.observeState(&c.st)
 	return nil
 }
 
@@ -376,12 +387,14 @@ func (c *Cloud) iterate(batch []*request) error {
 	}
 	c.advance(tx, start)
 	n, err := c.commit(tx)
+	if err != nil {
+		c.failed.Store(true)
+	}
 	if err == nil {
 		if len(tx.dropEvents) > 0 {
 			c.events.pruned(tx.dropEvents[len(tx.dropEvents)-1] + 1)
 		}
 		c.events.append(tx.events)
-		c.metrics.observeState(&c.st)
 	}
 	c.mu.Unlock()
 	if err != nil {
@@ -428,13 +441,36 @@ func (c *Cloud) advance(tx *txn, until time.Time) {
 // is on disk. fn must check everything before it changes anything: a
 // request that fails changes nothing.
 func (c *Cloud) do(fn func(*txn) error) error {
+	if c.isStopped() {
+		return ErrStopped
+	}
 	r := &request{fn: fn, done: make(chan error, 1)}
 	select {
 	case c.reqs <- r:
 	case <-c.stopped:
 		return ErrStopped
 	}
-	return <-r.done
+	select {
+	case err := <-r.done:
+		return err
+	case <-c.stopped:
+		// The loop may have answered it on its way out.
+		select {
+		case err := <-r.done:
+			return err
+		default:
+			return ErrStopped
+		}
+	}
+}
+
+func (c *Cloud) isStopped() bool {
+	select {
+	case <-c.stopped:
+		return true
+	default:
+		return c.failed.Load()
+	}
 }
 
 // Sync returns once everything due by now has happened: tests that step a
@@ -476,7 +512,7 @@ func (c *Cloud) begin(now time.Time) *txn {
 	return &txn{c: c, now: now, puts: map[bucketKey]any{}, dirty: map[string]bool{}, touched: map[string]bool{}}
 }
 
-// put records a record to write (or, with v nil, to delete).
+// put records a record to write, del one to delete.
 func (tx *txn) put(bucket, key string, v any) {
 	k := bucketKey{bucket, key}
 	if _, ok := tx.puts[k]; !ok {
@@ -484,6 +520,8 @@ func (tx *txn) put(bucket, key string, v any) {
 	}
 	tx.puts[k] = v
 }
+
+func (tx *txn) del(bucket, key string) { tx.put(bucket, key, nil) }
 
 // putInstance records a change of an instance: it is written, its group
 // settled, and its next deadline queued.
@@ -495,10 +533,14 @@ func (tx *txn) putInstance(inst *instance) {
 	}
 }
 
+// putGroup records a change of a group that asks for it to be settled (a
+// request changed it); saveGroup one the settling made, which needs no more.
 func (tx *txn) putGroup(g *group) {
-	tx.put(bucketGroups, g.Name, g)
+	tx.saveGroup(g)
 	tx.dirty[g.Name] = true
 }
+
+func (tx *txn) saveGroup(g *group) { tx.put(bucketGroups, g.Name, g) }
 
 // settle asks for a group to be brought to its desired capacity.
 func (tx *txn) settle(name string) { tx.dirty[name] = true }
@@ -509,8 +551,11 @@ func (tx *txn) putMeta() { tx.put(bucketMeta, "meta", &tx.c.st.meta) }
 // queues the next deadline of every instance that changed, until nothing
 // more changes.
 func (c *Cloud) settle(tx *txn) {
-	for range 100 { // a bound on cascades, which are a few steps deep
-		if len(tx.dirty) == 0 {
+	for round := 0; len(tx.dirty) > 0; round++ {
+		if round == maxSettleRounds { // cascades are a few steps deep: more is a bug
+			c.log.Error(nil, "groups still unsettled after many rounds", "groups", sortedKeys(tx.dirty))
+			c.overflows++
+			clear(tx.dirty)
 			break
 		}
 		names := sortedKeys(tx.dirty)
@@ -531,12 +576,15 @@ func (c *Cloud) settle(tx *txn) {
 	clear(tx.touched)
 }
 
+// maxSettleRounds bounds how many times settle goes round the groups.
+const maxSettleRounds = 100
+
 // commit writes the batch; it returns how many records it wrote.
 func (c *Cloud) commit(tx *txn) (int, error) {
 	var b store.Batch
 	for _, k := range tx.order {
 		v := tx.puts[k]
-		if v == nil || isNilRecord(v) {
+		if v == nil {
 			b.Delete(k.bucket, []byte(k.key))
 			continue
 		}
@@ -549,25 +597,6 @@ func (c *Cloud) commit(tx *txn) (int, error) {
 		b.Delete(bucketEvents, store.Uint64Key(seq))
 	}
 	return b.Len(), c.store.Commit(&b)
-}
-
-// isNilRecord reports whether v is a typed nil pointer (a deletion).
-func isNilRecord(v any) bool {
-	switch r := v.(type) {
-	case *instance:
-		return r == nil
-	case *group:
-		return r == nil
-	case *template:
-		return r == nil
-	case *launch:
-		return r == nil
-	case *activity:
-		return r == nil
-	case *scenarioRun:
-		return r == nil
-	}
-	return false
 }
 
 func mustJSON(v any) []byte {
@@ -585,14 +614,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-func compareUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

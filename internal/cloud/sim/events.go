@@ -125,9 +125,9 @@ func (l *eventLog) pruned(oldest uint64) {
 	l.oldest = oldest
 }
 
-// after returns up to max events after seq (in memory, or else from the
-// store), the channel that is closed when more come, and whether seq is
-// older than what is kept.
+// eventsAfter returns up to max events after seq (in memory, or else from
+// the store), the channel that is closed when more come, and an
+// EventsExpiredError if events after seq are no longer kept.
 func (c *Cloud) eventsAfter(seq uint64, max int) ([]logged, <-chan struct{}, error) {
 	l := &c.events
 	l.mu.Lock()
@@ -156,16 +156,32 @@ func (c *Cloud) eventsAfter(seq uint64, max int) ([]logged, <-chan struct{}, err
 		out = append(out, logged{c.envelope(se), se.Cluster})
 		return len(out) < max
 	})
+	if err == nil && (len(out) == 0 || out[0].Sequence != seq+1) {
+		// Pruned since the check above.
+		c.events.mu.Lock()
+		oldest = c.events.oldest
+		c.events.mu.Unlock()
+		return nil, more, &cloud.EventsExpiredError{Since: seq, Oldest: oldest}
+	}
 	return out, more, err
 }
 
 // subscribe delivers the events after since that keep says to, until ctx
 // ends or the subscriber falls behind what is kept.
 func (c *Cloud) subscribe(ctx context.Context, since uint64, keep func(logged) bool) (<-chan cloud.Event, error) {
-	if since == cloud.FromNow {
-		c.events.mu.Lock()
-		since = c.events.newest
-		c.events.mu.Unlock()
+	if c.Err() != nil || c.isStopped() {
+		return nil, ErrStopped
+	}
+	c.events.mu.Lock()
+	oldest, newest := c.events.oldest, c.events.newest
+	c.events.mu.Unlock()
+	switch {
+	case since == cloud.FromNow:
+		since = newest
+	case since == 0 && oldest > 0:
+		since = oldest - 1 // from the oldest kept
+	case since > newest:
+		return nil, cloud.Invalid("since", "the newest event is %d: %d is not a cursor this cloud gave", newest, since)
 	}
 	if _, _, err := c.eventsAfter(since, 1); err != nil {
 		return nil, err
@@ -208,14 +224,16 @@ func (c *Cloud) subscribe(ctx context.Context, since uint64, keep func(logged) b
 // pruneEvents removes the events older than the timing's retention.
 func (c *Cloud) pruneEvents(tx *txn) {
 	cutoff := tx.now.Add(-c.timing.Events)
+	c.events.mu.Lock()
 	oldest := c.events.oldest
+	c.events.mu.Unlock()
 	if oldest == 0 {
 		return
 	}
 	var drop []uint64
 	_ = c.store.Range(bucketEvents, store.Uint64Key(oldest), func(k, v []byte) bool {
 		var se storedEvent
-		if json.Unmarshal(v, &se) != nil || !se.Time.Before(cutoff) || len(drop) >= 10000 {
+		if json.Unmarshal(v, &se) != nil || !se.Time.Before(cutoff) {
 			return false
 		}
 		drop = append(drop, se.Seq)
@@ -237,7 +255,7 @@ func (c *Cloud) housekeeping(tx *txn) {
 	for _, id := range sortedKeys(c.st.launches) {
 		if l := c.st.launches[id]; !tx.now.Before(l.Forget) {
 			delete(c.st.launches, id)
-			tx.put(bucketLaunches, id, (*launch)(nil))
+			tx.del(bucketLaunches, id)
 		}
 	}
 	c.queue.add(wakeHousekeeping, "", tx.now.Add(housekeepingEvery))

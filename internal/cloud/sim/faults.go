@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kdp-project/kdp/internal/cloud"
@@ -33,8 +34,8 @@ type Faults interface {
 	// (launches beyond fail with InsufficientInstanceCapacity); a negative
 	// n removes the limit. Capacity is the region's, for every cluster.
 	SetCapacity(ctx context.Context, instanceType, zone string, n int) error
-	// Capacity lists the limits: "m5.large_us-east-1a" → instances.
-	Capacity(ctx context.Context) (map[string]int, error)
+	// Capacity lists the limits, by type and zone.
+	Capacity(ctx context.Context) ([]CapacityLimit, error)
 	// ZoneOutage takes a zone down: no capacity is left in it, and every
 	// kubelet there dies. It returns how many died.
 	ZoneOutage(ctx context.Context, zone string) (int, error)
@@ -44,32 +45,31 @@ type Faults interface {
 	// SetLaunchFailure makes a fraction of the instances a group launches
 	// in the next in.Duration fail at launch; 0 lifts it.
 	SetLaunchFailure(ctx context.Context, group string, in LaunchFailure) error
-	// StartScenario starts a scenario in the cloud; ScenarioStatus and
-	// StopScenario follow and stop it ("" names the newest).
+	// StartScenario checks a scenario against the catalogue (every problem
+	// at once) and starts it in the cloud; a cluster plays one at a time.
 	StartScenario(ctx context.Context, sc *scenario.Scenario) (*ScenarioStatus, error)
+	// ScenarioStatus reports a scenario ("": the cluster's newest).
 	ScenarioStatus(ctx context.Context, id string) (*ScenarioStatus, error)
+	// StopScenario stops a running scenario ("": the newest): no further
+	// action runs, and the fault windows it opened (slow boots, launch
+	// failures) end now; capacity limits and outages it set stay, and its
+	// log lists them.
 	StopScenario(ctx context.Context, id string) (*ScenarioStatus, error)
 }
 
 var _ Faults = (*Provider)(nil)
 
-// Interrupt sends a spot instance its interruption notice: it is
-// terminated when the notice (2 minutes, scaled) runs out, whatever its
-// group's hooks say.
+// Interrupt implements Faults.
 func (p *Provider) Interrupt(_ context.Context, id string) error {
 	return p.onInstance(id, true, func(tx *txn, i *instance) { p.c.interrupt(tx, i) })
 }
 
-// Rebalance sends a spot instance a rebalance recommendation; its group,
-// if it rebalances capacity, replaces it.
+// Rebalance implements Faults.
 func (p *Provider) Rebalance(_ context.Context, id string) error {
 	return p.onInstance(id, true, func(tx *txn, i *instance) { p.c.rebalance(tx, i) })
 }
 
-// ScheduleRetirement schedules maintenance that retires the instance after
-// in (scaled): an AWS Health event announces it now, and at that time the
-// instance is terminated (through its group's terminating hooks) and
-// replaced.
+// ScheduleRetirement implements Faults.
 func (p *Provider) ScheduleRetirement(_ context.Context, id string, in time.Duration) error {
 	if in <= 0 {
 		return cloud.Invalid("in", "must be positive, got %s", in)
@@ -90,8 +90,7 @@ func (p *Provider) ScheduleRetirement(_ context.Context, id string, in time.Dura
 	})
 }
 
-// FailKubelet stops an instance's kubelet: the instance runs on, its node
-// stops renewing its Lease and goes NotReady.
+// FailKubelet implements Faults.
 func (p *Provider) FailKubelet(_ context.Context, id string) error {
 	return p.onInstance(id, false, func(tx *txn, i *instance) { p.c.failKubelet(tx, i) })
 }
@@ -152,9 +151,7 @@ func (c *Cloud) failKubelet(tx *txn, i *instance) {
 	c.log.Info("kubelet failed", "instance", i.ID)
 }
 
-// SetCapacity limits how many instances of a type a zone holds (launches
-// beyond fail with InsufficientInstanceCapacity); a negative n removes the
-// limit. Capacity is the region's, for every cluster.
+// SetCapacity implements Faults.
 func (p *Provider) SetCapacity(_ context.Context, instanceType, zone string, n int) error {
 	zone, err := p.c.checkTypeAndZone(instanceType, zone, true)
 	if err != nil {
@@ -170,7 +167,7 @@ func (c *Cloud) setCapacity(tx *txn, instanceType, zone string, n int) {
 	key := capacityKey(instanceType, zone)
 	if n < 0 {
 		delete(c.st.capacity, key)
-		tx.put(bucketCapacity, key, nil)
+		tx.del(bucketCapacity, key)
 	} else {
 		c.st.capacity[key] = n
 		tx.put(bucketCapacity, key, n)
@@ -178,16 +175,24 @@ func (c *Cloud) setCapacity(tx *txn, instanceType, zone string, n int) {
 	c.log.Info("capacity", "instanceType", instanceType, "zone", zone, "available", n)
 }
 
-// Capacity lists the capacity limits: "m5.large_us-east-1a" → instances.
-func (p *Provider) Capacity(context.Context) (map[string]int, error) {
-	out := map[string]int{}
-	_ = p.read(func(st *state) error {
-		for k, v := range st.capacity {
-			out[k] = v
+// Capacity implements Faults.
+func (p *Provider) Capacity(context.Context) ([]CapacityLimit, error) {
+	var out []CapacityLimit
+	err := p.read(func(st *state) error {
+		for _, k := range sortedKeys(st.capacity) {
+			t, z, _ := strings.Cut(k, "_")
+			out = append(out, CapacityLimit{InstanceType: t, Zone: z, Available: st.capacity[k]})
 		}
 		return nil
 	})
-	return out, nil
+	return out, err
+}
+
+// CapacityLimit is how many instances of a type a zone holds at most.
+type CapacityLimit struct {
+	InstanceType string `json:"instanceType"`
+	Zone         string `json:"zone"`
+	Available    int    `json:"available"`
 }
 
 // checkTypeAndZone checks an instance type and a zone against the
@@ -208,9 +213,7 @@ func (c *Cloud) checkTypeAndZone(instanceType, zone string, required bool) (stri
 	return z, ps.Err()
 }
 
-// ZoneOutage takes a zone down: no capacity is left in it, and every
-// kubelet there dies (the instances of every cluster: a zone is the
-// region's).
+// ZoneOutage implements Faults.
 func (p *Provider) ZoneOutage(_ context.Context, zone string) (int, error) {
 	z, err := p.c.checkTypeAndZone("", zone, false)
 	if err == nil && z == "" {
@@ -245,14 +248,13 @@ func (c *Cloud) zoneOutage(tx *txn, zone string) int {
 type LaunchFailure struct {
 	// InstanceType and Zone, if given, restrict the fault to the launches
 	// of that type, in that zone.
-	InstanceType string `json:"instanceType,omitempty"`
-	Zone         string `json:"zone,omitempty"`
+	InstanceType, Zone string
 	// Rate is the fraction of launches that fail, in (0, 1]; 1 fails all.
-	Rate float64 `json:"rate"`
+	Rate float64
 	// Duration is how long the fault lasts, in scenario time; 0 lifts it.
-	Duration time.Duration `json:"duration"`
+	Duration time.Duration
 	// Seed picks which launches fail.
-	Seed uint64 `json:"seed"`
+	Seed uint64
 }
 
 // String says which launches fail: "50% of launches of m5.large in
@@ -268,9 +270,7 @@ func (in LaunchFailure) String() string {
 	return s
 }
 
-// SetSlowBoot makes the instances a group launches in the next duration
-// boot delay longer (both in scenario time, divided by --time-scale); a
-// zero duration lifts the fault.
+// SetSlowBoot implements Faults.
 func (p *Provider) SetSlowBoot(_ context.Context, name string, delay, duration time.Duration) error {
 	var ps cloud.Problems
 	if duration < 0 {
@@ -300,9 +300,7 @@ func (c *Cloud) setSlowBoot(tx *txn, g *group, delay, duration time.Duration) {
 	tx.putGroup(g)
 }
 
-// SetLaunchFailure makes a fraction of the instances a group launches in
-// the next in.Duration fail at launch; the group replaces each, and the
-// replacement may fail too while the fault lasts.
+// SetLaunchFailure implements Faults.
 func (p *Provider) SetLaunchFailure(_ context.Context, name string, in LaunchFailure) error {
 	var ps cloud.Problems
 	if in.Duration < 0 {

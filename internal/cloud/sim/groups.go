@@ -24,7 +24,7 @@ func (c *Cloud) settleGroup(tx *txn, g *group) {
 	// that what the group does is the same whatever the map's order.
 	var active, atRisk []*instance
 	live := 0
-	for _, i := range c.st.byGroup[g.Name] {
+	for _, i := range c.st.byGroup[g.ID] {
 		if i.State != cloud.StateTerminated {
 			live++
 		}
@@ -52,13 +52,14 @@ func (c *Cloud) settleGroup(tx *txn, g *group) {
 		extra = 1
 	} else if g.Rebalancing != "" {
 		g.Rebalancing = ""
-		tx.putGroup(g)
+		tx.saveGroup(g)
 	}
 	want := int(g.Desired)
 	switch {
 	case len(active) < want+extra && !g.suspended(cloud.ProcessLaunch):
 		if g.RetryAt != nil && tx.now.Before(*g.RetryAt) {
-			break // after a capacity failure, wait for the retry
+			c.queue.add(wakeGroup, g.Name, *g.RetryAt) // (again, after a restart)
+			break                                      // after a capacity failure, wait for the retry
 		}
 		cause := "an instance was started in response to a difference between desired and actual capacity" +
 			increasing(int32(len(active)), g.Desired)
@@ -91,7 +92,8 @@ func (c *Cloud) settleGroup(tx *txn, g *group) {
 // launches one in the zone with the fewest and, once that is in service,
 // terminates one in the zone with the most.
 func (c *Cloud) rebalanceZones(tx *txn, g *group, active []*instance) {
-	if g.suspended(cloud.ProcessAZRebalance) || len(active) != int(g.Desired)+boolInt(g.Rebalancing != "") {
+	if g.suspended(cloud.ProcessAZRebalance) || len(active) != int(g.Desired)+boolInt(g.Rebalancing != "") ||
+		(g.RetryAt != nil && tx.now.Before(*g.RetryAt)) { // a launch failed for capacity: not before the retry
 		return
 	}
 	perZone := map[string][]*instance{}
@@ -117,7 +119,7 @@ func (c *Cloud) rebalanceZones(tx *txn, g *group, active []*instance) {
 			}
 		}
 		g.Rebalancing = ""
-		tx.putGroup(g)
+		tx.saveGroup(g)
 		if len(candidates) > 0 {
 			c.requestTermination(tx, surplus(candidates, 1)[0], termination{why: ServiceReason,
 				cause: "an instance was taken out of service in response to an availability zone rebalancing"})
@@ -129,7 +131,7 @@ func (c *Cloud) rebalanceZones(tx *txn, g *group, active []*instance) {
 	}
 	if ids := c.launchIn(tx, g, fewest, "an instance was launched to aid in balancing the group's zones"); len(ids) == 1 {
 		g.Rebalancing = ids[0]
-		tx.putGroup(g)
+		tx.saveGroup(g)
 	}
 }
 
@@ -178,12 +180,12 @@ func (c *Cloud) place(tx *txn, g *group, perZone map[string]int, onlyZone string
 			c.failActivity(tx, g, "Launching a new EC2 instance.  Status Reason: "+capacityMessage(err, c.groupZones(g))+" Launching EC2 instance failed.", cause)
 			retry := tx.now.Add(c.timing.CapacityRetry)
 			g.RetryAt = &retry
-			tx.putGroup(g)
+			tx.saveGroup(g)
 			c.queue.add(wakeGroup, g.Name, retry)
 			break
 		}
 		i := c.newInstance(tx, g.Cluster, subnet, ip, instanceType, v, t, g.CapacityType)
-		i.Group = g.Name
+		i.Group, i.GroupID = g.Name, g.ID
 		i.LifecycleState = cloud.LifecyclePending
 		i.Tags["aws:autoscaling:groupName"] = g.Name
 		maps.Copy(i.Tags, g.Tags)
@@ -199,7 +201,7 @@ func (c *Cloud) place(tx *txn, g *group, perZone map[string]int, onlyZone string
 	}
 	if len(launched) > 0 && g.RetryAt != nil {
 		g.RetryAt = nil
-		tx.putGroup(g)
+		tx.saveGroup(g)
 	}
 	if len(launched) > 0 {
 		c.log.Info("launched instances", "group", g.Name, "count", len(launched), "desired", g.Desired)
@@ -299,7 +301,7 @@ func (c *Cloud) applyFaults(tx *txn, g *group, i *instance) {
 	if sb := f.SlowBoot; sb != nil && sb.contains(tx.now) {
 		i.BootDelay = sb.Delay
 		sb.Slowed++
-		tx.putGroup(g)
+		tx.saveGroup(g)
 	}
 	if lf := f.LaunchFailure; lf != nil && lf.contains(tx.now) && lf.matches(i.Type, i.Zone) {
 		if failsLaunch(lf.Seed, lf.Matched, lf.Rate) {
@@ -307,7 +309,7 @@ func (c *Cloud) applyFaults(tx *txn, g *group, i *instance) {
 			lf.Failed++
 		}
 		lf.Matched++
-		tx.putGroup(g)
+		tx.saveGroup(g)
 	}
 }
 
@@ -369,9 +371,9 @@ func inService(instances []*instance) int {
 // deleteGroupRecord removes a deleted group once its instances are gone.
 func (c *Cloud) deleteGroupRecord(tx *txn, g *group) {
 	delete(c.st.groups, g.Name)
-	tx.put(bucketGroups, g.Name, (*group)(nil))
+	tx.del(bucketGroups, g.Name)
 	for _, a := range c.st.activities[g.Name] {
-		tx.put(bucketActivities, activityKey(a), (*activity)(nil))
+		tx.del(bucketActivities, activityKey(a))
 		delete(c.st.activityByID, a.ID)
 	}
 	delete(c.st.activities, g.Name)
@@ -427,13 +429,14 @@ func boolInt(b bool) int {
 // ipPool hands out subnets' addresses: an address is held until its
 // instance's record goes.
 type ipPool struct {
-	used   map[string]map[string]bool // subnet → address
+	used map[string]map[string]bool // subnet → address
+	// cursor is the cloud's meta.Addresses.
 	cursor map[string]int
 }
 
 func (p *ipPool) use(subnet, ip string) {
 	if p.used == nil {
-		p.used, p.cursor = map[string]map[string]bool{}, map[string]int{}
+		p.used = map[string]map[string]bool{}
 	}
 	if p.used[subnet] == nil {
 		p.used[subnet] = map[string]bool{}
@@ -447,9 +450,6 @@ func (p *ipPool) free(subnet, ip string) { delete(p.used[subnet], ip) }
 // one given (so that an address is not given again at once), or "" if the
 // subnet is full.
 func (p *ipPool) next(s cloud.Subnet) string {
-	if p.used == nil {
-		p.used, p.cursor = map[string]map[string]bool{}, map[string]int{}
-	}
 	for _, from := range []int{p.cursor[s.ID], 0} {
 		for n := from; ; n++ {
 			ip, err := s.Address(n)

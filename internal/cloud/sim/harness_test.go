@@ -65,6 +65,9 @@ func (h *harness) stop() {
 		h.cancel()
 		<-h.c.Stopped()
 		h.cancel = nil
+		if h.c.overflows > 0 {
+			h.t.Errorf("groups went round settle %d times without settling", h.c.overflows)
+		}
 	}
 }
 

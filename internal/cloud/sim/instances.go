@@ -28,8 +28,10 @@ func (i *instance) nextDue() (time.Time, bool) {
 	if i.State == cloud.StatePending && i.TerminateAt == nil {
 		consider(&i.BootAt)
 	}
+	if i.State == cloud.StatePending || i.State == cloud.StateRunning {
+		consider(i.SpotInterruptAt) // it takes the instance even on its way out
+	}
 	if !i.leaving() {
-		consider(i.SpotInterruptAt)
 		consider(i.RetireAt)
 	}
 	if i.WaitingOn != "" {
@@ -71,9 +73,8 @@ func (c *Cloud) stepOnce(tx *txn, i *instance) bool {
 		}
 		c.boot(tx, i)
 		return true
-	case !i.leaving() && due(i.SpotInterruptAt):
-		c.requestTermination(tx, i, termination{why: SpotReclaimReason, skipHooks: true,
-			cause: "an instance was taken out of service in response to an EC2 Spot Instance interruption notice"})
+	case (i.State == cloud.StatePending || i.State == cloud.StateRunning) && due(i.SpotInterruptAt) && i.TerminateWhy != SpotReclaimReason:
+		c.reclaim(tx, i)
 		return true
 	case !i.leaving() && due(i.RetireAt):
 		c.requestTermination(tx, i, termination{why: RetirementReason,
@@ -101,6 +102,19 @@ func (c *Cloud) stepOnce(tx *txn, i *instance) bool {
 		return true
 	}
 	return false
+}
+
+// reclaim takes a spot instance when its notice runs out, whatever its
+// group's hooks say: an instance waiting on one (on its way in or out)
+// stops waiting.
+func (c *Cloud) reclaim(tx *txn, i *instance) {
+	cause := "an instance was taken out of service in response to an EC2 Spot Instance interruption notice"
+	if i.TerminateAt == nil {
+		c.requestTermination(tx, i, termination{why: SpotReclaimReason, skipHooks: true, cause: cause})
+		return
+	}
+	i.TerminateWhy, i.SkipHooks = SpotReclaimReason, true // already on its way out, maybe held by a hook
+	c.shutDown(tx, i)
 }
 
 // boot ends a pending instance's boot: it runs, and enters its group
@@ -159,12 +173,16 @@ func (c *Cloud) requestTermination(tx *txn, i *instance, t termination) {
 		if t.decrement && g.Desired > g.Min {
 			i.TerminateCause += shrinking(g.Desired, g.Desired-1)
 			g.Desired--
-			tx.putGroup(g)
+			tx.saveGroup(g)
 		}
 		a := c.startActivity(tx, g, "Terminating EC2 instance: "+i.ID, "At "+stamp(now)+" "+i.TerminateCause+".", i.ID)
 		i.TerminateActivity = a.ID
 		if i.LifecycleState == cloud.LifecyclePending || i.LifecycleState == cloud.LifecyclePendingWait {
 			c.endActivity(tx, i.LaunchActivity, cloud.ActivityCancelled, "The instance was terminated before it was in service", "")
+			// Its launch lifecycle action is over (abandoned, as EC2 Auto
+			// Scaling does); the terminating hook, if any, comes next.
+			i.LifecycleState = cloud.LifecyclePending
+			i.WaitingOn, i.HookToken, i.HookDeadline, i.HookResult = "", "", nil, ""
 		}
 	}
 	tx.putInstance(i)
@@ -185,6 +203,8 @@ func (c *Cloud) beginTermination(tx *txn, i *instance) {
 
 func (c *Cloud) shutDown(tx *txn, i *instance) {
 	c.setState(tx, i, cloud.StateShuttingDown, i.TerminateWhy)
+	now := tx.now
+	i.Ended = &now
 	at := tx.now.Add(c.timing.Jittered(c.timing.ShutDown, i.ID+"/shutdown"))
 	i.ShutdownAt = &at
 	i.WaitingOn, i.HookToken, i.HookDeadline, i.HookResult = "", "", nil, ""
@@ -214,10 +234,8 @@ func (c *Cloud) endWait(tx *txn, i *instance) {
 	if result == "" {
 		result = cloud.ResultAbandon
 		if g := c.st.groups[i.Group]; g != nil {
-			for _, h := range g.Hooks {
-				if h.Name == i.WaitingOn {
-					result = h.DefaultResult
-				}
+			if h, ok := g.hookNamed(i.WaitingOn); ok {
+				result = h.DefaultResult
 			}
 		}
 		c.log.Info("lifecycle hook timed out", "instance", i.ID, "group", i.Group, "hook", i.WaitingOn, "result", result)
@@ -248,16 +266,12 @@ func (c *Cloud) setState(tx *txn, i *instance, state, reason string) {
 // forgetInstance removes a terminated instance's record, keeping the
 // record of its launch.
 func (c *Cloud) forgetInstance(tx *txn, i *instance) {
-	ended := i.StateTime
-	if i.TerminateAt != nil {
-		ended = *i.TerminateAt
-	}
-	l := &launch{ID: i.ID, Cluster: i.Cluster, Group: i.Group, DNSName: i.DNSName, Launch: i.LaunchTime, Ended: &ended,
+	l := &launch{ID: i.ID, Cluster: i.Cluster, Group: i.Group, DNSName: i.DNSName, Launch: i.LaunchTime, Ended: i.Ended,
 		Forget: tx.now.Add(c.opts.LaunchRetention)}
 	c.st.launches[i.ID] = l
 	tx.put(bucketLaunches, i.ID, l)
 	c.removeInstance(i)
-	tx.put(bucketInstances, i.ID, (*instance)(nil))
+	tx.del(bucketInstances, i.ID)
 	if i.Group != "" {
 		tx.settle(i.Group)
 	}
@@ -266,11 +280,11 @@ func (c *Cloud) forgetInstance(tx *txn, i *instance) {
 // addInstance and removeInstance keep the indexes of instances.
 func (c *Cloud) addInstance(i *instance) {
 	c.st.instances[i.ID] = i
-	if i.Group != "" {
-		m := c.st.byGroup[i.Group]
+	if i.GroupID != "" {
+		m := c.st.byGroup[i.GroupID]
 		if m == nil {
 			m = map[string]*instance{}
-			c.st.byGroup[i.Group] = m
+			c.st.byGroup[i.GroupID] = m
 		}
 		m[i.ID] = i
 	}
@@ -279,10 +293,10 @@ func (c *Cloud) addInstance(i *instance) {
 
 func (c *Cloud) removeInstance(i *instance) {
 	delete(c.st.instances, i.ID)
-	if m := c.st.byGroup[i.Group]; m != nil {
+	if m := c.st.byGroup[i.GroupID]; m != nil {
 		delete(m, i.ID)
 		if len(m) == 0 {
-			delete(c.st.byGroup, i.Group)
+			delete(c.st.byGroup, i.GroupID)
 		}
 	}
 	c.st.ips.free(i.SubnetID, i.PrivateIP)

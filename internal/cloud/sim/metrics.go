@@ -10,8 +10,6 @@ import (
 
 // metrics are the cloud's Prometheus metrics, served on kdp's /metrics.
 type metrics struct {
-	instances    *prometheus.GaugeVec
-	groups       prometheus.Gauge
 	launches     *prometheus.CounterVec
 	terminations *prometheus.CounterVec
 	events       *prometheus.CounterVec
@@ -22,10 +20,6 @@ type metrics struct {
 
 func newMetrics() *metrics {
 	return &metrics{
-		instances: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "kdp_sim_instances",
-			Help: "Instances of the simulated cloud, by state."}, []string{"state"}),
-		groups: prometheus.NewGauge(prometheus.GaugeOpts{Name: "kdp_sim_groups",
-			Help: "Auto Scaling groups of the simulated cloud."}),
 		launches: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kdp_sim_launches_total",
 			Help: "Instances launched, by lifecycle (on-demand, spot)."}, []string{"lifecycle"}),
 		terminations: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kdp_sim_terminations_total",
@@ -45,7 +39,7 @@ func newMetrics() *metrics {
 // Register adds the cloud's metrics to a registry (kdp's /metrics).
 func (c *Cloud) Register(r prometheus.Registerer) error {
 	m := c.metrics
-	for _, col := range []prometheus.Collector{m.instances, m.groups, m.launches, m.terminations, m.events, m.batchSeconds, m.batchWrites, m.requests} {
+	for _, col := range []prometheus.Collector{stateCollector{c}, m.launches, m.terminations, m.events, m.batchSeconds, m.batchWrites, m.requests} {
 		if err := r.Register(col); err != nil {
 			return err
 		}
@@ -53,15 +47,32 @@ func (c *Cloud) Register(r prometheus.Registerer) error {
 	return nil
 }
 
-func (m *metrics) observeState(st *state) {
+// stateCollector counts the cloud's instances and groups when the metrics
+// are scraped, not at every batch.
+type stateCollector struct{ c *Cloud }
+
+var (
+	instancesDesc = prometheus.NewDesc("kdp_sim_instances", "Instances of the simulated cloud, by state.", []string{"state"}, nil)
+	groupsDesc    = prometheus.NewDesc("kdp_sim_groups", "Auto Scaling groups of the simulated cloud.", nil, nil)
+)
+
+func (stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- instancesDesc
+	ch <- groupsDesc
+}
+
+func (s stateCollector) Collect(ch chan<- prometheus.Metric) {
+	s.c.mu.RLock()
 	counts := map[string]int{cloud.StatePending: 0, cloud.StateRunning: 0, cloud.StateShuttingDown: 0, cloud.StateTerminated: 0}
-	for _, i := range st.instances {
+	for _, i := range s.c.st.instances {
 		counts[i.State]++
 	}
-	for s, n := range counts {
-		m.instances.WithLabelValues(s).Set(float64(n))
+	groups := len(s.c.st.groups)
+	s.c.mu.RUnlock()
+	for state, n := range counts {
+		ch <- prometheus.MustNewConstMetric(instancesDesc, prometheus.GaugeValue, float64(n), state)
 	}
-	m.groups.Set(float64(len(st.groups)))
+	ch <- prometheus.MustNewConstMetric(groupsDesc, prometheus.GaugeValue, float64(groups))
 }
 
 func (m *metrics) observeBatch(requests, writes int, took time.Duration) {

@@ -43,10 +43,14 @@ func (p *Provider) Subnets(context.Context) ([]cloud.Subnet, error) {
 	return p.c.catalog.Subnets(), nil
 }
 
-// read runs fn with the state held for reading.
+// read runs fn with the state held for reading, unless the cloud failed to
+// write it (what is in memory is then not what it will come back with).
 func (p *Provider) read(fn func(st *state) error) error {
 	p.c.mu.RLock()
 	defer p.c.mu.RUnlock()
+	if p.c.failed.Load() {
+		return ErrStopped
+	}
 	return fn(&p.c.st)
 }
 
@@ -243,10 +247,15 @@ func (p *Provider) DeleteLifecycleHook(_ context.Context, name, hook string) err
 		h := g.Hooks[i]
 		g.Hooks = slices.Delete(g.Hooks, i, i+1)
 		tx.putGroup(g)
-		// Instances waiting on it go on with its default result.
-		for _, id := range sortedKeys(p.c.st.byGroup[name]) {
-			if inst := p.c.st.byGroup[name][id]; inst.WaitingOn == hook {
-				inst.HookResult = h.DefaultResult
+		// As EC2 Auto Scaling does, the instances waiting on it go on: a
+		// launch is abandoned, a termination continues.
+		result := cloud.ResultContinue
+		if h.Transition == cloud.HookLaunching {
+			result = cloud.ResultAbandon
+		}
+		for _, id := range sortedKeys(p.c.st.byGroup[g.ID]) {
+			if inst := p.c.st.byGroup[g.ID][id]; inst.WaitingOn == hook {
+				inst.HookResult = result
 				p.c.stepInstance(tx, inst)
 			}
 		}
@@ -354,12 +363,12 @@ func (p *Provider) ListInstances(_ context.Context, f cloud.InstanceFilter, page
 	var next string
 	err := p.read(func(st *state) error {
 		from := st.instances
-		if f.Group != "" {
-			from = st.byGroup[f.Group]
+		if g := st.groups[f.Group]; g != nil && g.Cluster == p.cluster {
+			from = st.byGroup[g.ID] // the group's (not an earlier one's of that name)
 		}
 		var all []*instance
 		for _, i := range from {
-			if i.Cluster == p.cluster && (len(f.States) == 0 || slices.Contains(f.States, i.State)) &&
+			if i.Cluster == p.cluster && (f.Group == "" || i.Group == f.Group) && (len(f.States) == 0 || slices.Contains(f.States, i.State)) &&
 				(len(f.IDs) == 0 || slices.Contains(f.IDs, i.ID)) {
 				all = append(all, i)
 			}
@@ -435,13 +444,10 @@ func (p *Provider) RecordLifecycleActionHeartbeat(_ context.Context, in cloud.Li
 		if err != nil {
 			return err
 		}
-		g := p.c.st.groups[i.Group]
-		for _, h := range g.Hooks {
-			if h.Name == in.Hook {
-				deadline := tx.now.Add(p.c.timing.Scale.Of(h.HeartbeatTimeout.Duration))
-				i.HookDeadline = &deadline
-				tx.putInstance(i)
-			}
+		if h, ok := p.c.st.groups[i.Group].hookNamed(in.Hook); ok {
+			deadline := tx.now.Add(p.c.timing.Scale.Of(h.HeartbeatTimeout.Duration))
+			i.HookDeadline = &deadline
+			tx.putInstance(i)
 		}
 		return nil
 	})
@@ -461,14 +467,7 @@ func (p *Provider) Launched(_ context.Context, id string) (*cloud.Launch, error)
 	var out *cloud.Launch
 	err := p.read(func(st *state) error {
 		if i := st.instances[id]; i != nil && i.Cluster == p.cluster {
-			out = &cloud.Launch{InstanceID: i.ID, Cluster: i.Cluster, Group: i.Group, PrivateDNSName: i.DNSName, LaunchTime: i.LaunchTime}
-			if i.leaving() {
-				ended := i.StateTime
-				if i.TerminateAt != nil {
-					ended = *i.TerminateAt
-				}
-				out.Ended = &ended
-			}
+			out = &cloud.Launch{InstanceID: i.ID, Cluster: i.Cluster, Group: i.Group, PrivateDNSName: i.DNSName, LaunchTime: i.LaunchTime, Ended: i.Ended}
 			return nil
 		}
 		if l := st.launches[id]; l != nil && l.Cluster == p.cluster {
@@ -498,7 +497,7 @@ func (c *Cloud) groupOf(g *group) cloud.Group {
 	if g.Deleting {
 		out.Status = cloud.GroupDeleting
 	}
-	for _, i := range c.st.byGroup[g.Name] {
+	for _, i := range c.st.byGroup[g.ID] {
 		switch {
 		case i.leaving():
 		case i.LifecycleState == cloud.LifecycleInService:

@@ -75,8 +75,6 @@ func (q *wakeQueue) pop(until time.Time) (wake, bool) {
 	return w, true
 }
 
-func (q *wakeQueue) len() int { return len(q.items) }
-
 type wakeHeap []wake
 
 func (h wakeHeap) Len() int { return len(h) }

@@ -39,6 +39,9 @@ type meta struct {
 	// activity's.
 	Sequence   uint64 `json:"sequence"`
 	Activities uint64 `json:"activities"`
+	// Addresses is where each subnet's search for a free address goes on
+	// from, so that an address is not given again at once.
+	Addresses map[string]int `json:"addresses,omitempty"`
 	// Region and Zones are the catalogue the cloud was created with; a
 	// later start with other ones is refused.
 	Region string `json:"region"`
@@ -70,6 +73,8 @@ func (t *template) toCloud() cloud.LaunchTemplate {
 
 // group is an Auto Scaling group.
 type group struct {
+	// ID tells this group from an earlier one of the same name.
+	ID                string                `json:"id"`
 	Name              string                `json:"name"`
 	Cluster           string                `json:"cluster"`
 	Template          cloud.TemplateRef     `json:"template"` // by ID, with the version asked for
@@ -94,6 +99,16 @@ type group struct {
 }
 
 func (g *group) suspended(process string) bool { return slices.Contains(g.Suspended, process) }
+
+// hookNamed returns the group's hook of that name, if it has one.
+func (g *group) hookNamed(name string) (cloud.LifecycleHook, bool) {
+	for _, h := range g.Hooks {
+		if h.Name == name {
+			return h, true
+		}
+	}
+	return cloud.LifecycleHook{}, false
+}
 
 func (g *group) hook(transition string) (cloud.LifecycleHook, bool) {
 	for _, h := range g.Hooks {
@@ -152,6 +167,7 @@ type instance struct {
 	ID         string             `json:"id"`
 	Cluster    string             `json:"cluster"`
 	Group      string             `json:"group,omitempty"`
+	GroupID    string             `json:"groupId,omitempty"`
 	Type       string             `json:"type"`
 	ImageID    string             `json:"imageId"`
 	SubnetID   string             `json:"subnetId"`
@@ -197,8 +213,11 @@ type instance struct {
 	TerminateWhy   string     `json:"terminateWhy,omitempty"`
 	TerminateCause string     `json:"terminateCause,omitempty"`
 	SkipHooks      bool       `json:"skipHooks,omitempty"`
-	ShutdownAt     *time.Time `json:"shutdownAt,omitempty"`
-	ExpireAt       *time.Time `json:"expireAt,omitempty"`
+	// Ended is when the instance began shutting down, ShutdownAt when it
+	// is done.
+	Ended      *time.Time `json:"ended,omitempty"`
+	ShutdownAt *time.Time `json:"shutdownAt,omitempty"`
+	ExpireAt   *time.Time `json:"expireAt,omitempty"`
 
 	// The group's activities for the instance's launch and termination.
 	LaunchActivity    string `json:"launchActivity,omitempty"`

@@ -257,19 +257,35 @@ func TestRestartLosesNothing(t *testing.T) {
 }
 
 func TestEventsExpire(t *testing.T) {
+	ctx := context.Background()
 	h := start(t)
 	h.group(cloud.GroupInput{Name: "web", DesiredCapacity: 1})
 	h.step(time.Second)
-	if _, err := h.p.Subscribe(context.Background(), 0); err != nil {
-		t.Fatalf("from the start: %v", err)
+	if _, err := h.p.Subscribe(ctx, 1); err != nil {
+		t.Fatalf("from the first event: %v", err)
 	}
 	h.step(25 * time.Hour) // housekeeping prunes what is older than a day
-	_, err := h.p.Subscribe(context.Background(), 0)
+	if err := h.p.TerminateInstance(ctx, h.instances("web")[0].ID, false); err != nil {
+		t.Fatal(err)
+	}
+	h.sync()
+	_, err := h.p.Subscribe(ctx, 1)
 	if !cloud.IsEventsExpired(err) {
 		t.Fatalf("subscribing from an expired cursor: %v", err)
 	}
-	if _, err := h.p.Subscribe(context.Background(), cloud.FromNow); err != nil {
+	// 0 is the oldest event kept: the termination's.
+	events, err := h.p.Subscribe(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := <-events; e.DetailType != cloud.DetailStateChange || !e.Time.After(epoch.Add(25*time.Hour)) {
+		t.Errorf("the oldest event kept: %s at %s", e.DetailType, e.Time)
+	}
+	if _, err := h.p.Subscribe(ctx, cloud.FromNow); err != nil {
 		t.Errorf("from now: %v", err)
+	}
+	if _, err := h.p.Subscribe(ctx, 1<<40); !cloud.IsInvalid(err) {
+		t.Errorf("a cursor from another cloud: %v", err)
 	}
 }
 

@@ -73,6 +73,7 @@ func (c *Cloud) createGroup(tx *txn, cluster string, in cloud.GroupInput) (*grou
 	if _, taken := c.st.groups[in.Name]; taken {
 		return nil, &cloud.AlreadyExistsError{Kind: "auto scaling group", Name: in.Name}
 	}
+	g.ID = tx.uuid()
 	c.st.groups[g.Name] = g
 	tx.putGroup(g)
 	c.log.Info("created group", "group", g.Name, "cluster", cluster, "desired", g.Desired, "capacityType", g.CapacityType)
@@ -115,6 +116,9 @@ func (c *Cloud) updateGroup(tx *txn, g *group, in cloud.GroupUpdate) error {
 		}
 	}
 	if in.SubnetIDs != nil {
+		if len(in.SubnetIDs) == 0 {
+			ps.Add("subnetIds", "at least one subnet is required")
+		}
 		c.checkSubnets(&ps, in.SubnetIDs)
 	}
 	tags := maps.Clone(g.Tags)
@@ -276,9 +280,7 @@ func (c *Cloud) runInstances(tx *txn, cluster string, in cloud.RunInput) ([]*ins
 		v.UserData = in.UserData
 		t = nil // the instance keeps its own
 	}
-	if in.LaunchTemplate == nil || v.ImageID != "" {
-		c.checkTemplateData(&ps, v.LaunchTemplateData)
-	}
+	c.checkTemplateData(&ps, v.LaunchTemplateData)
 	if v.InstanceType == "" {
 		ps.Add("instanceType", "is required (here or in the launch template)")
 	}

@@ -59,8 +59,7 @@ func (r *scenarioRun) status() ScenarioStatus {
 		Actions: len(r.Spec.Plan()), Done: r.Next, Failed: r.Failed, Log: slices.Clone(r.Log)}
 }
 
-// StartScenario checks a scenario against the catalogue and starts it; a
-// cluster plays one scenario at a time.
+// StartScenario implements Faults.
 func (p *Provider) StartScenario(_ context.Context, sc *scenario.Scenario) (*ScenarioStatus, error) {
 	var ps cloud.Problems
 	for i, st := range sc.Steps {
@@ -108,8 +107,7 @@ func (c *Cloud) checkCatalog(ps *cloud.Problems, field, instanceType, zone strin
 	}
 }
 
-// ScenarioStatus reports a scenario; an empty id means the cluster's
-// newest.
+// ScenarioStatus implements Faults.
 func (p *Provider) ScenarioStatus(_ context.Context, id string) (*ScenarioStatus, error) {
 	var out ScenarioStatus
 	err := p.read(func(st *state) error {
@@ -140,10 +138,7 @@ func (p *Provider) scenario(id string) *scenarioRun {
 	return found
 }
 
-// StopScenario stops a running scenario (the cluster's newest for ""): no
-// further action runs, and the fault windows it opened (slow boots, launch
-// failures) end now. Capacity limits and outages it set stay: the status
-// lists them, to lift with kdp sim capacity.
+// StopScenario implements Faults.
 func (p *Provider) StopScenario(_ context.Context, id string) (*ScenarioStatus, error) {
 	var out ScenarioStatus
 	err := p.c.do(func(tx *txn) error {
@@ -190,11 +185,15 @@ func (c *Cloud) capacityLimits() []string {
 	return out
 }
 
-// scenarioDue is when a running scenario's next action is due.
+// scenarioDue is when a running scenario is next due: its next action's
+// time, or (all done, not yet ended: a restart in between) its start.
 func (c *Cloud) scenarioDue(r *scenarioRun) (time.Time, bool) {
+	if r.State != ScenarioRunning {
+		return time.Time{}, false
+	}
 	plan := r.Spec.Plan()
-	if r.State != ScenarioRunning || r.Next >= len(plan) {
-		return time.Time{}, r.State == ScenarioRunning // a finished plan ends now
+	if r.Next >= len(plan) {
+		return r.Start, true
 	}
 	return r.Start.Add(c.timing.Scale.Of(plan[r.Next].At)), true
 }
@@ -212,10 +211,7 @@ func (c *Cloud) stepScenario(tx *txn, r *scenarioRun) {
 			break
 		}
 		what, err := c.runAction(tx, r, a)
-		name := a.Kind
-		if strings.HasSuffix(name, "End") {
-			name = strings.TrimSuffix(name, "End")
-		}
+		name := strings.TrimSuffix(a.Kind, "End") // the end of a window reports as its step
 		line := fmt.Sprintf("[%6s] step %d %s: %s", a.At, a.Step, name, what)
 		if err != nil {
 			line = fmt.Sprintf("[%6s] step %d %s: failed: %v", a.At, a.Step, name, err)
@@ -354,7 +350,11 @@ func (c *Cloud) runAction(tx *txn, r *scenarioRun, a scenario.Action) (string, e
 // hit.
 func (c *Cloud) pickable(name string) []*instance {
 	var out []*instance
-	for _, i := range c.st.byGroup[name] {
+	g := c.st.groups[name]
+	if g == nil {
+		return nil
+	}
+	for _, i := range c.st.byGroup[g.ID] {
 		if i.State == cloud.StateRunning && !i.leaving() && i.LifecycleState != cloud.LifecycleTerminatingWait &&
 			i.SpotInterruptAt == nil && !i.KubeletFailed {
 			out = append(out, i)

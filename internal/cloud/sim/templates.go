@@ -189,7 +189,7 @@ func (c *Cloud) deleteLaunchTemplate(tx *txn, cluster string, ref cloud.Template
 		}
 	}
 	delete(c.st.templates, t.ID)
-	tx.put(bucketTemplates, t.ID, (*template)(nil))
+	tx.del(bucketTemplates, t.ID)
 	return nil
 }
 

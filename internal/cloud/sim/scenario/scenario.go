@@ -115,7 +115,11 @@ func Parse(data []byte) (*Scenario, error) {
 		if st.At.Duration < 0 {
 			ps.Add(f+".at", "must not be negative, got %s", st.At.Duration)
 		}
-		for name, p := range map[string]*Pick{"interrupt": st.Interrupt, "rebalance": st.Rebalance, "failKubelet": st.FailKubelet, "terminate": st.Terminate} {
+		for _, pick := range []struct {
+			name string
+			p    *Pick
+		}{{"interrupt", st.Interrupt}, {"rebalance", st.Rebalance}, {"failKubelet", st.FailKubelet}, {"terminate", st.Terminate}} {
+			name, p := pick.name, pick.p
 			if p == nil {
 				continue
 			}

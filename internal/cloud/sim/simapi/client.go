@@ -276,8 +276,8 @@ func (c *Client) SetCapacity(ctx context.Context, instanceType, zone string, n i
 	return c.call(ctx, "SetCapacity", capacityInput{InstanceType: instanceType, Zone: zone, Available: n}, nil)
 }
 
-func (c *Client) Capacity(ctx context.Context) (map[string]int, error) {
-	return get[map[string]int](ctx, c, "Capacity", nil)
+func (c *Client) Capacity(ctx context.Context) ([]sim.CapacityLimit, error) {
+	return get[[]sim.CapacityLimit](ctx, c, "Capacity", nil)
 }
 
 func (c *Client) ZoneOutage(ctx context.Context, zone string) (int, error) {

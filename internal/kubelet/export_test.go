@@ -1,0 +1,4 @@
+package kubelet
+
+// RenewLease is renewLease, for the tests.
+var RenewLease = renewLease
