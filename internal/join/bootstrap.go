@@ -27,29 +27,34 @@ type Credentials struct {
 // certificate, PEM.
 type WaitFunc func(ctx context.Context, name string, uid types.UID) ([]byte, error)
 
-// Bootstrap performs TLS bootstrap for nodeName: it authenticates with the
-// NodeConfig's bootstrap token, sends a CSR for a kubelet client
-// certificate (CN system:node:<name>, O system:nodes), waits for the
-// controller-manager to approve and sign it, and returns the credentials.
-// With a nil wait it watches the CSR with the bootstrap credentials, as a
-// kubelet does; a simulator running many nodes may pass one that reads a
-// shared informer instead of opening a watch per node.
-func Bootstrap(ctx context.Context, nc *NodeConfig, nodeName string, wait WaitFunc) (*Credentials, error) {
+// BootstrapClient is the client a node's TLS bootstrap uses: it
+// authenticates with the NodeConfig's bootstrap token. Nodes that share a
+// NodeConfig may share it (a simulator running many does), so it has no
+// client-side rate limit (client-go's default, 5 requests a second, is one
+// node's): the API server's priority and fairness limits it instead.
+func BootstrapClient(nc *NodeConfig) (kubernetes.Interface, error) {
 	ca, err := nc.CA()
 	if err != nil {
 		return nil, err
 	}
-	cfg := &rest.Config{
+	return kubernetes.NewForConfig(&rest.Config{
 		Host:            nc.Spec.Cluster.APIServerEndpoint,
 		BearerToken:     nc.Spec.Kubelet.BootstrapToken,
 		TLSClientConfig: rest.TLSClientConfig{CAData: ca},
-		UserAgent:       "kdp-kubelet/" + nodeName,
+		UserAgent:       "kdp-kubelet",
 		ContentConfig:   rest.ContentConfig{ContentType: runtime.ContentTypeProtobuf}, // as the kubelet talks
-	}
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
+		QPS:             -1,
+	})
+}
+
+// Bootstrap performs TLS bootstrap for nodeName with a BootstrapClient: it
+// sends a CSR for a kubelet client certificate (CN system:node:<name>, O
+// system:nodes), waits for the controller-manager to approve and sign it,
+// and returns the credentials. With a nil wait it watches the CSR with the
+// bootstrap credentials, as a kubelet does; a simulator running many nodes
+// may pass one that reads a shared informer instead of opening a watch per
+// node.
+func Bootstrap(ctx context.Context, client kubernetes.Interface, nodeName string, wait WaitFunc) (*Credentials, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err

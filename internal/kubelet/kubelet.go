@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
@@ -49,6 +50,36 @@ type Controller struct {
 	registered, renewed sync.Map
 	// signed wakes the kubelets waiting for their CSRs.
 	signed waiters
+	// bootstrapClients are the TLS-bootstrap clients, one per NodeConfig
+	// endpoint and token: a clientset costs more to build than a join.
+	bootstrapClients sync.Map
+	// nodeConfigs are the user data parsed, by their text.
+	nodeConfigs sync.Map
+}
+
+// nodeConfig parses user data, once for all the instances launched with it.
+func (k *Controller) nodeConfig(userData string) (*join.NodeConfig, error) {
+	if nc, ok := k.nodeConfigs.Load(userData); ok {
+		return nc.(*join.NodeConfig), nil
+	}
+	nc, err := join.Parse([]byte(userData))
+	if err == nil {
+		k.nodeConfigs.Store(userData, nc)
+	}
+	return nc, err
+}
+
+func (k *Controller) bootstrapClient(nc *join.NodeConfig) (kubernetes.Interface, error) {
+	key := nc.Spec.Cluster.APIServerEndpoint + " " + nc.Spec.Kubelet.BootstrapToken
+	if c, ok := k.bootstrapClients.Load(key); ok {
+		return c.(kubernetes.Interface), nil
+	}
+	c, err := join.BootstrapClient(nc)
+	if err != nil {
+		return nil, err
+	}
+	actual, _ := k.bootstrapClients.LoadOrStore(key, c)
+	return actual.(kubernetes.Interface), nil
 }
 
 // NewController returns the kubelet simulator.
@@ -144,13 +175,17 @@ func (k *Controller) join(ctx context.Context, inst *cloud.Instance) (reconcile.
 	if userData == "" {
 		return reconcile.Result{}, nil // not a node: nothing to join with
 	}
-	nc, err := join.Parse([]byte(userData))
+	nc, err := k.nodeConfig(userData)
 	if err != nil {
 		// A kubelet with bad user data never starts; nothing to retry.
 		k.recorder.Eventf(nodeRef(nodeName), nil, corev1.EventTypeWarning, "JoinFailed", "Join", "Instance %s cannot join: its user data: %v", inst.ID, err)
 		return reconcile.Result{}, nil
 	}
-	creds, err := join.Bootstrap(ctx, nc, nodeName, k.waitForCertificate)
+	bootstrap, err := k.bootstrapClient(nc)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	creds, err := join.Bootstrap(ctx, bootstrap, nodeName, k.waitForCertificate)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
