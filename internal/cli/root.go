@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/kdp-project/kdp/internal/cluster"
 	"github.com/kdp-project/kdp/internal/pki"
@@ -41,6 +42,11 @@ func NewRootCommand(deps Deps) *cobra.Command {
 		Short:         "Kubernetes data-plane management: self-managed nodes, managed node groups and serverless pods",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+	}
+	// k8s.io/component-base registers a global --version flag of its own,
+	// which cobra would show on every command; kdp's is `kdp version`.
+	if f := pflag.CommandLine.Lookup("version"); f != nil {
+		f.Hidden = true
 	}
 	root.AddCommand(
 		newUpCommand(deps),

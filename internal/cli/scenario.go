@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -60,13 +61,17 @@ so a scenario replays the same way.`,
 			if err != nil {
 				return fmt.Errorf("-f: %w", err)
 			}
-			sc, err := scenario.Parse(data)
-			if err != nil {
-				return fmt.Errorf("scenario %s: %w", f.file, flagError(err))
-			}
 			c, _, err := f.cloud(cmd.Context())
 			if err != nil {
 				return err
+			}
+			cat, err := scenarioCatalog(cmd.Context(), c)
+			if err != nil {
+				return err
+			}
+			sc, err := scenario.Parse(data, cat)
+			if err != nil {
+				return fmt.Errorf("scenario %s: %w", f.file, flagError(err))
 			}
 			st, err := c.StartScenario(cmd.Context(), sc)
 			if err != nil {
@@ -126,6 +131,31 @@ so a scenario replays the same way.`,
 	f.add(stop.Flags())
 	cmd.AddCommand(status, stop)
 	return cmd
+}
+
+// names is the cloud's catalogue as a scenario checks it.
+type names struct{ types, zones map[string]bool }
+
+func (n names) HasInstanceType(t string) bool { return n.types[t] }
+func (n names) HasZone(z string) bool         { return n.zones[strings.ToLower(z)] }
+
+func scenarioCatalog(ctx context.Context, c *simapi.Client) (names, error) {
+	n := names{types: map[string]bool{}, zones: map[string]bool{}}
+	types, err := c.InstanceTypes(ctx)
+	if err != nil {
+		return n, err
+	}
+	for _, t := range types {
+		n.types[t.Name] = true
+	}
+	subnets, err := c.Subnets(ctx)
+	if err != nil {
+		return n, err
+	}
+	for _, s := range subnets {
+		n.zones[strings.ToLower(s.Zone)] = true
+	}
+	return n, nil
 }
 
 func firstArg(args []string) string {

@@ -46,7 +46,7 @@ func play(t *testing.T, seed uint64) ([]string, []string) {
 	h := start(t)
 	h.group(cloud.GroupInput{Name: "web", DesiredCapacity: 10, CapacityType: cloud.Spot, InstanceTypes: []string{"m5.large", "m6i.large"}})
 	h.step(time.Second)
-	sc, err := scenario.Parse([]byte(fmt.Sprintf(chaos, seed)))
+	sc, err := scenario.Parse([]byte(fmt.Sprintf(chaos, seed)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,6 @@ func TestScenarioReplaysWithItsSeed(t *testing.T) {
 }
 
 func TestScenarioValidation(t *testing.T) {
-	ctx := context.Background()
 	for _, tc := range []struct {
 		yaml string
 		want []string
@@ -117,30 +116,37 @@ steps:
 			"steps[2].zoneOutage.zone: is required"}},
 		{`steps: [{at: 1s, interupt: {group: g, count: 1}}]`, []string{`unknown field "interupt"`}},
 	} {
-		_, err := scenario.Parse([]byte(tc.yaml))
+		_, err := scenario.Parse([]byte(tc.yaml), nil)
 		for _, w := range tc.want {
 			if err == nil || !strings.Contains(err.Error(), w) {
 				t.Errorf("%s\ngot %v, want %q", tc.yaml, err, w)
 			}
 		}
 	}
-	// Names the catalogue must know are checked before anything runs.
+	// With the catalogue, the names it must know are checked too, with the
+	// rest: every problem at once. The cloud checks them again.
 	h := start(t)
-	sc, err := scenario.Parse([]byte(`
+	bad := []byte(`
 steps:
 - {at: 0s, capacity: {instanceType: x9.huge, zone: mars-1a, available: 0}}
 - {at: 1s, zoneOutage: {zone: venus-1b}}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = h.p.StartScenario(ctx, sc)
-	for _, w := range []string{`steps[0].capacity.instanceType: unknown instance type "x9.huge"`, `steps[0].capacity.zone: unknown zone "mars-1a"`, `steps[1].zoneOutage.zone: unknown zone "venus-1b"`} {
+- {at: 2s, interrupt: {group: g, count: 0}}
+`)
+	_, err := scenario.Parse(bad, h.c.Catalog())
+	for _, w := range []string{`steps[0].capacity.instanceType: unknown instance type "x9.huge"`, `steps[0].capacity.zone: unknown zone "mars-1a"`,
+		`steps[1].zoneOutage.zone: unknown zone "venus-1b"`, "steps[2].interrupt.count: must be at least 1"} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("got %v, want %q", err, w)
 		}
 	}
-	if _, err := h.p.ScenarioStatus(ctx, ""); !cloud.IsNotFound(err) {
+	sc, err := scenario.Parse(bad[:strings.Index(string(bad), "- {at: 2s")], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.p.StartScenario(context.Background(), sc); !cloud.IsInvalid(err) {
+		t.Errorf("the cloud started a scenario with unknown names: %v", err)
+	}
+	if _, err := h.p.ScenarioStatus(context.Background(), ""); !cloud.IsNotFound(err) {
 		t.Errorf("a refused scenario was recorded: %v", err)
 	}
 }
@@ -157,7 +163,7 @@ steps:
 - {at: 1m, slowBoot: {group: web, delay: 1m, duration: 10m}}
 - {at: 2m, capacity: {instanceType: m5.large, zone: us-east-1a, available: 0}}
 - {at: 20m, interrupt: {group: web, count: 1}}
-`))
+`), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

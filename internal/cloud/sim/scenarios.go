@@ -61,20 +61,7 @@ func (r *scenarioRun) status() ScenarioStatus {
 
 // StartScenario implements Faults.
 func (p *Provider) StartScenario(_ context.Context, sc *scenario.Scenario) (*ScenarioStatus, error) {
-	var ps cloud.Problems
-	for i, st := range sc.Steps {
-		f := fmt.Sprintf("steps[%d]", i)
-		if c := st.Capacity; c != nil {
-			p.c.checkCatalog(&ps, f+".capacity", c.InstanceType, c.Zone)
-		}
-		if z := st.ZoneOutage; z != nil {
-			p.c.checkCatalog(&ps, f+".zoneOutage", "", z.Zone)
-		}
-		if l := st.LaunchFailure; l != nil {
-			p.c.checkCatalog(&ps, f+".launchFailure", l.InstanceType, l.Zone)
-		}
-	}
-	if err := ps.Err(); err != nil {
+	if err := sc.Check(p.c.catalog); err != nil {
 		return nil, err
 	}
 	var out ScenarioStatus
@@ -96,15 +83,6 @@ func (p *Provider) StartScenario(_ context.Context, sc *scenario.Scenario) (*Sce
 		return nil, err
 	}
 	return &out, nil
-}
-
-func (c *Cloud) checkCatalog(ps *cloud.Problems, field, instanceType, zone string) {
-	if _, ok := c.catalog.InstanceType(instanceType); instanceType != "" && !ok {
-		ps.Add(field+".instanceType", "unknown instance type %q (see kdp sim instance-types)", instanceType)
-	}
-	if _, ok := c.catalog.Zone(zone); zone != "" && !ok {
-		ps.Add(field+".zone", "unknown zone %q (see kdp sim subnets)", zone)
-	}
 }
 
 // ScenarioStatus implements Faults.

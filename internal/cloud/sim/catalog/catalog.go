@@ -141,6 +141,11 @@ func (c *Catalog) Zone(name string) (string, bool) {
 	return name, false
 }
 
+// HasInstanceType and HasZone tell whether the catalogue knows a type and a
+// zone (a scenario's names are checked with them).
+func (c *Catalog) HasInstanceType(name string) bool { _, ok := c.byType[name]; return ok }
+func (c *Catalog) HasZone(name string) bool         { _, ok := c.Zone(name); return ok }
+
 // InstanceTypes returns every instance type, in catalogue order.
 func (c *Catalog) InstanceTypes() []cloud.InstanceType { return slices.Clone(c.types) }
 

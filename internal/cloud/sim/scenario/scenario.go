@@ -89,13 +89,28 @@ type LaunchFailure struct {
 // actions lists what a step may do, for the error that says so.
 const actions = "capacity, interrupt, rebalance, failKubelet, terminate, zoneOutage, spotStorm, slowBoot, launchFailure"
 
-// Parse reads and checks a scenario, reporting every problem at once, each
-// naming its field (steps[2].interrupt.count).
-func Parse(data []byte) (*Scenario, error) {
+// Catalog is what the names a scenario uses are checked against.
+type Catalog interface {
+	HasInstanceType(name string) bool
+	HasZone(name string) bool
+}
+
+// Parse reads a scenario and checks it (Check).
+func Parse(data []byte, cat Catalog) (*Scenario, error) {
 	sc := &Scenario{}
 	if err := yaml.UnmarshalStrict(data, sc); err != nil {
 		return nil, cloud.Invalid("scenario", "%v", err)
 	}
+	if err := sc.Check(cat); err != nil {
+		return nil, err
+	}
+	return sc, nil
+}
+
+// Check checks a scenario, and with a catalogue (nil: none) the instance
+// types and zones it names, reporting every problem at once, each naming
+// its field (steps[2].interrupt.count).
+func (sc *Scenario) Check(cat Catalog) error {
 	var ps cloud.Problems
 	if len(sc.Steps) == 0 {
 		ps.Add("steps", "at least one step is required")
@@ -133,12 +148,14 @@ func Parse(data []byte) (*Scenario, error) {
 		if c := st.Capacity; c != nil {
 			required(&ps, f+".capacity.instanceType", c.InstanceType)
 			required(&ps, f+".capacity.zone", c.Zone)
+			known(&ps, cat, f+".capacity", c.InstanceType, c.Zone)
 			if c.Available < -1 {
 				ps.Add(f+".capacity.available", "must be -1 (unlimited) or more, got %d", c.Available)
 			}
 		}
 		if z := st.ZoneOutage; z != nil {
 			required(&ps, f+".zoneOutage.zone", z.Zone)
+			known(&ps, cat, f+".zoneOutage", "", z.Zone)
 		}
 		if s := st.SpotStorm; s != nil {
 			required(&ps, f+".spotStorm.group", s.Group)
@@ -154,16 +171,28 @@ func Parse(data []byte) (*Scenario, error) {
 		}
 		if l := st.LaunchFailure; l != nil {
 			required(&ps, f+".launchFailure.group", l.Group)
+			known(&ps, cat, f+".launchFailure", l.InstanceType, l.Zone)
 			if !(l.Rate > 0 && l.Rate <= 1) {
 				ps.Add(f+".launchFailure.rate", "must be more than 0 and at most 1 (every launch fails), got %g", l.Rate)
 			}
 			positive(&ps, f+".launchFailure.duration", l.Duration.Duration)
 		}
 	}
-	if err := ps.Err(); err != nil {
-		return nil, err
+	return ps.Err()
+}
+
+// known checks the names a step gives (when it gives them) against the
+// catalogue.
+func known(ps *cloud.Problems, cat Catalog, field, instanceType, zone string) {
+	if cat == nil {
+		return
 	}
-	return sc, nil
+	if instanceType != "" && !cat.HasInstanceType(instanceType) {
+		ps.Add(field+".instanceType", "unknown instance type %q (see kdp sim instance-types)", instanceType)
+	}
+	if zone != "" && !cat.HasZone(zone) {
+		ps.Add(field+".zone", "unknown zone %q (see kdp sim subnets)", zone)
+	}
 }
 
 func required(ps *cloud.Problems, field, v string) {

@@ -14,7 +14,7 @@ steps:
 - {at: 0s, spotStorm: {group: g, ratePerMinute: 3, duration: 1m}}
 - {at: 20s, interrupt: {group: g, count: 2}}
 - {at: 1m, launchFailure: {group: g, rate: 0.5, duration: 2m}}
-`))
+`), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -267,7 +267,9 @@ var ops = map[string]op{
 	"SetCapacity": with(func(ctx context.Context, p *sim.Provider, in capacityInput) (any, error) {
 		return none, p.SetCapacity(ctx, in.InstanceType, in.Zone, in.Available)
 	}),
-	"Capacity": with(func(ctx context.Context, p *sim.Provider, _ struct{}) ([]sim.CapacityLimit, error) { return p.Capacity(ctx) }),
+	"Capacity": with(func(ctx context.Context, p *sim.Provider, _ struct{}) ([]sim.CapacityLimit, error) {
+		return p.Capacity(ctx)
+	}),
 	"ZoneOutage": with(func(ctx context.Context, p *sim.Provider, in zoneInput) (zoneOutageOutput, error) {
 		n, err := p.ZoneOutage(ctx, in.Zone)
 		return zoneOutageOutput{KubeletsFailed: n}, err
