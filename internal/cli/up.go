@@ -217,6 +217,8 @@ func runUp(ctx context.Context, deps Deps, f *upFlags, out io.Writer) error {
 		fmt.Fprintf(out, "%s: controllers running against %s\n", version.String(), restCfg.Host)
 		if f.cloud == cloudSim {
 			fmt.Fprintf(out, "  simulated cloud: %s (cluster %s)\n", layout.CloudDir(), cfg.ClusterName)
+			kubeconfig, _ := filepath.Abs(f.kubeconfig)
+			fmt.Fprintf(out, "Use it with:  export KUBECONFIG=%s KDP_DATA_DIR=%s; kdp sim instances\n", shellQuote(kubeconfig), shellQuote(cfg.DataDir))
 		}
 	} else {
 		printReady(out, cfg, layout, f, time.Since(start))
