@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -47,15 +46,7 @@ func TestE2E_KillNineLosesNothing(t *testing.T) {
 	}
 	defer func() { e.Stop(); e.Cleanup() }()
 	ctx := testenv.Context(t)
-	userData := filepath.Join(t.TempDir(), "nodeconfig.yaml")
-	if err := os.WriteFile(userData, []byte(simKdp(t, dir, "nodes", "join-config")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var images []cloud.Image
-	if err := json.Unmarshal([]byte(simKdp(t, dir, "sim", "images", "-o", "json")), &images); err != nil {
-		t.Fatal(err)
-	}
-	simKdp(t, dir, "sim", "launch-template", "create", "crash-nodes", "--image-id", images[0].ID, "--instance-type", "m5.large", "--user-data", userData)
+	nodeTemplate(t, dir, "crash-nodes", "m5.large")
 	simKdp(t, dir, "sim", "group", "create", "crash", "--launch-template", "crash-nodes", "--max-size", "100", "--desired-capacity", "0")
 
 	socket := cluster.Layout{Root: dir}.CloudSocket()

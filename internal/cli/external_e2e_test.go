@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,7 +15,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/kdp-project/kdp/internal/cloud"
 	"github.com/kdp-project/kdp/internal/kubelet"
 	"github.com/kdp-project/kdp/internal/manager"
 	"github.com/kdp-project/kdp/internal/testenv"
@@ -125,16 +123,7 @@ func TestE2E_ExternalClusterKeepsItsOwnNodes(t *testing.T) {
 		return nil
 	})
 
-	userData := filepath.Join(t.TempDir(), "nodeconfig.yaml")
-	nc := simKdp(t, dir, "nodes", "join-config", "--kubeconfig", target.Kubeconfig(), "--labels", "team=kdp")
-	if err := os.WriteFile(userData, []byte(nc), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var images []cloud.Image
-	if err := json.Unmarshal([]byte(simKdp(t, dir, "sim", "images", "-o", "json")), &images); err != nil {
-		t.Fatal(err)
-	}
-	simKdp(t, dir, "sim", "launch-template", "create", "kdp-nodes", "--image-id", images[0].ID, "--instance-type", "m5.large", "--user-data", userData)
+	nodeTemplate(t, dir, "kdp-nodes", "m5.large", "--kubeconfig", target.Kubeconfig(), "--labels", "team=kdp")
 	simKdp(t, dir, "sim", "group", "create", "kdp", "--launch-template", "kdp-nodes", "--max-size", "3", "--desired-capacity", "2")
 	kdpNodes := func(want int) []corev1.Node {
 		t.Helper()

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/cache"
@@ -32,38 +31,15 @@ func kwokNodeIP(i int) string   { return fmt.Sprintf("10.3.%d.%d", i/250, 1+i%25
 // kubernetes.io/role labels, which neither kdp's nodes nor startPlain's
 // carry.
 func kwokNode(i int) *corev1.Node {
-	name := kwokNodeName(i)
-	return &corev1.Node{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: name,
-			Annotations: map[string]string{
-				testenv.KWOKAnnotation:         testenv.KWOKAnnotationValue,
-				"node.alpha.kubernetes.io/ttl": "0", // in KWOK's example, as a kubelet registers
-			},
-			Labels: map[string]string{
-				kwokNodeLabel:                      kwokNodeLabelValue,
-				"kubernetes.io/hostname":           name,
-				"kubernetes.io/arch":               "amd64",
-				"kubernetes.io/os":                 "linux",
-				"beta.kubernetes.io/arch":          "amd64",
-				"beta.kubernetes.io/os":            "linux",
-				"node.kubernetes.io/instance-type": "m5.large",
-				"topology.kubernetes.io/region":    "us-east-1",
-				"topology.kubernetes.io/zone":      "us-east-1" + string(rune('a'+i%3)),
-			},
-		},
-		Status: corev1.NodeStatus{
-			Capacity:    corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("8Gi"), corev1.ResourcePods: resource.MustParse("29")},
-			Allocatable: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("7Gi"), corev1.ResourcePods: resource.MustParse("29")},
-			// KWOK's node-initialize keeps addresses a Node has; without
-			// them it would give every Node the same --node-ip.
-			Addresses: []corev1.NodeAddress{
-				{Type: corev1.NodeInternalIP, Address: kwokNodeIP(i)},
-				{Type: corev1.NodeHostName, Address: name},
-				{Type: corev1.NodeInternalDNS, Address: name},
-			},
-		},
+	// KWOK's node-initialize keeps the addresses a Node has; without them
+	// it would give every Node the same --node-ip.
+	node := m5LargeNode(kwokNodeName(i), kwokNodeIP(i), i)
+	node.Labels[kwokNodeLabel] = kwokNodeLabelValue
+	node.Annotations = map[string]string{
+		testenv.KWOKAnnotation:         testenv.KWOKAnnotationValue,
+		"node.alpha.kubernetes.io/ttl": "0", // in KWOK's example, as a kubelet registers
 	}
+	return node
 }
 
 // nodesReady watches the Nodes with a label selector (an informer, not a

@@ -2,7 +2,6 @@ package cli_test
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -199,11 +198,18 @@ func writeFloorNodes(b *testing.B, e *testenv.Env, n int) {
 
 // floorNode is the i-th plain Node, Ready.
 func floorNode(i int) *corev1.Node {
-	name := fmt.Sprintf("plain-%d", i)
+	node := m5LargeNode(fmt.Sprintf("plain-%d", i), fmt.Sprintf("10.1.%d.%d", i/250, 1+i%250), i)
+	node.Labels["floor"] = "true"
 	now := metav1.Now()
+	node.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady", LastHeartbeatTime: now, LastTransitionTime: now}}
+	return node
+}
+
+// m5LargeNode is a Node labelled, sized and addressed as kdp's m5.large
+// nodes are, in zone i%3: what the floor and KWOK's side write.
+func m5LargeNode(name, ip string, i int) *corev1.Node {
 	return &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{
-			"floor":                            "true",
 			"kubernetes.io/hostname":           name,
 			"kubernetes.io/arch":               "amd64",
 			"kubernetes.io/os":                 "linux",
@@ -217,11 +223,10 @@ func floorNode(i int) *corev1.Node {
 			Capacity:    corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("8Gi"), corev1.ResourcePods: resource.MustParse("29")},
 			Allocatable: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("7Gi"), corev1.ResourcePods: resource.MustParse("29")},
 			Addresses: []corev1.NodeAddress{
-				{Type: corev1.NodeInternalIP, Address: fmt.Sprintf("10.1.%d.%d", i/250, 1+i%250)},
+				{Type: corev1.NodeInternalIP, Address: ip},
 				{Type: corev1.NodeHostName, Address: name},
 				{Type: corev1.NodeInternalDNS, Address: name},
 			},
-			Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady", LastHeartbeatTime: now, LastTransitionTime: now}},
 		},
 	}
 }
@@ -316,22 +321,7 @@ func prepareKdp(b *testing.B, n int, embedded bool) *sideRun {
 		e.Cleanup()
 	})
 	b.Cleanup(stop)
-	run := func(args ...string) string {
-		code, out, stderr := kdp(b, append(args, "--data-dir", dir, "--kubeconfig", e.Kubeconfig())...)
-		if code != 0 {
-			b.Fatalf("kdp %v: %s", args, stderr)
-		}
-		return out
-	}
-	userData := filepath.Join(b.TempDir(), "nodeconfig.yaml")
-	if err := os.WriteFile(userData, []byte(run("nodes", "join-config")), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	var images []cloud.Image
-	if err := json.Unmarshal([]byte(run("sim", "images", "-o", "json")), &images); err != nil {
-		b.Fatal(err)
-	}
-	run("sim", "launch-template", "create", "bench-nodes", "--image-id", images[0].ID, "--instance-type", "m5.large", "--user-data", userData)
+	nodeTemplate(b, dir, "bench-nodes", "m5.large", "--kubeconfig", e.Kubeconfig())
 	c, _, err := simapi.Dial(context.Background(), cluster.Layout{Root: dir}.CloudSocket())
 	if err != nil {
 		b.Fatal(err)

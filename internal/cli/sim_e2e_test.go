@@ -24,13 +24,35 @@ import (
 
 // simKdp runs a kdp subcommand against the data dir and fails the test if
 // it fails.
-func simKdp(t *testing.T, dir string, args ...string) string {
+func simKdp(t testing.TB, dir string, args ...string) string {
 	t.Helper()
 	code, out, stderr := kdp(t, append(args, "--data-dir", dir)...)
 	if code != 0 {
 		t.Fatalf("kdp %s: exit %d: %s", strings.Join(args, " "), code, stderr)
 	}
 	return out
+}
+
+// nodeTemplate creates, through the CLI, a launch template whose instances
+// join the cluster: the user data is what kdp nodes join-config prints
+// (with joinArgs: --labels, --kubeconfig, ...), the image the newest, the
+// instance type instanceType (none if empty). It returns the image.
+func nodeTemplate(t testing.TB, dir, name, instanceType string, joinArgs ...string) cloud.Image {
+	t.Helper()
+	userData := filepath.Join(t.TempDir(), name+".yaml")
+	if err := os.WriteFile(userData, []byte(simKdp(t, dir, append([]string{"nodes", "join-config"}, joinArgs...)...)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var images []cloud.Image
+	if err := json.Unmarshal([]byte(simKdp(t, dir, "sim", "images", "-o", "json")), &images); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"sim", "launch-template", "create", name, "--image-id", images[0].ID, "--user-data", userData}
+	if instanceType != "" {
+		args = append(args, "--instance-type", instanceType)
+	}
+	simKdp(t, dir, args...)
+	return images[0] // the newest: AL2023 x86_64 for the control plane's version
 }
 
 // instance is an instance as kdp sim instances -o json prints it.
@@ -64,17 +86,7 @@ func TestE2E_SelfManagedNodesJoinAndGo(t *testing.T) {
 	defer func() { e.Stop(); e.Cleanup() }()
 	ctx := testenv.Context(t)
 
-	userData := filepath.Join(t.TempDir(), "nodeconfig.yaml")
-	nc := simKdp(t, dir, "nodes", "join-config", "--labels", "team=web,tier=frontend", "--taints", "dedicated=web:NoSchedule")
-	if err := os.WriteFile(userData, []byte(nc), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var images []cloud.Image
-	if err := json.Unmarshal([]byte(simKdp(t, dir, "sim", "images", "-o", "json")), &images); err != nil {
-		t.Fatal(err)
-	}
-	image := images[0] // newest: AL2023 x86_64 for the control plane's version
-	simKdp(t, dir, "sim", "launch-template", "create", "web", "--image-id", image.ID, "--instance-type", "m5.large", "--user-data", userData)
+	image := nodeTemplate(t, dir, "web", "m5.large", "--labels", "team=web,tier=frontend", "--taints", "dedicated=web:NoSchedule")
 	simKdp(t, dir, "sim", "group", "create", "web", "--launch-template", "web", "--min-size", "1", "--max-size", "5", "--desired-capacity", "3")
 
 	waitNodes := func(want int) []corev1.Node {
@@ -326,13 +338,7 @@ func TestE2E_SpotInterruption(t *testing.T) {
 	defer func() { e.Stop(); e.Cleanup() }()
 	ctx := context.Background()
 
-	userData := filepath.Join(t.TempDir(), "nodeconfig.yaml")
-	if err := os.WriteFile(userData, []byte(simKdp(t, dir, "nodes", "join-config")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var images []cloud.Image
-	_ = json.Unmarshal([]byte(simKdp(t, dir, "sim", "images", "-o", "json")), &images)
-	simKdp(t, dir, "sim", "launch-template", "create", "spot-nodes", "--image-id", images[0].ID, "--user-data", userData)
+	nodeTemplate(t, dir, "spot-nodes", "")
 	simKdp(t, dir, "sim", "group", "create", "spot", "--launch-template", "spot-nodes", "--max-size", "2", "--desired-capacity", "1",
 		"--spot", "--instance-types", "m5.large,m6i.large,c6i.large")
 

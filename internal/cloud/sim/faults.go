@@ -282,11 +282,7 @@ func (p *Provider) SetSlowBoot(_ context.Context, name string, delay, duration t
 	if err := ps.Err(); err != nil {
 		return err
 	}
-	return p.c.do(func(tx *txn) error {
-		g, err := p.group(name)
-		if err != nil {
-			return err
-		}
+	return p.onGroup(name, func(tx *txn, g *group) error {
 		p.c.setSlowBoot(tx, g, delay, duration)
 		return nil
 	})
@@ -319,11 +315,7 @@ func (p *Provider) SetLaunchFailure(_ context.Context, name string, in LaunchFai
 	if err := ps.Err(); err != nil {
 		return err
 	}
-	return p.c.do(func(tx *txn) error {
-		g, err := p.group(name)
-		if err != nil {
-			return err
-		}
+	return p.onGroup(name, func(tx *txn, g *group) error {
 		p.c.setLaunchFailure(tx, g, in)
 		return nil
 	})

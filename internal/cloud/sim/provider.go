@@ -54,13 +54,12 @@ func (p *Provider) read(fn func(st *state) error) error {
 	return fn(&p.c.st)
 }
 
-func (p *Provider) CreateLaunchTemplate(_ context.Context, in cloud.LaunchTemplateInput) (*cloud.LaunchTemplate, error) {
-	var out cloud.LaunchTemplate
-	err := p.c.do(func(tx *txn) error {
-		t, err := p.c.createLaunchTemplate(tx, p.cluster, in)
-		if err == nil {
-			out = t.toCloud()
-		}
+// made runs a request that makes or changes one thing, and returns it.
+func made[T any](c *Cloud, fn func(tx *txn) (T, error)) (*T, error) {
+	var out T
+	err := c.do(func(tx *txn) error {
+		v, err := fn(tx)
+		out = v
 		return err
 	})
 	if err != nil {
@@ -69,19 +68,49 @@ func (p *Provider) CreateLaunchTemplate(_ context.Context, in cloud.LaunchTempla
 	return &out, nil
 }
 
-func (p *Provider) GetLaunchTemplate(_ context.Context, ref cloud.TemplateRef) (*cloud.LaunchTemplate, error) {
-	var out cloud.LaunchTemplate
+// found reads one thing.
+func found[T any](p *Provider, fn func() (T, error)) (*T, error) {
+	var out T
 	err := p.read(func(*state) error {
-		t, err := p.c.findTemplate(p.cluster, ref)
-		if err == nil {
-			out = t.toCloud()
-		}
+		v, err := fn()
+		out = v
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &out, nil
+}
+
+// onGroup runs a request on one of the cluster's groups.
+func (p *Provider) onGroup(name string, fn func(tx *txn, g *group) error) error {
+	return p.c.do(func(tx *txn) error {
+		g, err := p.group(name)
+		if err != nil {
+			return err
+		}
+		return fn(tx, g)
+	})
+}
+
+func (p *Provider) CreateLaunchTemplate(_ context.Context, in cloud.LaunchTemplateInput) (*cloud.LaunchTemplate, error) {
+	return made(p.c, func(tx *txn) (cloud.LaunchTemplate, error) {
+		t, err := p.c.createLaunchTemplate(tx, p.cluster, in)
+		if err != nil {
+			return cloud.LaunchTemplate{}, err
+		}
+		return t.toCloud(), nil
+	})
+}
+
+func (p *Provider) GetLaunchTemplate(_ context.Context, ref cloud.TemplateRef) (*cloud.LaunchTemplate, error) {
+	return found(p, func() (cloud.LaunchTemplate, error) {
+		t, err := p.c.findTemplate(p.cluster, ref)
+		if err != nil {
+			return cloud.LaunchTemplate{}, err
+		}
+		return t.toCloud(), nil
+	})
 }
 
 func (p *Provider) ListLaunchTemplates(_ context.Context, page cloud.Page) ([]cloud.LaunchTemplate, string, error) {
@@ -99,16 +128,9 @@ func (p *Provider) ListLaunchTemplates(_ context.Context, page cloud.Page) ([]cl
 }
 
 func (p *Provider) CreateLaunchTemplateVersion(_ context.Context, ref cloud.TemplateRef, in cloud.LaunchTemplateVersionInput) (*cloud.LaunchTemplateVersion, error) {
-	var out cloud.LaunchTemplateVersion
-	err := p.c.do(func(tx *txn) error {
-		v, err := p.c.createLaunchTemplateVersion(tx, p.cluster, ref, in)
-		out = v
-		return err
+	return made(p.c, func(tx *txn) (cloud.LaunchTemplateVersion, error) {
+		return p.c.createLaunchTemplateVersion(tx, p.cluster, ref, in)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
 }
 
 func (p *Provider) DeleteLaunchTemplate(_ context.Context, ref cloud.TemplateRef) error {
@@ -116,33 +138,23 @@ func (p *Provider) DeleteLaunchTemplate(_ context.Context, ref cloud.TemplateRef
 }
 
 func (p *Provider) CreateGroup(_ context.Context, in cloud.GroupInput) (*cloud.Group, error) {
-	var out cloud.Group
-	err := p.c.do(func(tx *txn) error {
+	return made(p.c, func(tx *txn) (cloud.Group, error) {
 		g, err := p.c.createGroup(tx, p.cluster, in)
-		if err == nil {
-			out = p.c.groupOf(g)
+		if err != nil {
+			return cloud.Group{}, err
 		}
-		return err
+		return p.c.groupOf(g), nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
 }
 
 func (p *Provider) GetGroup(_ context.Context, name string) (*cloud.Group, error) {
-	var out cloud.Group
-	err := p.read(func(st *state) error {
+	return found(p, func() (cloud.Group, error) {
 		g, err := p.group(name)
-		if err == nil {
-			out = p.c.groupOf(g)
+		if err != nil {
+			return cloud.Group{}, err
 		}
-		return err
+		return p.c.groupOf(g), nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
 }
 
 // group finds a group of the provider's cluster; the state must be held.
@@ -178,30 +190,20 @@ func (p *Provider) ListGroups(_ context.Context, page cloud.Page) ([]cloud.Group
 }
 
 func (p *Provider) UpdateGroup(_ context.Context, name string, in cloud.GroupUpdate) (*cloud.Group, error) {
-	var out cloud.Group
-	err := p.c.do(func(tx *txn) error {
+	return made(p.c, func(tx *txn) (cloud.Group, error) {
 		g, err := p.group(name)
 		if err != nil {
-			return err
+			return cloud.Group{}, err
 		}
 		if err := p.c.updateGroup(tx, g, in); err != nil {
-			return err
+			return cloud.Group{}, err
 		}
-		out = p.c.groupOf(g)
-		return nil
+		return p.c.groupOf(g), nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
 }
 
 func (p *Provider) DeleteGroup(_ context.Context, name string) error {
-	return p.c.do(func(tx *txn) error {
-		g, err := p.group(name)
-		if err != nil {
-			return err
-		}
+	return p.onGroup(name, func(tx *txn, g *group) error {
 		if !g.Deleting {
 			g.Deleting = true
 			tx.putGroup(g)
@@ -212,11 +214,7 @@ func (p *Provider) DeleteGroup(_ context.Context, name string) error {
 }
 
 func (p *Provider) PutLifecycleHook(_ context.Context, name string, hook cloud.LifecycleHook) error {
-	return p.c.do(func(tx *txn) error {
-		g, err := p.group(name)
-		if err != nil {
-			return err
-		}
+	return p.onGroup(name, func(tx *txn, g *group) error {
 		var ps cloud.Problems
 		h := checkHook(&ps, "", hook)
 		for _, other := range g.Hooks {
@@ -235,11 +233,7 @@ func (p *Provider) PutLifecycleHook(_ context.Context, name string, hook cloud.L
 }
 
 func (p *Provider) DeleteLifecycleHook(_ context.Context, name, hook string) error {
-	return p.c.do(func(tx *txn) error {
-		g, err := p.group(name)
-		if err != nil {
-			return err
-		}
+	return p.onGroup(name, func(tx *txn, g *group) error {
 		i := slices.IndexFunc(g.Hooks, func(h cloud.LifecycleHook) bool { return h.Name == hook })
 		if i < 0 {
 			return nil
@@ -284,11 +278,7 @@ func (p *Provider) setProcesses(name string, processes []string, suspend bool) e
 	if err := ps.Err(); err != nil {
 		return err
 	}
-	return p.c.do(func(tx *txn) error {
-		g, err := p.group(name)
-		if err != nil {
-			return err
-		}
+	return p.onGroup(name, func(tx *txn, g *group) error {
 		for _, proc := range processes {
 			has := slices.Contains(g.Suspended, proc)
 			switch {
@@ -344,18 +334,13 @@ func (p *Provider) RunInstances(_ context.Context, in cloud.RunInput) ([]cloud.I
 }
 
 func (p *Provider) GetInstance(_ context.Context, id string) (*cloud.Instance, error) {
-	var out cloud.Instance
-	err := p.read(func(*state) error {
+	return found(p, func() (cloud.Instance, error) {
 		i, err := p.instance(id)
-		if err == nil {
-			out = i.toCloud()
+		if err != nil {
+			return cloud.Instance{}, err
 		}
-		return err
+		return i.toCloud(), nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
 }
 
 func (p *Provider) ListInstances(_ context.Context, f cloud.InstanceFilter, page cloud.Page) ([]cloud.Instance, string, error) {

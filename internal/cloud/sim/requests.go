@@ -270,14 +270,8 @@ func (c *Cloud) runInstances(tx *txn, cluster string, in cloud.RunInput) ([]*ins
 	if in.LaunchTemplate != nil {
 		t, v = c.checkLaunchTemplate(&ps, cluster, *in.LaunchTemplate)
 	}
-	if in.ImageID != "" {
-		v.ImageID = in.ImageID
-	}
-	if in.InstanceType != "" {
-		v.InstanceType = in.InstanceType
-	}
+	v.LaunchTemplateData = overlay(v.LaunchTemplateData, cloud.LaunchTemplateData{ImageID: in.ImageID, InstanceType: in.InstanceType, UserData: in.UserData})
 	if in.UserData != "" {
-		v.UserData = in.UserData
 		t = nil // the instance keeps its own
 	}
 	c.checkTemplateData(&ps, v.LaunchTemplateData)

@@ -139,19 +139,8 @@ func (c *Cloud) createLaunchTemplateVersion(tx *txn, cluster string, ref cloud.T
 	if err != nil {
 		return cloud.LaunchTemplateVersion{}, cloud.Invalid("sourceVersion", "%v", err)
 	}
-	v := cloud.LaunchTemplateVersion{Number: t.latest() + 1, LaunchTemplateData: src.LaunchTemplateData, Description: in.Description, CreateTime: tx.now.UTC()}
-	if in.ImageID != "" {
-		v.ImageID = in.ImageID
-	}
-	if in.InstanceType != "" {
-		v.InstanceType = in.InstanceType
-	}
-	if in.UserData != "" {
-		v.UserData = in.UserData
-	}
-	if in.InstanceTags != nil {
-		v.InstanceTags = maps.Clone(in.InstanceTags)
-	}
+	v := cloud.LaunchTemplateVersion{Number: t.latest() + 1, LaunchTemplateData: overlay(src.LaunchTemplateData, in.LaunchTemplateData),
+		Description: in.Description, CreateTime: tx.now.UTC()}
 	var ps cloud.Problems
 	c.checkTemplateData(&ps, v.LaunchTemplateData)
 	if err := ps.Err(); err != nil {
@@ -191,6 +180,23 @@ func (c *Cloud) deleteLaunchTemplate(tx *txn, cluster string, ref cloud.Template
 	delete(c.st.templates, t.ID)
 	tx.del(bucketTemplates, t.ID)
 	return nil
+}
+
+// overlay is base with the fields that over sets.
+func overlay(base, over cloud.LaunchTemplateData) cloud.LaunchTemplateData {
+	if over.ImageID != "" {
+		base.ImageID = over.ImageID
+	}
+	if over.InstanceType != "" {
+		base.InstanceType = over.InstanceType
+	}
+	if over.UserData != "" {
+		base.UserData = over.UserData
+	}
+	if over.InstanceTags != nil {
+		base.InstanceTags = maps.Clone(over.InstanceTags)
+	}
+	return base
 }
 
 // userData is what an instance was launched with.
