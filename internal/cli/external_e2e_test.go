@@ -11,8 +11,10 @@ import (
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kdp-project/kdp/internal/kubelet"
@@ -100,6 +102,21 @@ func TestE2E_ExternalClusterKeepsItsOwnNodes(t *testing.T) {
 		}
 	}
 
+	// A CRD an older kdp installed (the cloud's state as custom
+	// resources): kdp removes it; it is kdp's own.
+	old := &apiextensionsv1.CustomResourceDefinition{
+		ObjectMeta: metav1.ObjectMeta{Name: "instances.sim.kdp.dev"},
+		Spec: apiextensionsv1.CustomResourceDefinitionSpec{
+			Group: "sim.kdp.dev", Scope: apiextensionsv1.ClusterScoped,
+			Names: apiextensionsv1.CustomResourceDefinitionNames{Plural: "instances", Singular: "instance", Kind: "Instance", ListKind: "InstanceList"},
+			Versions: []apiextensionsv1.CustomResourceDefinitionVersion{{Name: "v1alpha1", Served: true, Storage: true,
+				Schema: &apiextensionsv1.CustomResourceValidation{OpenAPIV3Schema: &apiextensionsv1.JSONSchemaProps{Type: "object", XPreserveUnknownFields: ptr.To(true)}}}},
+		},
+	}
+	if err := target.Client.Create(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+
 	dir := filepath.Join(t.TempDir(), "data")
 	start := func() *testenv.Env {
 		t.Helper()
@@ -174,7 +191,7 @@ func TestE2E_ExternalClusterKeepsItsOwnNodes(t *testing.T) {
 	}
 	for _, g := range crds.Groups {
 		if strings.HasSuffix(g.Name, "kdp.dev") {
-			t.Errorf("kdp installed API group %s in the cluster", g.Name)
+			t.Errorf("API group %s of kdp's is in the cluster", g.Name)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "cloud", "state.db")); err != nil {

@@ -64,6 +64,9 @@ func TestE2E_UpRejectsBadInputAndWritesNothing(t *testing.T) {
 		{"bad extra arg", []string{"--kube-apiserver-arg", "v"}, `--kube-apiserver-arg "v": must have the form --name=value`},
 		{"unknown flag", []string{"--no-such-flag"}, "unknown flag: --no-such-flag"},
 		{"port taken", []string{"--apiserver-port", takenPort}, "kube-apiserver port 127.0.0.1:" + takenPort + " (--apiserver-port): address already in use"},
+		{"unknown cloud", []string{"--cloud", "aws"}, `--cloud "aws": must be sim or none`},
+		{"bad sim profile", []string{"--sim-profile", "slow"}, `--sim-profile "slow": must be one of fast, realistic`},
+		{"missing kubeconfig", []string{"--kubeconfig", "/nonexistent/kubeconfig"}, "--kubeconfig /nonexistent/kubeconfig:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "data")
