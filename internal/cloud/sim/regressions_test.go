@@ -2,10 +2,13 @@ package sim
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/kdp-project/kdp/internal/cloud"
+	"github.com/kdp-project/kdp/internal/cloud/sim/scenario"
 )
 
 // A zone without capacity: the group's launches there fail once per
@@ -169,5 +172,45 @@ func TestGroupMadeAgain(t *testing.T) {
 	}
 	if g := h.getGroup("g"); g.InService != 1 || g.Pending != 0 {
 		t.Errorf("the new group counts %d in service, %d pending", g.InService, g.Pending)
+	}
+}
+
+// A spot storm interrupts one instance every 1/rate minutes of its
+// duration, each at its moment, and each interrupted instance goes 2
+// minutes after its notice.
+func TestSpotStorm(t *testing.T) {
+	ctx := context.Background()
+	h := start(t)
+	h.group(cloud.GroupInput{Name: "web", DesiredCapacity: 8, MaxSize: 20, CapacityType: cloud.Spot})
+	h.step(time.Second)
+	sc, err := scenario.Parse([]byte("seed: 5\nsteps:\n- {at: 10s, spotStorm: {group: web, ratePerMinute: 4, duration: 1m}}\n"), h.c.Catalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.p.StartScenario(ctx, sc); err != nil {
+		t.Fatal(err)
+	}
+	started := h.clk.Now()
+	for range 60 * 4 {
+		h.step(time.Second)
+	}
+	var notices, reclaims []time.Duration
+	for _, e := range h.history() {
+		switch {
+		case e.DetailType == cloud.DetailSpotInterruption:
+			notices = append(notices, e.Time.Sub(started))
+		case e.DetailType == cloud.DetailStateChange && strings.Contains(string(e.Detail), `"shutting-down"`):
+			reclaims = append(reclaims, e.Time.Sub(started))
+		}
+	}
+	want := []time.Duration{10 * time.Second, 25 * time.Second, 40 * time.Second, 55 * time.Second}
+	if !slices.Equal(notices, want) {
+		t.Errorf("notices at %v, want %v", notices, want)
+	}
+	for i := range want {
+		want[i] += 2 * time.Minute
+	}
+	if !slices.Equal(reclaims, want) {
+		t.Errorf("reclaims at %v, want %v (2 minutes after each notice)", reclaims, want)
 	}
 }
