@@ -28,7 +28,7 @@ LDFLAGS     := -s -w \
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kdp
 
-test: build vet
+test: build vet verify
 	KDP_BINARY=$(BIN) $(GO) test -count=1 -timeout 30m ./...
 
 # internal/controlplane and cmd/kdp are left out: vetting them means vetting
@@ -49,3 +49,19 @@ bench: build
 
 clean:
 	rm -rf bin
+
+CONTROLLER_GEN := $(GO) run sigs.k8s.io/controller-tools/cmd/controller-gen@v0.23.0
+
+# Regenerate deepcopy code and CRD manifests from api/; `make verify` checks
+# that what is checked in is current.
+.PHONY: generate verify
+generate:
+	$(CONTROLLER_GEN) object paths=./api/... crd:crdVersions=v1 output:crd:artifacts:config=internal/crds/bases
+
+# Compares the tree as it is (in CI: as committed) with a fresh generation.
+verify:
+	@tmp=$$(mktemp -d) && cp -r api internal/crds $$tmp/ && \
+	$(MAKE) -s generate && \
+	diff -r $$tmp/api api >/dev/null && diff -r $$tmp/crds internal/crds >/dev/null; \
+	status=$$?; rm -rf $$tmp; \
+	if [ $$status -ne 0 ]; then echo "generated files are stale: run make generate and commit them"; exit 1; fi

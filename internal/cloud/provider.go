@@ -24,6 +24,9 @@ type Provider interface {
 
 // Catalog is what the region offers.
 type Catalog interface {
+	// Account says which account and region the provider acts in: what
+	// the ARNs of resources built on it name.
+	Account(ctx context.Context) (Account, error)
 	// InstanceTypes lists the instance types on offer, with prices, in a
 	// stable order (by family, then size).
 	InstanceTypes(ctx context.Context) ([]InstanceType, error)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 )
 
@@ -13,6 +14,12 @@ const (
 	ArchAMD64 = "amd64"
 	ArchARM64 = "arm64"
 )
+
+// Account is the account and region a provider acts in.
+type Account struct {
+	ID     string `json:"accountId"`
+	Region string `json:"region"`
+}
 
 // InstanceType is one machine shape, as EC2 describes it.
 type InstanceType struct {
@@ -418,4 +425,19 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	d.Duration = v
 	return nil
+}
+
+// ProviderID is the providerID of an instance's Node, as EKS writes it:
+// aws:///<zone>/<instance id>.
+func ProviderID(zone, instanceID string) string { return "aws:///" + zone + "/" + instanceID }
+
+// InstanceOfProviderID returns the instance id a Node's providerID names
+// (aws:///<zone>/<id>), or "".
+func InstanceOfProviderID(providerID string) string {
+	rest, ok := strings.CutPrefix(providerID, "aws:///")
+	if !ok {
+		return ""
+	}
+	_, id, _ := strings.Cut(rest, "/")
+	return id
 }

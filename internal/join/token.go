@@ -47,22 +47,72 @@ func Issue(ctx context.Context, client kubernetes.Interface, now time.Time, o Op
 		return nil, err
 	}
 	id, secret, _ := strings.Cut(token, ".")
-	s := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: bootstraputil.BootstrapTokenSecretName(id), Namespace: metav1.NamespaceSystem},
+	s := tokenSecret(id, secret, o.Description, nil)
+	s.StringData[bootstrapapi.BootstrapTokenExpirationKey] = now.Add(o.TTL).UTC().Format(time.RFC3339)
+	if _, err := client.CoreV1().Secrets(metav1.NamespaceSystem).Create(ctx, s, metav1.CreateOptions{}); err != nil {
+		return nil, fmt.Errorf("creating bootstrap token: %w", err)
+	}
+	return Config(o, token), nil
+}
+
+// EnsureToken returns the bootstrap token of id (6 characters a-z0-9),
+// creating it, without expiry, if there is none: a token for machines that
+// join long after it was made (a node group's, which scale-ups use for
+// years, as kubeadm's --ttl 0). Labels mark the Secret as its owner's.
+func EnsureToken(ctx context.Context, client kubernetes.Interface, id, description string, labels map[string]string) (string, error) {
+	if !bootstraputil.IsValidBootstrapTokenID(id) {
+		return "", fmt.Errorf("bootstrap token id %q: must be 6 characters a-z and 0-9", id)
+	}
+	secrets := client.CoreV1().Secrets(metav1.NamespaceSystem)
+	name := bootstraputil.BootstrapTokenSecretName(id)
+	if s, err := secrets.Get(ctx, name, metav1.GetOptions{}); err == nil {
+		return id + "." + string(s.Data[bootstrapapi.BootstrapTokenSecretKey]), nil
+	} else if !apierrors.IsNotFound(err) {
+		return "", fmt.Errorf("reading bootstrap token %s: %w", name, err)
+	}
+	token, err := bootstraputil.GenerateBootstrapToken()
+	if err != nil {
+		return "", err
+	}
+	_, secret, _ := strings.Cut(token, ".")
+	_, err = secrets.Create(ctx, tokenSecret(id, secret, description, labels), metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) { // made meanwhile: use that one
+		return EnsureToken(ctx, client, id, description, labels)
+	}
+	if err != nil {
+		return "", fmt.Errorf("creating bootstrap token %s: %w", name, err)
+	}
+	return id + "." + secret, nil
+}
+
+// DeleteToken deletes the bootstrap token of id; one that is gone is not
+// an error.
+func DeleteToken(ctx context.Context, client kubernetes.Interface, id string) error {
+	err := client.CoreV1().Secrets(metav1.NamespaceSystem).Delete(ctx, bootstraputil.BootstrapTokenSecretName(id), metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting bootstrap token %s: %w", id, err)
+	}
+	return nil
+}
+
+func tokenSecret(id, secret, description string, labels map[string]string) *corev1.Secret {
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: bootstraputil.BootstrapTokenSecretName(id), Namespace: metav1.NamespaceSystem, Labels: labels},
 		Type:       bootstrapapi.SecretTypeBootstrapToken,
 		StringData: map[string]string{
 			bootstrapapi.BootstrapTokenIDKey:               id,
 			bootstrapapi.BootstrapTokenSecretKey:           secret,
-			bootstrapapi.BootstrapTokenExpirationKey:       now.Add(o.TTL).UTC().Format(time.RFC3339),
 			bootstrapapi.BootstrapTokenUsageAuthentication: "true",
 			bootstrapapi.BootstrapTokenUsageSigningKey:     "true",
 			bootstrapapi.BootstrapTokenExtraGroupsKey:      NodeGroup,
-			bootstrapapi.BootstrapTokenDescriptionKey:      o.Description,
+			bootstrapapi.BootstrapTokenDescriptionKey:      description,
 		},
 	}
-	if _, err := client.CoreV1().Secrets(metav1.NamespaceSystem).Create(ctx, s, metav1.CreateOptions{}); err != nil {
-		return nil, fmt.Errorf("creating bootstrap token: %w", err)
-	}
+}
+
+// Config is the NodeConfig that joins a node with token, and the labels
+// and taints of o.
+func Config(o Options, token string) *NodeConfig {
 	var flags []string
 	if len(o.Labels) > 0 {
 		flags = append(flags, "--node-labels="+FormatLabels(o.Labels))
@@ -79,7 +129,7 @@ func Issue(ctx context.Context, client kubernetes.Interface, now time.Time, o Op
 			},
 			Kubelet: KubeletOptions{BootstrapToken: token, Flags: flags},
 		},
-	}, nil
+	}
 }
 
 // EnsureRBAC sets up what TLS bootstrap needs, as kubeadm does: bootstrap

@@ -86,18 +86,11 @@ func (m *machines) node(inst *cloud.Instance, nc *join.NodeConfig, name string, 
 }
 
 // ProviderID is the providerID of an instance's Node, as EKS writes it.
-func ProviderID(zone, instanceID string) string { return "aws:///" + zone + "/" + instanceID }
+func ProviderID(zone, instanceID string) string { return cloud.ProviderID(zone, instanceID) }
 
 // InstanceID returns the instance id of a node's providerID
 // (aws:///<zone>/<id>), or "".
-func InstanceID(node *corev1.Node) string {
-	rest, ok := strings.CutPrefix(node.Spec.ProviderID, "aws:///")
-	if !ok {
-		return ""
-	}
-	_, id, _ := strings.Cut(rest, "/")
-	return id
-}
+func InstanceID(node *corev1.Node) string { return cloud.InstanceOfProviderID(node.Spec.ProviderID) }
 
 // InstanceOf returns the instance a Node is the simulated node of: its
 // providerID and its sim.kdp.dev/instance-id label must name the same

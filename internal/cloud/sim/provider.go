@@ -33,6 +33,10 @@ func (p *Provider) Cluster() string { return p.cluster }
 // Cloud is the cloud behind the provider.
 func (p *Provider) Cloud() *Cloud { return p.c }
 
+func (p *Provider) Account(context.Context) (cloud.Account, error) {
+	return cloud.Account{ID: Account, Region: p.c.opts.Region}, nil
+}
+
 func (p *Provider) InstanceTypes(context.Context) ([]cloud.InstanceType, error) {
 	return p.c.catalog.InstanceTypes(), nil
 }

@@ -114,6 +114,10 @@ func list[T any](ctx context.Context, c *Client, op string, in any) ([]T, string
 	return out.Items, out.NextToken, err
 }
 
+func (c *Client) Account(ctx context.Context) (cloud.Account, error) {
+	return get[cloud.Account](ctx, c, "Account", nil)
+}
+
 func (c *Client) InstanceTypes(ctx context.Context) ([]cloud.InstanceType, error) {
 	return get[[]cloud.InstanceType](ctx, c, "InstanceTypes", nil)
 }

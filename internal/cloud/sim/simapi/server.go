@@ -177,6 +177,7 @@ var ops = map[string]op{
 		return Info{Cluster: p.Cluster(), Region: o.Region, Zones: o.Zones, Profile: o.Profile, TimeScale: float64(o.Scale),
 			Seed: p.Cloud().Seed(), SpotNotice: t.SpotNotice.String(), LatestEvent: p.Cloud().LatestEvent()}, nil
 	},
+	"Account": with(func(ctx context.Context, p *sim.Provider, _ struct{}) (cloud.Account, error) { return p.Account(ctx) }),
 	"InstanceTypes": with(func(ctx context.Context, p *sim.Provider, _ struct{}) ([]cloud.InstanceType, error) {
 		return p.InstanceTypes(ctx)
 	}),
