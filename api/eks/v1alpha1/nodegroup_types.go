@@ -50,7 +50,7 @@ type NodeGroup struct {
 // +kubebuilder:validation:XValidation:rule="has(self.nodeRole) == has(oldSelf.nodeRole) && (!has(self.nodeRole) || self.nodeRole == oldSelf.nodeRole)",message="nodeRole: cannot be changed after the node group is created (create a new node group)",fieldPath=".nodeRole"
 // +kubebuilder:validation:XValidation:rule="has(self.diskSize) == has(oldSelf.diskSize) && (!has(self.diskSize) || self.diskSize == oldSelf.diskSize)",message="diskSize: cannot be changed after the node group is created (create a new node group)",fieldPath=".diskSize"
 // +kubebuilder:validation:XValidation:rule="has(self.remoteAccess) == has(oldSelf.remoteAccess) && (!has(self.remoteAccess) || self.remoteAccess == oldSelf.remoteAccess)",message="remoteAccess: cannot be changed after the node group is created (create a new node group)",fieldPath=".remoteAccess"
-// +kubebuilder:validation:XValidation:rule="has(self.launchTemplate) == has(oldSelf.launchTemplate) && (!has(self.launchTemplate) || ((has(self.launchTemplate.id) ? self.launchTemplate.id : '') == (has(oldSelf.launchTemplate.id) ? oldSelf.launchTemplate.id : '') && (has(self.launchTemplate.name) ? self.launchTemplate.name : '') == (has(oldSelf.launchTemplate.name) ? oldSelf.launchTemplate.name : '')))",message="launchTemplate: a node group keeps the launch template (id or name) it was created with; only its version can change (a node group created without one can never have one: create a new node group)",fieldPath=".launchTemplate"
+// +kubebuilder:validation:XValidation:rule="has(self.launchTemplate) == has(oldSelf.launchTemplate) && (!has(self.launchTemplate) || ((has(self.launchTemplate.id) ? self.launchTemplate.id : ”) == (has(oldSelf.launchTemplate.id) ? oldSelf.launchTemplate.id : ”) && (has(self.launchTemplate.name) ? self.launchTemplate.name : ”) == (has(oldSelf.launchTemplate.name) ? oldSelf.launchTemplate.name : ”)))",message="launchTemplate: a node group keeps the launch template (id or name) it was created with; only its version can change (a node group created without one can never have one: create a new node group)",fieldPath=".launchTemplate"
 type NodeGroupSpec struct {
 	// ScalingConfig is the group's size.
 	// +kubebuilder:validation:XValidation:rule="self.minSize <= self.maxSize",messageExpression="'minSize (%d) must not be greater than maxSize (%d)'.format([self.minSize, self.maxSize])",fieldPath=".minSize"
@@ -191,7 +191,7 @@ type Taint struct {
 	Key string `json:"key"`
 	// +kubebuilder:validation:MaxLength=63
 	// +optional
-	Value string `json:"value,omitempty"`
+	Value  string      `json:"value,omitempty"`
 	Effect TaintEffect `json:"effect"`
 }
 

@@ -24,7 +24,9 @@ const (
 func TagCluster(cluster string) string { return "kubernetes.io/cluster/" + cluster }
 
 // TagClusterAutoscalerCluster is k8s.io/cluster-autoscaler/<cluster>.
-func TagClusterAutoscalerCluster(cluster string) string { return "k8s.io/cluster-autoscaler/" + cluster }
+func TagClusterAutoscalerCluster(cluster string) string {
+	return "k8s.io/cluster-autoscaler/" + cluster
+}
 
 // GroupTags are the tags of the group's Auto Scaling group: the user's and
 // kdp's (kdp's win).

@@ -18,7 +18,7 @@ const (
 	// MaxNodegroups is how many node groups a cluster may have.
 	MaxNodegroups = 30
 	// MaxNodes is how many nodes a node group may have.
-	MaxNodes = 450
+	MaxNodes  = 450
 	MaxTaints = 50
 	MaxTags   = 50
 	// MaxLabels is kdp's bound (EKS documents none).

@@ -81,7 +81,9 @@ func TestValidateNamesTheField(t *testing.T) {
 	arm, _ := f.ImageFor("AL2023_ARM_64_STANDARD", "1.37", "")
 	lt := &cloud.LaunchTemplateVersion{Number: 1, LaunchTemplateData: cloud.LaunchTemplateData{InstanceType: "m5.large"}}
 	customLT := &cloud.LaunchTemplateVersion{Number: 1, LaunchTemplateData: cloud.LaunchTemplateData{ImageID: arm.ID}}
-	withLT := func(s *eksv1.NodeGroupSpec) { s.LaunchTemplate = &eksv1.LaunchTemplateSpecification{Name: "mine", Version: "1"} }
+	withLT := func(s *eksv1.NodeGroupSpec) {
+		s.LaunchTemplate = &eksv1.LaunchTemplateSpecification{Name: "mine", Version: "1"}
+	}
 	for _, c := range []struct {
 		name   string
 		ng     string
@@ -92,11 +94,21 @@ func TestValidateNamesTheField(t *testing.T) {
 	}{
 		{name: "name too long", ng: strings.Repeat("a", 64), field: "metadata.name"},
 		{name: "30 groups already", facts: func(f *Facts) { f.Nodegroups = 30 }, field: "metadata.name", detail: "ResourceLimitExceeded"},
-		{name: "min above max", spec: func(s *eksv1.NodeGroupSpec) { s.ScalingConfig = &eksv1.ScalingConfig{MinSize: 3, MaxSize: 2, DesiredSize: 2} }, field: "spec.scalingConfig.minSize"},
-		{name: "desired below min", spec: func(s *eksv1.NodeGroupSpec) { s.ScalingConfig = &eksv1.ScalingConfig{MinSize: 2, MaxSize: 4, DesiredSize: 1} }, field: "spec.scalingConfig.desiredSize"},
-		{name: "desired above max", spec: func(s *eksv1.NodeGroupSpec) { s.ScalingConfig = &eksv1.ScalingConfig{MinSize: 0, MaxSize: 4, DesiredSize: 5} }, field: "spec.scalingConfig.desiredSize"},
-		{name: "max above 450", spec: func(s *eksv1.NodeGroupSpec) { s.ScalingConfig = &eksv1.ScalingConfig{MinSize: 0, MaxSize: 451, DesiredSize: 1} }, field: "spec.scalingConfig.maxSize"},
-		{name: "desired above 450", spec: func(s *eksv1.NodeGroupSpec) { s.ScalingConfig = &eksv1.ScalingConfig{MinSize: 0, MaxSize: 451, DesiredSize: 451} }, field: "spec.scalingConfig.desiredSize"},
+		{name: "min above max", spec: func(s *eksv1.NodeGroupSpec) {
+			s.ScalingConfig = &eksv1.ScalingConfig{MinSize: 3, MaxSize: 2, DesiredSize: 2}
+		}, field: "spec.scalingConfig.minSize"},
+		{name: "desired below min", spec: func(s *eksv1.NodeGroupSpec) {
+			s.ScalingConfig = &eksv1.ScalingConfig{MinSize: 2, MaxSize: 4, DesiredSize: 1}
+		}, field: "spec.scalingConfig.desiredSize"},
+		{name: "desired above max", spec: func(s *eksv1.NodeGroupSpec) {
+			s.ScalingConfig = &eksv1.ScalingConfig{MinSize: 0, MaxSize: 4, DesiredSize: 5}
+		}, field: "spec.scalingConfig.desiredSize"},
+		{name: "max above 450", spec: func(s *eksv1.NodeGroupSpec) {
+			s.ScalingConfig = &eksv1.ScalingConfig{MinSize: 0, MaxSize: 451, DesiredSize: 1}
+		}, field: "spec.scalingConfig.maxSize"},
+		{name: "desired above 450", spec: func(s *eksv1.NodeGroupSpec) {
+			s.ScalingConfig = &eksv1.ScalingConfig{MinSize: 0, MaxSize: 451, DesiredSize: 451}
+		}, field: "spec.scalingConfig.desiredSize"},
 		{name: "unknown instance type", spec: func(s *eksv1.NodeGroupSpec) { s.InstanceTypes = []string{"m5.huge"} }, field: "spec.instanceTypes[0]", detail: "Ec2InstanceTypeDoesNotExist"},
 		{name: "repeated instance type", spec: func(s *eksv1.NodeGroupSpec) { s.InstanceTypes = []string{"m5.large", "m5.large"} }, field: "spec.instanceTypes[1]"},
 		{name: "21 instance types", spec: func(s *eksv1.NodeGroupSpec) { s.InstanceTypes = make([]string, 21) }, field: "spec.instanceTypes"},
@@ -145,7 +157,9 @@ func TestValidateNamesTheField(t *testing.T) {
 		{name: "both maxUnavailable forms", spec: func(s *eksv1.NodeGroupSpec) {
 			s.UpdateConfig = &eksv1.UpdateConfig{MaxUnavailable: ptr.To[int32](1), MaxUnavailablePercentage: ptr.To[int32](10)}
 		}, field: "spec.updateConfig"},
-		{name: "percentage 0", spec: func(s *eksv1.NodeGroupSpec) { s.UpdateConfig = &eksv1.UpdateConfig{MaxUnavailablePercentage: ptr.To[int32](0)} }, field: "spec.updateConfig.maxUnavailablePercentage"},
+		{name: "percentage 0", spec: func(s *eksv1.NodeGroupSpec) {
+			s.UpdateConfig = &eksv1.UpdateConfig{MaxUnavailablePercentage: ptr.To[int32](0)}
+		}, field: "spec.updateConfig.maxUnavailablePercentage"},
 		{name: "update strategy", spec: func(s *eksv1.NodeGroupSpec) {
 			s.UpdateConfig = &eksv1.UpdateConfig{MaxUnavailable: ptr.To[int32](1), UpdateStrategy: "FAST"}
 		}, field: "spec.updateConfig.updateStrategy"},
