@@ -1,0 +1,4 @@
+package drain
+
+// Stays is stays, for the tests.
+var Stays = stays
