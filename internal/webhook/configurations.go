@@ -25,36 +25,37 @@ const ManagedByLabel = "app.kubernetes.io/managed-by"
 // register applies the two configurations with caBundle; one without hooks
 // of its kind is not created, and deleted if an earlier kdp created it.
 func (s *Server) register(ctx context.Context, caBundle []byte) error {
-	var validating []admissionregistrationv1.ValidatingWebhook
-	var mutating []admissionregistrationv1.MutatingWebhook
+	validating, mutating := s.configurations(caBundle)
+	if err := s.sync(ctx, &admissionregistrationv1.ValidatingWebhookConfiguration{}, validating); err != nil {
+		return err
+	}
+	return s.sync(ctx, &admissionregistrationv1.MutatingWebhookConfiguration{}, mutating)
+}
+
+// configurations are the objects to apply, nil for a kind without hooks.
+func (s *Server) configurations(caBundle []byte) (validating, mutating client.Object) {
+	vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{
+		TypeMeta: metav1.TypeMeta{APIVersion: admissionregistrationv1.SchemeGroupVersion.String(), Kind: "ValidatingWebhookConfiguration"},
+	}
+	mwc := &admissionregistrationv1.MutatingWebhookConfiguration{
+		TypeMeta: metav1.TypeMeta{APIVersion: admissionregistrationv1.SchemeGroupVersion.String(), Kind: "MutatingWebhookConfiguration"},
+	}
 	for _, h := range s.hooks {
 		if h.Mutating {
-			mutating = append(mutating, h.mutating(s.urlHost, caBundle))
+			mwc.Webhooks = append(mwc.Webhooks, h.mutating(s.urlHost, caBundle))
 		} else {
-			validating = append(validating, h.validating(s.urlHost, caBundle))
+			vwc.Webhooks = append(vwc.Webhooks, h.validating(s.urlHost, caBundle))
 		}
 	}
 	meta := metav1.ObjectMeta{Name: s.opts.Name, Labels: map[string]string{ManagedByLabel: FieldOwner}}
-	gv := admissionregistrationv1.SchemeGroupVersion.String()
-
-	var want client.Object // nil: not wanted
-	if len(validating) > 0 {
-		want = &admissionregistrationv1.ValidatingWebhookConfiguration{
-			TypeMeta:   metav1.TypeMeta{APIVersion: gv, Kind: "ValidatingWebhookConfiguration"},
-			ObjectMeta: meta, Webhooks: validating,
-		}
+	vwc.ObjectMeta, mwc.ObjectMeta = meta, meta
+	if len(vwc.Webhooks) > 0 {
+		validating = vwc
 	}
-	if err := s.sync(ctx, &admissionregistrationv1.ValidatingWebhookConfiguration{}, want); err != nil {
-		return err
+	if len(mwc.Webhooks) > 0 {
+		mutating = mwc
 	}
-	want = nil
-	if len(mutating) > 0 {
-		want = &admissionregistrationv1.MutatingWebhookConfiguration{
-			TypeMeta:   metav1.TypeMeta{APIVersion: gv, Kind: "MutatingWebhookConfiguration"},
-			ObjectMeta: meta, Webhooks: mutating,
-		}
-	}
-	return s.sync(ctx, &admissionregistrationv1.MutatingWebhookConfiguration{}, want)
+	return validating, mutating
 }
 
 // sync applies want, or deletes the configuration (kind, of the server's

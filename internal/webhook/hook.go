@@ -41,8 +41,8 @@ type Hook struct {
 	FailurePolicy admissionregistrationv1.FailurePolicyType
 	// TimeoutSeconds defaults to DefaultTimeoutSeconds (the API allows 1-30).
 	TimeoutSeconds int32
-	// Handler decides. An *admission.Webhook (such as
-	// admission.WithCustomDefaulter or WithCustomValidator make) is served
+	// Handler decides. An *admission.Webhook (such as admission.WithDefaulter
+	// or WithValidator make) is served
 	// as it is; any other Handler is wrapped in one, which decodes the
 	// AdmissionReview and encodes the response.
 	Handler admission.Handler

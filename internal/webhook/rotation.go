@@ -52,7 +52,10 @@ func (r *rotator) run(ctx context.Context) {
 		next, err := r.reconcile(ctx)
 		now := r.clock.Now()
 		if err != nil {
-			log.FromContext(ctx).Error(err, "checking the webhook certificates", "retryIn", retryInterval)
+			if ctx.Err() != nil {
+				return
+			}
+			log.FromContext(ctx).Error(err, "keeping the webhook certificates and configurations current", "retryIn", retryInterval)
 			next = now.Add(retryInterval)
 		}
 		timer := r.clock.NewTimer(next.Sub(now))

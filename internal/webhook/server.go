@@ -11,12 +11,16 @@
 // cross-signs the new one meanwhile, so that no API server, whatever bundle
 // it holds, refuses the server during the switch.
 //
-// Serving uses controller-runtime's admission.Webhook (which decodes the
-// AdmissionReview) and its request metrics. It does not use its
-// webhook.Server: that binds host:port itself (it cannot take the listener
-// kdp reserved before start, and turns port 0 into 9443) and loads its
-// certificate from files, which TLSOpts' GetCertificate would replace
-// anyway.
+// Serving uses controller-runtime's admission.Webhook, which decodes the
+// AdmissionReview, and its request metrics, on a plain http.Server.
+// controller-runtime's webhook.Server would take the certificate from a
+// GetCertificate in its TLSOpts (it then skips its certificate files), but
+// it binds host:port itself: it cannot take the listener kdp reserved
+// before start, and it turns port 0 into its default 9443.
+//
+// Every replica of kdp serves (no leader election). Replicas behind one
+// URLHost must share Dir, for one caBundle holds one CA pair; their CA
+// renewals are not coordinated with each other.
 package webhook
 
 import (
@@ -27,98 +31,20 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/go-logr/logr"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 )
 
-// Defaults of Options.
-const (
-	DefaultName            = "kdp"
-	DefaultCAValidity      = 10 * 365 * 24 * time.Hour
-	DefaultServingValidity = 365 * 24 * time.Hour
-	DefaultCheckInterval   = time.Hour
-)
-
 // shutdownTimeout bounds how long admission requests in flight get to end.
 const shutdownTimeout = 10 * time.Second
-
-// Options configure a Server.
-type Options struct {
-	// Dir holds the CA and the serving certificate (DATA_DIR/webhook).
-	Dir string
-	// Listener is the port kdp reserved for the server. Without one the
-	// server binds BindAddress (default 127.0.0.1) and Port (0: a free
-	// one; Addr tells which).
-	Listener    net.Listener
-	BindAddress string
-	Port        int
-	// URLHost is the host[:port] the API server dials, in the
-	// configurations' URLs and the serving certificate (an IP SAN if it is
-	// an IP, else a DNS SAN). Without a port, the listener's is used; unset,
-	// the listener's address (loopback for an unspecified one).
-	URLHost string
-	// Name is the name of both configurations (default "kdp").
-	Name string
-	// Clock drives renewals (default the real clock).
-	Clock clock.Clock
-	// CAValidity and ServingValidity are the lifetimes of newly issued
-	// certificates (default 10 years and 1 year; at least 1 hour and 10
-	// minutes). A serving certificate never outlives its CA.
-	CAValidity, ServingValidity time.Duration
-	// CheckInterval is how often the server checks its certificates and
-	// registration besides at their renewal moments (default 1 hour).
-	CheckInterval time.Duration
-}
-
-func (o *Options) setDefaults() {
-	if o.BindAddress == "" {
-		o.BindAddress = "127.0.0.1"
-	}
-	if o.Name == "" {
-		o.Name = DefaultName
-	}
-	if o.Clock == nil {
-		o.Clock = clock.RealClock{}
-	}
-	if o.CAValidity == 0 {
-		o.CAValidity = DefaultCAValidity
-	}
-	if o.ServingValidity == 0 {
-		o.ServingValidity = DefaultServingValidity
-	}
-	if o.CheckInterval == 0 {
-		o.CheckInterval = DefaultCheckInterval
-	}
-}
-
-// validate reports every problem at once. The lower bounds keep each
-// renewal moment after the issue that precedes it, certificates being
-// backdated by pki.ClockSkew.
-func (o *Options) validate() error {
-	var errs []error
-	if o.Dir == "" {
-		errs = append(errs, errors.New("dir: not set"))
-	}
-	if o.CAValidity < time.Hour {
-		errs = append(errs, fmt.Errorf("caValidity (%s): less than 1h", o.CAValidity))
-	}
-	if o.ServingValidity < 10*time.Minute {
-		errs = append(errs, fmt.Errorf("servingValidity (%s): less than 10m", o.ServingValidity))
-	}
-	if o.CheckInterval < time.Second {
-		errs = append(errs, fmt.Errorf("checkInterval (%s): less than 1s", o.CheckInterval))
-	}
-	return errors.Join(errs...)
-}
 
 // Server is the admission-webhook server: a manager Runnable that needs no
 // leader election (every replica serves; the configurations' applies are
@@ -174,26 +100,6 @@ func New(cfg *rest.Config, o Options) (*Server, error) {
 		register: s.register,
 	}
 	return s, nil
-}
-
-// urlHost is o with the listener's port if it names none, or else the
-// listener's address.
-func urlHost(o string, addr *net.TCPAddr) string {
-	port := strconv.Itoa(addr.Port)
-	if o != "" {
-		if _, _, err := net.SplitHostPort(o); err == nil {
-			return o
-		}
-		return net.JoinHostPort(strings.Trim(o, "[]"), port)
-	}
-	ip := addr.IP
-	if ip.IsUnspecified() {
-		ip = net.IPv4(127, 0, 0, 1)
-		if addr.IP.To4() == nil {
-			ip = net.IPv6loopback
-		}
-	}
-	return net.JoinHostPort(ip.String(), port)
 }
 
 // Add adds a hook; all are added before Start.
@@ -255,15 +161,11 @@ func (s *Server) Start(ctx context.Context) error {
 	if started {
 		return errors.New("webhook server started twice")
 	}
-	mux := http.NewServeMux()
-	for _, h := range s.hooks {
-		handler, err := h.handler(logger)
-		if err != nil {
-			return fmt.Errorf("webhook %q: %w", h.Name, err)
-		}
-		mux.Handle(h.Path, handler)
+	mux, err := s.mux(logger)
+	if err == nil {
+		err = s.rotator.prepare(ctx, s.opts.Clock.Now())
 	}
-	if err := s.rotator.prepare(ctx, s.opts.Clock.Now()); err != nil {
+	if err != nil {
 		s.listener.Close()
 		return err
 	}
@@ -285,7 +187,6 @@ func (s *Server) Start(ctx context.Context) error {
 		defer close(rotated)
 		s.rotator.run(ctx)
 	}()
-	var err error
 	select {
 	case err = <-served:
 		err = fmt.Errorf("serving admission webhooks on %s: %w", s.Addr(), err)
@@ -299,4 +200,16 @@ func (s *Server) Start(ctx context.Context) error {
 	cancel()
 	<-rotated
 	return err
+}
+
+func (s *Server) mux(logger logr.Logger) (*http.ServeMux, error) {
+	mux := http.NewServeMux()
+	for _, h := range s.hooks {
+		handler, err := h.handler(logger)
+		if err != nil {
+			return nil, fmt.Errorf("webhook %q: %w", h.Name, err)
+		}
+		mux.Handle(h.Path, handler)
+	}
+	return mux, nil
 }
