@@ -145,15 +145,24 @@ func (h *harness) mustServe(roots ...*x509.Certificate) *x509.Certificate {
 }
 
 func parseBundle(t *testing.T, b []byte) []*x509.Certificate {
+	t.Helper()
+	certs, err := parseCerts(b)
+	if err != nil {
+		t.Errorf("caBundle: %v", err)
+	}
+	return certs
+}
+
+func parseCerts(b []byte) ([]*x509.Certificate, error) {
 	var certs []*x509.Certificate
 	for {
 		var block *pem.Block
 		if block, b = pem.Decode(b); block == nil {
-			return certs
+			return certs, nil
 		}
 		cert, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
-			t.Errorf("caBundle: %v", err)
+			return nil, err
 		}
 		certs = append(certs, cert)
 	}
