@@ -13,8 +13,6 @@ import (
 	"crypto/x509/pkix"
 	"errors"
 	"fmt"
-	"math"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -136,7 +134,12 @@ func matches(cert *x509.Certificate, spec LeafSpec) bool {
 }
 
 func (ca *CA) sign(spec LeafSpec, pub crypto.PublicKey) (*x509.Certificate, error) {
-	serial, err := rand.Int(rand.Reader, new(big.Int).SetInt64(math.MaxInt64-1))
+	now := time.Now()
+	return ca.signAt(spec, pub, now.Add(-ClockSkew), now.Add(LeafValidity))
+}
+
+func (ca *CA) signAt(spec LeafSpec, pub crypto.PublicKey, notBefore, notAfter time.Time) (*x509.Certificate, error) {
+	serial, err := newSerial()
 	if err != nil {
 		return nil, err
 	}
@@ -147,14 +150,13 @@ func (ca *CA) sign(spec LeafSpec, pub crypto.PublicKey) (*x509.Certificate, erro
 	if spec.Client {
 		usages = append(usages, x509.ExtKeyUsageClientAuth)
 	}
-	now := time.Now()
 	tmpl := &x509.Certificate{
-		SerialNumber: new(big.Int).Add(serial, big.NewInt(1)),
+		SerialNumber: serial,
 		Subject:      pkix.Name{CommonName: spec.CommonName, Organization: spec.Organization},
 		DNSNames:     spec.DNSNames,
 		IPAddresses:  spec.IPs,
-		NotBefore:    now.Add(-5 * time.Minute).UTC(),
-		NotAfter:     now.Add(LeafValidity).UTC(),
+		NotBefore:    notBefore.UTC(),
+		NotAfter:     notAfter.UTC(),
 		KeyUsage:     x509.KeyUsageKeyEncipherment | x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  usages,
 	}
