@@ -50,7 +50,7 @@ type NodeGroup struct {
 // +kubebuilder:validation:XValidation:rule="has(self.nodeRole) == has(oldSelf.nodeRole) && (!has(self.nodeRole) || self.nodeRole == oldSelf.nodeRole)",message="nodeRole: cannot be changed after the node group is created (create a new node group)",fieldPath=".nodeRole"
 // +kubebuilder:validation:XValidation:rule="has(self.diskSize) == has(oldSelf.diskSize) && (!has(self.diskSize) || self.diskSize == oldSelf.diskSize)",message="diskSize: cannot be changed after the node group is created (create a new node group)",fieldPath=".diskSize"
 // +kubebuilder:validation:XValidation:rule="has(self.remoteAccess) == has(oldSelf.remoteAccess) && (!has(self.remoteAccess) || self.remoteAccess == oldSelf.remoteAccess)",message="remoteAccess: cannot be changed after the node group is created (create a new node group)",fieldPath=".remoteAccess"
-// +kubebuilder:validation:XValidation:rule="has(self.launchTemplate) == has(oldSelf.launchTemplate) && (!has(self.launchTemplate) || ((has(self.launchTemplate.id) ? self.launchTemplate.id : ”) == (has(oldSelf.launchTemplate.id) ? oldSelf.launchTemplate.id : ”) && (has(self.launchTemplate.name) ? self.launchTemplate.name : ”) == (has(oldSelf.launchTemplate.name) ? oldSelf.launchTemplate.name : ”)))",message="launchTemplate: a node group keeps the launch template (id or name) it was created with; only its version can change (a node group created without one can never have one: create a new node group)",fieldPath=".launchTemplate"
+// +kubebuilder:validation:XValidation:rule="has(self.launchTemplate) == has(oldSelf.launchTemplate) && (!has(self.launchTemplate) || (has(self.launchTemplate.id) == has(oldSelf.launchTemplate.id) && (!has(self.launchTemplate.id) || self.launchTemplate.id == oldSelf.launchTemplate.id) && has(self.launchTemplate.name) == has(oldSelf.launchTemplate.name) && (!has(self.launchTemplate.name) || self.launchTemplate.name == oldSelf.launchTemplate.name)))",message="launchTemplate: a node group keeps the launch template (id or name) it was created with; only its version can change (a node group created without one can never have one: create a new node group)",fieldPath=".launchTemplate"
 type NodeGroupSpec struct {
 	// ScalingConfig is the group's size.
 	// +kubebuilder:validation:XValidation:rule="self.minSize <= self.maxSize",messageExpression="'minSize (%d) must not be greater than maxSize (%d)'.format([self.minSize, self.maxSize])",fieldPath=".minSize"
@@ -115,6 +115,7 @@ type NodeGroupSpec struct {
 	// LaunchTemplate is the user's launch template the group's instances
 	// launch from (kdp merges its join configuration into the template's
 	// user data); its id or name is fixed after create, its version is not.
+	// +kubebuilder:validation:XValidation:rule="has(self.id) != has(self.name)",message="give the launch template's id or its name, one of them"
 	// +optional
 	LaunchTemplate *LaunchTemplateSpecification `json:"launchTemplate,omitempty"`
 	// UpdateConfig bounds how many nodes a version update takes out of
@@ -221,8 +222,6 @@ type RemoteAccessConfig struct {
 
 // LaunchTemplateSpecification names a launch template by id or by name,
 // and a version (its default version when empty).
-//
-// +kubebuilder:validation:XValidation:rule="has(self.id) != has(self.name)",message="give the launch template's id or its name, one of them"
 type LaunchTemplateSpecification struct {
 	// +kubebuilder:validation:Pattern=`^lt-[0-9a-f]{8,17}$`
 	// +optional
@@ -422,10 +421,17 @@ const (
 // NodeCounts counts a group's nodes.
 type NodeCounts struct {
 	// Ready nodes, and all registered nodes, of the group's instances.
+	// (Defaulted so that a merge patch of one count leaves a whole object.)
+	// +kubebuilder:default=0
+	// +optional
 	Ready int32 `json:"ready"`
+	// +kubebuilder:default=0
+	// +optional
 	Total int32 `json:"total"`
 	// Instances is how many of the group's instances are in service or on
 	// their way in.
+	// +kubebuilder:default=0
+	// +optional
 	Instances int32 `json:"instances"`
 }
 

@@ -1,0 +1,237 @@
+package nodegroup_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	eksv1 "github.com/kdp-project/kdp/api/eks/v1alpha1"
+	"github.com/kdp-project/kdp/internal/cloud/sim"
+	"github.com/kdp-project/kdp/internal/cluster"
+	"github.com/kdp-project/kdp/internal/crds"
+	"github.com/kdp-project/kdp/internal/join"
+	"github.com/kdp-project/kdp/internal/kubelet"
+	"github.com/kdp-project/kdp/internal/manager"
+	"github.com/kdp-project/kdp/internal/nodegroup"
+	"github.com/kdp-project/kdp/internal/nodegroup/resources"
+	"github.com/kdp-project/kdp/internal/testenv"
+	"github.com/kdp-project/kdp/internal/timescale"
+	"github.com/kdp-project/kdp/internal/webhook"
+)
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) { testenv.Main(m, &env) }
+
+const clusterName = "ng-test"
+
+// kdp is the part of `kdp up` a node group test needs, against the
+// package's API server: a simulated cloud in its own directory, the
+// simulated machines, the webhook server and the node group controllers,
+// with kdp's waits compressed by scale.
+type kdp struct {
+	cloud    *sim.Cloud
+	provider *sim.Provider
+	dir      string
+	stop     func()
+}
+
+type options struct {
+	scale timescale.Scale
+	// dir is the cloud's and the webhook's directory (a new one if empty);
+	// a restart passes the one before.
+	dir string
+	// boot is the simulated cloud's timing profile (default fast).
+	profile string
+}
+
+func start(t *testing.T, o options) *kdp {
+	t.Helper()
+	ctx := context.Background()
+	if o.dir == "" {
+		o.dir = t.TempDir()
+	}
+	if o.scale == 0 {
+		o.scale = 100
+	}
+	if err := crds.Install(ctx, env.Client); err != nil {
+		t.Fatal(err)
+	}
+	if err := join.EnsureRBAC(ctx, env.Clientset); err != nil {
+		t.Fatal(err)
+	}
+	so := sim.DefaultOptions()
+	so.Dir, so.Scale, so.Seed = filepath.Join(o.dir, "cloud"), o.scale, 11
+	if o.profile != "" {
+		so.Profile = o.profile
+	}
+	c, err := sim.Open(so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cloudCtx, stopCloud := context.WithCancel(ctx)
+	go func() { _ = c.Run(cloudCtx) }()
+	runCtx, cancel := context.WithCancel(ctx)
+	p := c.Provider(clusterName)
+	mgr, err := manager.New(env.Config, manager.Options{MetricsAddr: "0", HealthAddr: "0", SkipNameValidation: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	timing := c.Timing()
+	if err := kubelet.Setup(runCtx, mgr, p, kubelet.Options{Clock: clock.RealClock{}, Timing: kubelet.Timing{
+		Join: timing.Join, PodStart: timing.PodStart, Heartbeat: timing.Heartbeat, Jitter: timing.Jitter,
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	hooks, err := webhook.New(env.Config, webhook.Options{Dir: filepath.Join(o.dir, "webhook")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	account, _ := p.Account(ctx)
+	cfg := rest.CopyConfig(env.Config)
+	if err := rest.LoadTLSFiles(cfg); err != nil {
+		t.Fatal(err)
+	}
+	e := resources.Env{
+		Cluster: clusterName, Account: account, Clock: clock.RealClock{}, Scale: o.scale,
+		Join: join.Options{Server: cfg.Host, CA: cfg.CAData, ServiceCIDR: cluster.ServiceCIDR},
+	}
+	if err := nodegroup.Setup(runCtx, mgr, p, hooks, e); err != nil {
+		t.Fatal(err)
+	}
+	if err := hooks.AddToManager(mgr); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := mgr.Start(runCtx); err != nil {
+			fmt.Fprintln(os.Stderr, "manager:", err)
+		}
+	}()
+	k := &kdp{cloud: c, provider: p, dir: o.dir}
+	stopped := false
+	k.stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel() // kdp first, then its cloud, as `kdp up` stops
+		<-done
+		stopCloud()
+		<-c.Stopped()
+	}
+	t.Cleanup(k.stop)
+	// The API server calls this server's hooks (not a stopped one's).
+	testenv.Eventually(t, 30*time.Second, func() error {
+		bad := &eksv1.NodeGroup{ObjectMeta: metav1.ObjectMeta{Name: "probe"}, Spec: eksv1.NodeGroupSpec{InstanceTypes: []string{"no.such"}}}
+		err := env.Client.Create(ctx, bad, client.DryRunAll)
+		if err == nil || !strings.Contains(err.Error(), "Ec2InstanceTypeDoesNotExist") {
+			return fmt.Errorf("the webhook is not answering yet: %v", err)
+		}
+		return nil
+	})
+	return k
+}
+
+// group creates a node group and deletes it (and waits for it to go) when
+// the test ends.
+func group(t *testing.T, name string, mutate func(*eksv1.NodeGroupSpec)) *eksv1.NodeGroup {
+	t.Helper()
+	ng := &eksv1.NodeGroup{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	if mutate != nil {
+		mutate(&ng.Spec)
+	}
+	if err := env.Client.Create(context.Background(), ng); err != nil {
+		t.Fatal(err)
+	}
+	return ng
+}
+
+// get reads a node group.
+func get(t *testing.T, name string) *eksv1.NodeGroup {
+	t.Helper()
+	ng := &eksv1.NodeGroup{}
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Name: name}, ng); err != nil {
+		t.Fatal(err)
+	}
+	return ng
+}
+
+// waitStatus waits until the group has the status, failing early if it
+// gets one of the others that cannot turn into it.
+func waitStatus(t *testing.T, name string, want eksv1.Status, timeout time.Duration) *eksv1.NodeGroup {
+	t.Helper()
+	var ng *eksv1.NodeGroup
+	testenv.Eventually(t, timeout, func() error {
+		ng = &eksv1.NodeGroup{}
+		if err := env.Client.Get(context.Background(), client.ObjectKey{Name: name}, ng); err != nil {
+			return err
+		}
+		if ng.Status.Status != want {
+			return fmt.Errorf("node group %s is %q (%d/%d nodes Ready, issues %+v), want %s", name, ng.Status.Status, ng.Status.Nodes.Ready, ng.Status.Nodes.Instances, ng.Status.Health.Issues, want)
+		}
+		return nil
+	})
+	return ng
+}
+
+// deleteGroup deletes a node group and waits until it is gone.
+func deleteGroup(t *testing.T, name string, timeout time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	if err := env.Client.Delete(ctx, &eksv1.NodeGroup{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil && !apierrors.IsNotFound(err) {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, timeout, func() error {
+		err := env.Client.Get(ctx, client.ObjectKey{Name: name}, &eksv1.NodeGroup{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return errors.Join(err, errors.New("node group "+name+" is still there"))
+	})
+}
+
+// nodesOf lists the Nodes that say they are of a group.
+func nodesOf(t *testing.T, name string) []corev1.Node {
+	t.Helper()
+	nodes := &corev1.NodeList{}
+	if err := env.Client.List(context.Background(), nodes, client.MatchingLabels{eksv1.LabelNodegroup: name}); err != nil {
+		t.Fatal(err)
+	}
+	return nodes.Items
+}
+
+// events lists the events about an object whose reason is one of reasons.
+func events(t *testing.T, name string, reasons ...string) []corev1.Event {
+	t.Helper()
+	list := &corev1.EventList{}
+	if err := env.Client.List(context.Background(), list, client.MatchingFields{"involvedObject.name": name}); err != nil {
+		t.Fatal(err)
+	}
+	var out []corev1.Event
+	for _, e := range list.Items {
+		for _, r := range reasons {
+			if e.Reason == r {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+func clientKey(name string) client.ObjectKey { return client.ObjectKey{Name: name} }
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

@@ -1,0 +1,110 @@
+package update
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	eksv1 "github.com/kdp-project/kdp/api/eks/v1alpha1"
+	"github.com/kdp-project/kdp/internal/nodegroup/resources"
+)
+
+// ensureRecord writes the record of the update that brings the group's
+// generation into effect, or finds it: its name (the update's id) is the
+// same for the same group and generation, so a crash between writing it
+// and naming it in the group's status does not make a second one.
+func (c *Controller) ensureRecord(ctx context.Context, ng *eksv1.NodeGroup, params []eksv1.UpdateParam) (*eksv1.NodeGroupUpdate, error) {
+	record := &eksv1.NodeGroupUpdate{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:   resources.UpdateID(ng, ng.Generation),
+			Labels: map[string]string{eksv1.LabelUpdateNodegroup: ng.Name},
+			OwnerReferences: []metav1.OwnerReference{{
+				APIVersion: eksv1.GroupVersion.String(), Kind: "NodeGroup", Name: ng.Name, UID: ng.UID,
+				Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true),
+			}},
+		},
+		Spec: eksv1.NodeGroupUpdateSpec{NodegroupName: ng.Name, Type: eksv1.ConfigUpdate, Params: params, Generation: ng.Generation},
+	}
+	err := c.client.Create(ctx, record)
+	if apierrors.IsAlreadyExists(err) {
+		err = c.client.Get(ctx, client.ObjectKeyFromObject(record), record)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("writing the record of update %s: %w", record.Name, err)
+	}
+	if record.Status.Status == "" {
+		record.Status.Status = eksv1.UpdateInProgress
+		if err := c.client.Status().Update(ctx, record); err != nil {
+			return nil, fmt.Errorf("writing the status of update %s: %w", record.Name, err)
+		}
+	}
+	return record, nil
+}
+
+// done reports whether an update has ended.
+func done(r *eksv1.NodeGroupUpdate) bool {
+	return r.Status.Status != "" && r.Status.Status != eksv1.UpdateInProgress
+}
+
+// fail ends an update as Failed, with EKS's error code: the group keeps
+// the configuration it had.
+func (c *Controller) fail(ctx context.Context, ng *eksv1.NodeGroup, r *eksv1.NodeGroupUpdate, code, message string, ids []string) error {
+	now := metav1.NewTime(c.env.Clock.Now())
+	r.Status.Status, r.Status.CompletedAt = eksv1.UpdateFailed, &now
+	r.Status.Errors = []eksv1.ErrorDetail{{ErrorCode: code, ErrorMessage: message, ResourceIDs: ids}}
+	if err := c.client.Status().Update(ctx, r); err != nil {
+		return fmt.Errorf("recording the failure of update %s: %w", r.Name, err)
+	}
+	return c.end(ctx, ng, r)
+}
+
+// prune deletes the oldest ended records of a group beyond History.
+func (c *Controller) prune(ctx context.Context, ng *eksv1.NodeGroup) error {
+	records := &eksv1.NodeGroupUpdateList{}
+	if err := c.client.List(ctx, records, client.MatchingLabels{eksv1.LabelUpdateNodegroup: ng.Name}); err != nil {
+		return fmt.Errorf("listing the updates of %s: %w", ng.Name, err)
+	}
+	if len(records.Items) <= History {
+		return nil
+	}
+	slices.SortFunc(records.Items, func(a, b eksv1.NodeGroupUpdate) int {
+		if a.Spec.Generation != b.Spec.Generation {
+			return int(a.Spec.Generation - b.Spec.Generation)
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	for _, r := range records.Items[:len(records.Items)-History] {
+		if !done(&r) {
+			continue
+		}
+		if err := c.client.Delete(ctx, &r, client.Preconditions{UID: &r.UID}); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("deleting the old record of update %s: %w", r.Name, err)
+		}
+		log.FromContext(ctx).V(1).Info("pruned an old update record", "nodegroup", ng.Name, "update", r.Name)
+	}
+	return nil
+}
+
+// describe writes an update's params for an event.
+func describe(params []eksv1.UpdateParam) string {
+	parts := make([]string, len(params))
+	for i, p := range params {
+		parts[i] = string(p.Type) + "=" + p.Value
+	}
+	return strings.Join(parts, ", ")
+}
+
+func errorsOf(r *eksv1.NodeGroupUpdate) string {
+	parts := make([]string, len(r.Status.Errors))
+	for i, e := range r.Status.Errors {
+		parts[i] = e.ErrorCode + ": " + e.ErrorMessage
+	}
+	return strings.Join(parts, "; ")
+}
