@@ -3,7 +3,9 @@
 // and later updates, spot and repair) waits on the group's termination
 // hook, and this controller drains its node first (cordon, then evictions
 // that honour PodDisruptionBudgets) and lets the instance go when the node
-// is empty or the hook's timeout (30 minutes, as on EKS) has passed. EKS's
+// is empty or the hook's timeout (30 minutes, as on EKS) has passed since
+// the drain started (kdp heartbeats the hook meanwhile, so that it is kdp,
+// not the hook, that ends a drain that runs out of time). EKS's
 // documents disagree on whether a scale-in honours budgets; kdp's does, up
 // to the timeout.
 //
@@ -18,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -56,6 +59,10 @@ type Controller struct {
 	drainer  *drain.Drainer
 	recorder events.EventRecorder
 	env      resources.Env
+	// beats is when each draining instance's hook was last heartbeat
+	// (instance id → time); lost on a restart, which only means one
+	// heartbeat more.
+	beats sync.Map
 }
 
 // NewController returns the termination controller.
@@ -186,6 +193,9 @@ func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if !now.Before(deadline) {
 		return reconcile.Result{}, c.timedOut(ctx, ng, node, inst, &r)
 	}
+	if err := c.heartbeat(ctx, inst, now); err != nil {
+		return reconcile.Result{}, err
+	}
 	return reconcile.Result{RequeueAfter: min(retry, deadline.Sub(now))}, nil
 }
 
@@ -302,7 +312,31 @@ func describe(r *drain.Result) string {
 }
 
 // proceed completes the instance's lifecycle action: it terminates.
+// heartbeat restarts the hook's own timeout now and then while kdp
+// drains, so that kdp, which counts the drain's time from its start, is the
+// one that lets the instance go when it runs out, with an event saying
+// which pods were left and why. Should kdp be down, the hook's timeout
+// still lets the instance go (its default result is CONTINUE) no later
+// than a hook's timeout after the last heartbeat.
+func (c *Controller) heartbeat(ctx context.Context, inst *cloud.Instance, now time.Time) error {
+	if last, ok := c.beats.Load(inst.ID); ok && now.Sub(last.(time.Time)) < c.env.Wait(resources.HookTimeout)/4 {
+		return nil
+	}
+	err := c.cloud.RecordLifecycleActionHeartbeat(ctx, cloud.LifecycleAction{
+		Group: inst.Group, Hook: resources.TerminateHook, InstanceID: inst.ID,
+	})
+	if cloud.IsInvalid(err) || cloud.IsNotFound(err) {
+		return nil // it no longer waits
+	}
+	if err != nil {
+		return fmt.Errorf("heartbeating the termination hook of instance %s: %w", inst.ID, err)
+	}
+	c.beats.Store(inst.ID, now)
+	return nil
+}
+
 func (c *Controller) proceed(ctx context.Context, inst *cloud.Instance) error {
+	c.beats.Delete(inst.ID)
 	err := c.cloud.CompleteLifecycleAction(ctx, cloud.LifecycleAction{
 		Group: inst.Group, Hook: resources.TerminateHook, InstanceID: inst.ID, Result: cloud.ResultContinue,
 	})
