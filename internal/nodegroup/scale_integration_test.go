@@ -213,4 +213,3 @@ func mapsEqual[K comparable](a, b map[K]string) bool {
 	}
 	return true
 }
-
