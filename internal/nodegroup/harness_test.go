@@ -235,3 +235,23 @@ func events(t *testing.T, name string, reasons ...string) []corev1.Event {
 func clientKey(name string) client.ObjectKey { return client.ObjectKey{Name: name} }
 
 func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+type corev1Event = corev1.Event
+
+// eventsIn lists the events in a namespace whose reason is one of reasons.
+func eventsIn(t *testing.T, ns string, reasons ...string) []corev1.Event {
+	t.Helper()
+	list := &corev1.EventList{}
+	if err := env.Client.List(context.Background(), list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	var out []corev1.Event
+	for _, e := range list.Items {
+		for _, r := range reasons {
+			if e.Reason == r {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}

@@ -27,11 +27,13 @@ func (c *Cloud) startActivity(tx *txn, g *group, description, cause, instanceID 
 	return a
 }
 
-// failActivity records a launch that failed at once.
-func (c *Cloud) failActivity(tx *txn, g *group, description, cause string) {
+// failActivity records a launch that failed at once, for reason: EC2
+// Auto Scaling's status message, which its description repeats.
+func (c *Cloud) failActivity(tx *txn, g *group, reason, cause string) {
+	description := "Launching a new EC2 instance.  Status Reason: " + reason + " Launching EC2 instance failed."
 	a := c.startActivity(tx, g, description, "At "+stamp(tx.now)+" "+cause+".", "")
-	c.finish(tx, a, cloud.ActivityFailed, "", cloud.DetailLaunchUnsuccessful)
-	c.log.Info("launch failed", "group", g.Name, "reason", description)
+	c.finish(tx, a, cloud.ActivityFailed, reason, cloud.DetailLaunchUnsuccessful)
+	c.log.Info("launch failed", "group", g.Name, "reason", reason)
 }
 
 // endActivity ends the activity of that id, if it is still in progress,

@@ -154,12 +154,12 @@ func (c *Cloud) launchIn(tx *txn, g *group, zone, cause string) []string {
 func (c *Cloud) place(tx *txn, g *group, perZone map[string]int, onlyZone string, n int, cause string) []string {
 	t := c.st.templates[g.Template.ID]
 	if t == nil {
-		c.failActivity(tx, g, "Launching a new EC2 instance.  Status Reason: The specified launch template, with template ID "+g.Template.ID+", does not exist. Launching EC2 instance failed.", cause)
+		c.failActivity(tx, g, "The specified launch template, with template ID "+g.Template.ID+", does not exist.", cause)
 		return nil
 	}
 	v, err := resolveVersion(t, g.Template.Version)
 	if err != nil {
-		c.failActivity(tx, g, "Launching a new EC2 instance.  Status Reason: "+err.Error()+". Launching EC2 instance failed.", cause)
+		c.failActivity(tx, g, err.Error()+".", cause)
 		return nil
 	}
 	types := g.InstanceTypes
@@ -177,7 +177,7 @@ func (c *Cloud) place(tx *txn, g *group, perZone map[string]int, onlyZone string
 			}
 		}
 		if err != nil {
-			c.failActivity(tx, g, "Launching a new EC2 instance.  Status Reason: "+capacityMessage(err, c.groupZones(g))+" Launching EC2 instance failed.", cause)
+			c.failActivity(tx, g, capacityMessage(err, c.groupZones(g)), cause)
 			retry := tx.now.Add(c.timing.CapacityRetry)
 			g.RetryAt = &retry
 			tx.saveGroup(g)

@@ -18,8 +18,10 @@ import (
 )
 
 // deleteRetry is how long a deletion the cloud refused waits before it
-// tries again.
+// tries again (time-scaled, at least a second).
 const deleteRetry = 30 * time.Second
+
+func (c *Controller) deleteRetry() time.Duration { return max(c.env.Wait(deleteRetry), time.Second) }
 
 // delete takes the group down, in order: its Auto Scaling group (whose
 // termination hook holds each instance until its node is drained: the
@@ -76,10 +78,10 @@ func (c *Controller) delete(ctx context.Context, ng *eksv1.NodeGroup) (reconcile
 func (c *Controller) deleteFailed(ctx context.Context, ng *eksv1.NodeGroup, code eksv1.IssueCode, resource string, err error) (reconcile.Result, error) {
 	issue := eksv1.Issue{Code: code, Message: err.Error(), ResourceIDs: []string{resource}}
 	if !hasIssue(ng.Status.Health.Issues, issue) {
-		c.recorder.Eventf(ng, nil, corev1.EventTypeWarning, "DeleteFailed", "Delete", "Node group is DELETE_FAILED: %s: %v (trying again every %s)", code, err, deleteRetry)
+		c.recorder.Eventf(ng, nil, corev1.EventTypeWarning, "DeleteFailed", "Delete", "Node group is DELETE_FAILED: %s: %v (trying again every %s)", code, err, c.deleteRetry())
 	}
 	ng.Status.Health.Issues = []eksv1.Issue{issue}
 	c.setStatus(ng, eksv1.StatusDeleteFailed, nil)
 	log.FromContext(ctx).Info("could not delete a node group's resource; trying again", "nodegroup", ng.Name, "resource", resource, "error", err.Error())
-	return reconcile.Result{RequeueAfter: deleteRetry}, nil
+	return reconcile.Result{RequeueAfter: c.deleteRetry()}, nil
 }

@@ -166,8 +166,13 @@ func (c *Controller) relabelNodes(ctx context.Context, ng *eksv1.NodeGroup, chan
 			}
 			continue
 		}
-		if err := c.relabel(ctx, m.Node, change); err != nil {
-			return "", err
+		err := c.relabel(ctx, m.Node, change)
+		if apierrors.IsConflict(err) {
+			waiting = "node " + m.Node.Name + ", changed meanwhile, to be relabelled" // with its newest version, next time
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("relabelling node %s: %w", m.Node.Name, err)
 		}
 	}
 	return waiting, nil
@@ -206,8 +211,5 @@ func (c *Controller) relabel(ctx context.Context, node *corev1.Node, change reso
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("relabelling node %s: %w", node.Name, err)
-	}
-	return nil
+	return err
 }
