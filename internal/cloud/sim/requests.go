@@ -196,6 +196,9 @@ func (c *Cloud) checkLaunchTemplate(ps *cloud.Problems, cluster string, ref clou
 		ps.Add("launchTemplate", "%v", err)
 		return nil, cloud.LaunchTemplateVersion{}
 	}
+	if v.ImageID == "" {
+		ps.Add("launchTemplate", "You must use a valid fully-formed launch template: version %d of %s has no image id", v.Number, t.Name)
+	}
 	return t, v
 }
 
@@ -274,7 +277,7 @@ func (c *Cloud) runInstances(tx *txn, cluster string, in cloud.RunInput) ([]*ins
 	if in.UserData != "" {
 		t = nil // the instance keeps its own
 	}
-	c.checkTemplateData(&ps, v.LaunchTemplateData)
+	c.checkTemplateData(&ps, v.LaunchTemplateData, true)
 	if v.InstanceType == "" {
 		ps.Add("instanceType", "is required (here or in the launch template)")
 	}

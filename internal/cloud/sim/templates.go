@@ -16,13 +16,14 @@ var templateName = regexp.MustCompile(`^[a-zA-Z0-9().\-/_]{3,128}$`)
 const maxUserData = 16 * 1024
 
 // checkTemplateData checks what an instance launches with against the
-// catalogue: the image, the type (if any) and that they fit each other.
-func (c *Cloud) checkTemplateData(ps *cloud.Problems, d cloud.LaunchTemplateData) {
+// catalogue: the image (which a template may leave out, as EC2's may, but
+// a launch may not), the type (if any) and that they fit each other.
+func (c *Cloud) checkTemplateData(ps *cloud.Problems, d cloud.LaunchTemplateData, launch bool) {
 	img, ok := c.catalog.Image(d.ImageID)
 	switch {
-	case d.ImageID == "":
+	case d.ImageID == "" && launch:
 		ps.Add("imageId", "is required (see kdp sim images)")
-	case !ok:
+	case d.ImageID != "" && !ok:
 		ps.Add("imageId", "unknown image %q (see kdp sim images)", d.ImageID)
 	}
 	if d.InstanceType != "" {
@@ -109,7 +110,7 @@ func (c *Cloud) createLaunchTemplate(tx *txn, cluster string, in cloud.LaunchTem
 	if !templateName.MatchString(in.Name) {
 		ps.Add("launchTemplateName", "%q must be 3–128 characters of letters, digits and ( ) . - / _", in.Name)
 	}
-	c.checkTemplateData(&ps, in.LaunchTemplateData)
+	c.checkTemplateData(&ps, in.LaunchTemplateData, false)
 	checkTags(&ps, "tags", in.Tags)
 	if err := ps.Err(); err != nil {
 		return nil, err
@@ -142,7 +143,7 @@ func (c *Cloud) createLaunchTemplateVersion(tx *txn, cluster string, ref cloud.T
 	v := cloud.LaunchTemplateVersion{Number: t.latest() + 1, LaunchTemplateData: overlay(src.LaunchTemplateData, in.LaunchTemplateData),
 		Description: in.Description, CreateTime: tx.now.UTC()}
 	var ps cloud.Problems
-	c.checkTemplateData(&ps, v.LaunchTemplateData)
+	c.checkTemplateData(&ps, v.LaunchTemplateData, false)
 	if err := ps.Err(); err != nil {
 		return cloud.LaunchTemplateVersion{}, err
 	}
