@@ -53,8 +53,12 @@ func TestIntegration_EveryRuleIsRefusedThroughTheAPIServer(t *testing.T) {
 	}{
 		{name: "name too long", ng: strings.Repeat("a", 64), field: "metadata.name"},
 		{name: "name pattern", ng: "-web", field: "metadata.name"},
-		{name: "min above max", spec: func(s *eksv1.NodeGroupSpec) { s.ScalingConfig = &eksv1.ScalingConfig{MinSize: 3, MaxSize: 2, DesiredSize: 2} }, field: "spec.scalingConfig.minSize"},
-		{name: "desired below min", spec: func(s *eksv1.NodeGroupSpec) { s.ScalingConfig = &eksv1.ScalingConfig{MinSize: 2, MaxSize: 4, DesiredSize: 1} }, field: "spec.scalingConfig.desiredSize"},
+		{name: "min above max", spec: func(s *eksv1.NodeGroupSpec) {
+			s.ScalingConfig = &eksv1.ScalingConfig{MinSize: 3, MaxSize: 2, DesiredSize: 2}
+		}, field: "spec.scalingConfig.minSize"},
+		{name: "desired below min", spec: func(s *eksv1.NodeGroupSpec) {
+			s.ScalingConfig = &eksv1.ScalingConfig{MinSize: 2, MaxSize: 4, DesiredSize: 1}
+		}, field: "spec.scalingConfig.desiredSize"},
 		{name: "desired above max", spec: func(s *eksv1.NodeGroupSpec) { s.ScalingConfig = &eksv1.ScalingConfig{MaxSize: 4, DesiredSize: 5} }, field: "spec.scalingConfig.desiredSize"},
 		{name: "max above 450", spec: func(s *eksv1.NodeGroupSpec) { s.ScalingConfig = &eksv1.ScalingConfig{MaxSize: 451, DesiredSize: 1} }, field: "spec.scalingConfig.maxSize"},
 		{name: "desired above 450", spec: func(s *eksv1.NodeGroupSpec) { s.ScalingConfig = &eksv1.ScalingConfig{MaxSize: 451, DesiredSize: 451} }, field: "spec.scalingConfig.desiredSize"},
@@ -72,7 +76,9 @@ func TestIntegration_EveryRuleIsRefusedThroughTheAPIServer(t *testing.T) {
 				s.Taints = append(s.Taints, eksv1.Taint{Key: fmt.Sprintf("k%d", i), Effect: eksv1.NoSchedule})
 			}
 		}, field: "spec.taints"},
-		{name: "taint key too long", spec: func(s *eksv1.NodeGroupSpec) { s.Taints = []eksv1.Taint{{Key: strings.Repeat("k", 64), Effect: eksv1.NoSchedule}} }, field: "spec.taints[0].key"},
+		{name: "taint key too long", spec: func(s *eksv1.NodeGroupSpec) {
+			s.Taints = []eksv1.Taint{{Key: strings.Repeat("k", 64), Effect: eksv1.NoSchedule}}
+		}, field: "spec.taints[0].key"},
 		{name: "taint value too long", spec: func(s *eksv1.NodeGroupSpec) {
 			s.Taints = []eksv1.Taint{{Key: "k", Value: strings.Repeat("v", 64), Effect: eksv1.NoSchedule}}
 		}, field: "spec.taints[0].value"},
@@ -102,7 +108,10 @@ func TestIntegration_EveryRuleIsRefusedThroughTheAPIServer(t *testing.T) {
 		}, field: "spec.launchTemplate"},
 		{name: "unknown template", spec: func(s *eksv1.NodeGroupSpec) { s.LaunchTemplate = &eksv1.LaunchTemplateSpecification{Name: "nobodys"} }, field: "spec.launchTemplate"},
 		{name: "disk size with a template", spec: func(s *eksv1.NodeGroupSpec) { lt(s, sized.ID); s.DiskSize = ptr.To[int32](30) }, field: "spec.diskSize"},
-		{name: "remote access with a template", spec: func(s *eksv1.NodeGroupSpec) { lt(s, sized.ID); s.RemoteAccess = &eksv1.RemoteAccessConfig{EC2SshKey: "k"} }, field: "spec.remoteAccess"},
+		{name: "remote access with a template", spec: func(s *eksv1.NodeGroupSpec) {
+			lt(s, sized.ID)
+			s.RemoteAccess = &eksv1.RemoteAccessConfig{EC2SshKey: "k"}
+		}, field: "spec.remoteAccess"},
 		{name: "instance types with a template that names one", spec: func(s *eksv1.NodeGroupSpec) { lt(s, sized.ID); s.InstanceTypes = []string{"m5.xlarge"} }, field: "spec.instanceTypes"},
 		{name: "an AMI type with a template's own image", spec: func(s *eksv1.NodeGroupSpec) { lt(s, custom.ID); s.AMIType = eksv1.AL2023ARMStandard }, field: "spec.amiType"},
 		{name: "x86 types for a template's arm image", spec: func(s *eksv1.NodeGroupSpec) { lt(s, custom.ID); s.InstanceTypes = []string{"m5.large"} }, field: "spec.instanceTypes[0]"},
