@@ -18,12 +18,14 @@ package termination
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -142,6 +144,14 @@ func (c *Controller) byPod(ctx context.Context, o client.Object) []reconcile.Req
 
 // Reconcile moves the drain of one instance's node along.
 func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	r, err := c.reconcile(ctx, req)
+	if errors.Is(err, errStale) {
+		return reconcile.Result{RequeueAfter: 100 * time.Millisecond}, nil
+	}
+	return r, err
+}
+
+func (c *Controller) reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	inst, err := c.cloud.GetInstance(ctx, req.Name)
 	if cloud.IsNotFound(err) {
 		return reconcile.Result{}, nil
@@ -260,10 +270,19 @@ func (c *Controller) reason(ctx context.Context, inst *cloud.Instance) string {
 	return "termination"
 }
 
-// finish records how the drain ended, once.
+// errStale says the node read from the cache was not its latest version:
+// the reconcile is tried again with a newer one.
+var errStale = errors.New("the node changed meanwhile")
+
+// finish records how the drain ended, once: on the version of the node it
+// was decided on (a drain recorded meanwhile is not overwritten).
 func (c *Controller) finish(ctx context.Context, node *corev1.Node, result string) error {
-	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, AnnotationDrainResult, result)
-	if err := c.client.Patch(ctx, node, client.RawPatch(types.MergePatchType, []byte(patch))); client.IgnoreNotFound(err) != nil {
+	patch := fmt.Sprintf(`{"metadata":{"resourceVersion":%q,"annotations":{%q:%q}}}`, node.ResourceVersion, AnnotationDrainResult, result)
+	err := c.client.Patch(ctx, node, client.RawPatch(types.MergePatchType, []byte(patch)))
+	switch {
+	case apierrors.IsConflict(err):
+		return errStale
+	case client.IgnoreNotFound(err) != nil:
 		return fmt.Errorf("recording the drain of node %s: %w", node.Name, err)
 	}
 	return nil
