@@ -105,6 +105,8 @@ func TestTemplateData(t *testing.T) {
 		wantLabels          map[string]string
 		wantTaints          []corev1.Taint
 		wantFlags           []string
+		// noTaints: the group has none.
+		noTaints bool
 	}{
 		{name: "no source template", image: "ami-1", wantImage: "ami-1",
 			wantLabels: labels, wantTaints: []corev1.Taint{{Key: "dedicated", Value: "gpu", Effect: corev1.TaintEffectNoSchedule}},
@@ -135,6 +137,20 @@ func TestTemplateData(t *testing.T) {
 			wantLabels: map[string]string{"eks.amazonaws.com/nodegroup": "web", "team": "web", "extra": "1"},
 			wantTaints: []corev1.Taint{{Key: "dedicated", Value: "gpu", Effect: corev1.TaintEffectNoSchedule}},
 			wantFlags:  []string{"--max-pods=58", "--node-labels=team=theirs,extra=1", "--node-labels=eks.amazonaws.com/nodegroup=web,team=web", "--register-with-taints=dedicated=gpu:NoSchedule"}},
+		{name: "a user NodeConfig's taints are kept, the group's winning", image: "ami-1",
+			source:    &Source{ID: "lt-1", Version: 2, Data: cloud.LaunchTemplateData{UserData: userNodeConfig("--max-pods=58", "--register-with-taints=dedicated=theirs:NoSchedule,dedicated:NoExecute,gpu=yes:PreferNoSchedule")}},
+			wantImage: "ami-1", wantLabels: labels,
+			wantTaints: []corev1.Taint{
+				{Key: "dedicated", Effect: corev1.TaintEffectNoExecute},
+				{Key: "gpu", Value: "yes", Effect: corev1.TaintEffectPreferNoSchedule},
+				{Key: "dedicated", Value: "gpu", Effect: corev1.TaintEffectNoSchedule},
+			},
+			wantFlags: []string{"--max-pods=58", "--node-labels=eks.amazonaws.com/nodegroup=web,team=web", "--register-with-taints=dedicated:NoExecute,gpu=yes:PreferNoSchedule,dedicated=gpu:NoSchedule"}},
+		{name: "a user NodeConfig's taints when the group has none", image: "ami-1",
+			source:    &Source{ID: "lt-1", Version: 2, Data: cloud.LaunchTemplateData{UserData: userNodeConfig("--register-with-taints=gpu=yes:NoSchedule")}},
+			wantImage: "ami-1", wantLabels: labels, noTaints: true,
+			wantTaints: []corev1.Taint{{Key: "gpu", Value: "yes", Effect: corev1.TaintEffectNoSchedule}},
+			wantFlags:  []string{"--node-labels=eks.amazonaws.com/nodegroup=web,team=web", "--register-with-taints=gpu=yes:NoSchedule"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var before *Source
@@ -142,6 +158,10 @@ func TestTemplateData(t *testing.T) {
 				s := *c.source
 				s.Data.InstanceTags = maps.Clone(c.source.Data.InstanceTags)
 				before = &s
+			}
+			taints := taints
+			if c.noTaints {
+				taints = nil
 			}
 			data, err := TemplateData(base, token, labels, taints, c.image, c.source)
 			if err != nil {
