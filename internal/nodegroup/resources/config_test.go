@@ -213,6 +213,18 @@ func TestDiffParams(t *testing.T) {
 			if s.ScalingConfig == nil && target.ScalingConfig != applied.ScalingConfig {
 				t.Errorf("sizes %+v, want them as they were", target.ScalingConfig)
 			}
+			wantUpdate := s.UpdateConfig
+			if wantUpdate == nil {
+				wantUpdate = &eksv1.UpdateConfig{MaxUnavailable: ptr.To[int32](1)}
+			}
+			if u := target.UpdateConfig; u == nil || !equality.Semantic.DeepEqual(u.MaxUnavailable, wantUpdate.MaxUnavailable) ||
+				!equality.Semantic.DeepEqual(u.MaxUnavailablePercentage, wantUpdate.MaxUnavailablePercentage) || strategy(u.UpdateStrategy) != strategy(wantUpdate.UpdateStrategy) {
+				t.Errorf("update config %+v, want %+v", u, wantUpdate)
+			}
+			enabled := func(r *eksv1.NodeRepairConfig) bool { return r != nil && ptr.Deref(r.Enabled, false) }
+			if r := target.NodeRepairConfig; !equality.Semantic.DeepEqual(withEnabled(r), withEnabled(s.NodeRepairConfig)) || enabled(r) != enabled(s.NodeRepairConfig) {
+				t.Errorf("repair config %+v, want %+v", r, s.NodeRepairConfig)
+			}
 			// What a ConfigUpdate does not change stays as it was: the
 			// tags (TagResource's), the version and image (a VersionUpdate's).
 			if !maps.Equal(target.Tags, applied.Tags) || target.Version != applied.Version || target.ReleaseVersion != applied.ReleaseVersion ||
@@ -235,6 +247,16 @@ func sameTaints(a, b []eksv1.Taint) bool {
 	slices.Sort(ka)
 	slices.Sort(kb)
 	return slices.Equal(ka, kb)
+}
+
+// TestParamsWithoutBefore: with no configuration before, the update and
+// repair configurations are written whole.
+func TestParamsWithoutBefore(t *testing.T) {
+	c := Change{UpdateConfig: &eksv1.UpdateConfig{MaxUnavailable: ptr.To[int32](2)}, NodeRepairConfig: &eksv1.NodeRepairConfig{Enabled: ptr.To(false)}}
+	want := []eksv1.UpdateParam{{Type: eksv1.ParamMaxUnavailable, Value: "2"}, {Type: eksv1.ParamNodeRepairConfig, Value: `{"enabled":false}`}}
+	if got := c.Params(nil); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Params(nil) = %v, want %v", got, want)
+	}
 }
 
 // TestChangeOf reads params as EKS's API and a record write them.
