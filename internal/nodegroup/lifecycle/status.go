@@ -125,13 +125,27 @@ func launchIssues(activities []cloud.Activity, group string) []eksv1.Issue {
 		if a.StatusCode != cloud.ActivityFailed {
 			break
 		}
-		code := launchIssue(a.StatusMessage)
+		message := failure(a)
+		code := launchIssue(message)
 		if slices.ContainsFunc(out, func(i eksv1.Issue) bool { return i.Code == code }) {
 			continue
 		}
-		out = append(out, eksv1.Issue{Code: code, Message: a.StatusMessage, ResourceIDs: []string{group}})
+		out = append(out, eksv1.Issue{Code: code, Message: message, ResourceIDs: []string{group}})
 	}
 	return out
+}
+
+// failure is why a launch failed: its status message, or else what its
+// description gives as the status reason (a launch that fails at once may
+// say it only there), or else its description.
+func failure(a cloud.Activity) string {
+	if a.StatusMessage != "" {
+		return a.StatusMessage
+	}
+	if _, reason, ok := strings.Cut(a.Description, "Status Reason: "); ok {
+		return reason
+	}
+	return a.Description
 }
 
 // launchIssue is the issue code of a failed launch's status message, as

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
@@ -68,12 +69,15 @@ func TaintEffect(e eksv1.TaintEffect) corev1.TaintEffect {
 // source template's type and tags if there is one, and user data that
 // joins the cluster with token, the labels and the taints. A source
 // template's user data, if it is a NodeConfig, keeps its kubelet flags
-// (kdp's labels and taints are added after them, so they win); any other
-// user data has no meaning to a simulated machine and is replaced.
+// (kdp's labels are added after them, so they win) and its taints, in
+// kdp's one --register-with-taints (the kubelet heeds only the last one,
+// and a Node may not have two taints of one key and effect: the group's
+// win); any other user data has no meaning to a simulated machine and is
+// replaced.
 func TemplateData(base join.Options, token string, labels map[string]string, taints []eksv1.Taint, image string, source *Source) (cloud.LaunchTemplateData, error) {
 	o := base
 	o.Labels, o.Taints = labels, Taints(taints)
-	nc := join.Config(o, token)
+	var userFlags []string
 	data := cloud.LaunchTemplateData{ImageID: image}
 	if source != nil {
 		data.InstanceType = source.Data.InstanceType
@@ -82,9 +86,18 @@ func TemplateData(base join.Options, token string, labels map[string]string, tai
 			data.ImageID = source.Data.ImageID
 		}
 		if user := userNodeConfig(source.Data.UserData); user != nil {
-			nc.Spec.Kubelet.Flags = append(slices.Clone(user.Spec.Kubelet.Flags), nc.Spec.Kubelet.Flags...)
+			userFlags = slices.Clone(user.Spec.Kubelet.Flags)
+			if theirs, err := user.Taints(); err == nil && len(theirs) > 0 {
+				userFlags = slices.DeleteFunc(userFlags, func(f string) bool { return strings.HasPrefix(f, "--register-with-taints=") })
+				theirs = slices.DeleteFunc(theirs, func(u corev1.Taint) bool {
+					return slices.ContainsFunc(o.Taints, func(t corev1.Taint) bool { return t.Key == u.Key && t.Effect == u.Effect })
+				})
+				o.Taints = append(theirs, o.Taints...)
+			}
 		}
 	}
+	nc := join.Config(o, token)
+	nc.Spec.Kubelet.Flags = append(userFlags, nc.Spec.Kubelet.Flags...)
 	userData, err := nc.Render()
 	if err != nil {
 		return cloud.LaunchTemplateData{}, err

@@ -199,14 +199,25 @@ func (c *Controller) reconcile(ctx context.Context, req reconcile.Request) (reco
 		c.recorder.Eventf(ng, node, corev1.EventTypeNormal, "Drained", "Drain", "Drained node %s in %s (%s): instance %s terminates", node.Name, took.Round(time.Second), reason, inst.ID)
 		return reconcile.Result{}, c.proceed(ctx, inst)
 	}
-	deadline := started.Add(c.env.Wait(resources.HookTimeout))
-	if !now.Before(deadline) {
+	next, over := due(started, now, c.env.Wait(resources.HookTimeout))
+	if over {
 		return reconcile.Result{}, c.timedOut(ctx, ng, node, inst, &r)
 	}
 	if err := c.heartbeat(ctx, inst, now); err != nil {
 		return reconcile.Result{}, err
 	}
-	return reconcile.Result{RequeueAfter: min(retry, deadline.Sub(now))}, nil
+	return reconcile.Result{RequeueAfter: next}, nil
+}
+
+// due says whether a drain that started at started has run out of
+// timeout by now and, if not, how soon to look again: after retry, or at
+// the deadline if that comes first.
+func due(started, now time.Time, timeout time.Duration) (time.Duration, bool) {
+	deadline := started.Add(timeout)
+	if !now.Before(deadline) {
+		return 0, true
+	}
+	return min(retry, deadline.Sub(now)), false
 }
 
 // groupOf is the node group an instance is of, or nil: it must be in the
@@ -251,8 +262,14 @@ func (c *Controller) reason(ctx context.Context, inst *cloud.Instance) string {
 	if err != nil {
 		return "termination"
 	}
+	return drainReason(activities, inst.ID)
+}
+
+// drainReason is why instance id is terminating: the cause of its newest
+// termination among activities (newest first), in a word a user reads.
+func drainReason(activities []cloud.Activity, id string) string {
 	for _, a := range activities {
-		if a.InstanceID != inst.ID || !strings.HasPrefix(a.Description, "Terminating") {
+		if a.InstanceID != id || !strings.HasPrefix(a.Description, "Terminating") {
 			continue
 		}
 		switch cause := a.Cause; {

@@ -182,6 +182,21 @@ func (c *Controller) relabelNodes(ctx context.Context, ng *eksv1.NodeGroup, chan
 // patch, with the node's resourceVersion (so a taint another controller
 // just put on is not lost).
 func (c *Controller) relabel(ctx context.Context, node *corev1.Node, change resources.Change) error {
+	want := relabelled(node, change)
+	if maps.Equal(want.Labels, node.Labels) && slices.Equal(want.Spec.Taints, node.Spec.Taints) {
+		return nil
+	}
+	err := c.client.Patch(ctx, want, client.MergeFromWithOptions(node, client.MergeFromWithOptimisticLock{}))
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// relabelled is a copy of node with the change's labels and taints on (a
+// taint by its key and effect) and those it removes off, everything else
+// as it was.
+func relabelled(node *corev1.Node, change resources.Change) *corev1.Node {
 	want := node.DeepCopy()
 	if want.Labels == nil {
 		want.Labels = map[string]string{}
@@ -204,12 +219,5 @@ func (c *Controller) relabel(ctx context.Context, node *corev1.Node, change reso
 			want.Spec.Taints = append(want.Spec.Taints, kt)
 		}
 	}
-	if maps.Equal(want.Labels, node.Labels) && slices.Equal(want.Spec.Taints, node.Spec.Taints) {
-		return nil
-	}
-	err := c.client.Patch(ctx, want, client.MergeFromWithOptions(node, client.MergeFromWithOptimisticLock{}))
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	return err
+	return want
 }

@@ -71,25 +71,35 @@ func (c *Controller) prune(ctx context.Context, ng *eksv1.NodeGroup) error {
 	if err := c.client.List(ctx, records, client.MatchingLabels{eksv1.LabelUpdateNodegroup: ng.Name}); err != nil {
 		return fmt.Errorf("listing the updates of %s: %w", ng.Name, err)
 	}
-	if len(records.Items) <= History {
-		return nil
-	}
-	slices.SortFunc(records.Items, func(a, b eksv1.NodeGroupUpdate) int {
-		if a.Spec.Generation != b.Spec.Generation {
-			return int(a.Spec.Generation - b.Spec.Generation)
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
-	for _, r := range records.Items[:len(records.Items)-History] {
-		if !done(&r) {
-			continue
-		}
+	for _, r := range prunable(records.Items) {
 		if err := c.client.Delete(ctx, &r, client.Preconditions{UID: &r.UID}); client.IgnoreNotFound(err) != nil {
 			return fmt.Errorf("deleting the old record of update %s: %w", r.Name, err)
 		}
 		log.FromContext(ctx).V(1).Info("pruned an old update record", "nodegroup", ng.Name, "update", r.Name)
 	}
 	return nil
+}
+
+// prunable are the records of a group to delete: the ended ones among
+// those beyond the newest History, oldest (lowest generation) first.
+func prunable(records []eksv1.NodeGroupUpdate) []eksv1.NodeGroupUpdate {
+	if len(records) <= History {
+		return nil
+	}
+	sorted := slices.Clone(records)
+	slices.SortFunc(sorted, func(a, b eksv1.NodeGroupUpdate) int {
+		if a.Spec.Generation != b.Spec.Generation {
+			return int(a.Spec.Generation - b.Spec.Generation)
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	var out []eksv1.NodeGroupUpdate
+	for _, r := range sorted[:len(sorted)-History] {
+		if done(&r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // describe writes an update's params for an event.
