@@ -49,6 +49,7 @@ type kdp struct {
 }
 
 type options struct {
+	// scale compresses kdp's waits and the cloud's: 100 if 0.
 	scale timescale.Scale
 	// dir is the cloud's and the webhook's directory (a new one if empty);
 	// a restart passes the one before.
@@ -57,7 +58,7 @@ type options struct {
 	profile string
 }
 
-func start(t *testing.T, o options) *kdp {
+func start(t testing.TB, o options) *kdp {
 	t.Helper()
 	ctx := context.Background()
 	if o.dir == "" {
@@ -148,7 +149,7 @@ func start(t *testing.T, o options) *kdp {
 
 // group creates a node group and deletes it (and waits for it to go) when
 // the test ends.
-func group(t *testing.T, name string, mutate func(*eksv1.NodeGroupSpec)) *eksv1.NodeGroup {
+func group(t testing.TB, name string, mutate func(*eksv1.NodeGroupSpec)) *eksv1.NodeGroup {
 	t.Helper()
 	ng := &eksv1.NodeGroup{ObjectMeta: metav1.ObjectMeta{Name: name}}
 	if mutate != nil {
@@ -161,7 +162,7 @@ func group(t *testing.T, name string, mutate func(*eksv1.NodeGroupSpec)) *eksv1.
 }
 
 // get reads a node group.
-func get(t *testing.T, name string) *eksv1.NodeGroup {
+func get(t testing.TB, name string) *eksv1.NodeGroup {
 	t.Helper()
 	ng := &eksv1.NodeGroup{}
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Name: name}, ng); err != nil {
@@ -172,7 +173,7 @@ func get(t *testing.T, name string) *eksv1.NodeGroup {
 
 // waitStatus waits until the group has the status, failing early if it
 // gets one of the others that cannot turn into it.
-func waitStatus(t *testing.T, name string, want eksv1.Status, timeout time.Duration) *eksv1.NodeGroup {
+func waitStatus(t testing.TB, name string, want eksv1.Status, timeout time.Duration) *eksv1.NodeGroup {
 	t.Helper()
 	var ng *eksv1.NodeGroup
 	testenv.Eventually(t, timeout, func() error {
@@ -189,7 +190,7 @@ func waitStatus(t *testing.T, name string, want eksv1.Status, timeout time.Durat
 }
 
 // deleteGroup deletes a node group and waits until it is gone.
-func deleteGroup(t *testing.T, name string, timeout time.Duration) {
+func deleteGroup(t testing.TB, name string, timeout time.Duration) {
 	t.Helper()
 	ctx := context.Background()
 	if err := env.Client.Delete(ctx, &eksv1.NodeGroup{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil && !apierrors.IsNotFound(err) {
@@ -205,7 +206,7 @@ func deleteGroup(t *testing.T, name string, timeout time.Duration) {
 }
 
 // nodesOf lists the Nodes that say they are of a group.
-func nodesOf(t *testing.T, name string) []corev1.Node {
+func nodesOf(t testing.TB, name string) []corev1.Node {
 	t.Helper()
 	nodes := &corev1.NodeList{}
 	if err := env.Client.List(context.Background(), nodes, client.MatchingLabels{eksv1.LabelNodegroup: name}); err != nil {
@@ -215,7 +216,7 @@ func nodesOf(t *testing.T, name string) []corev1.Node {
 }
 
 // events lists the events about an object whose reason is one of reasons.
-func events(t *testing.T, name string, reasons ...string) []corev1.Event {
+func events(t testing.TB, name string, reasons ...string) []corev1.Event {
 	t.Helper()
 	list := &corev1.EventList{}
 	if err := env.Client.List(context.Background(), list, client.MatchingFields{"involvedObject.name": name}); err != nil {
@@ -239,7 +240,7 @@ func errorf(format string, args ...any) error { return fmt.Errorf(format, args..
 type corev1Event = corev1.Event
 
 // eventsIn lists the events in a namespace whose reason is one of reasons.
-func eventsIn(t *testing.T, ns string, reasons ...string) []corev1.Event {
+func eventsIn(t testing.TB, ns string, reasons ...string) []corev1.Event {
 	t.Helper()
 	list := &corev1.EventList{}
 	if err := env.Client.List(context.Background(), list, client.InNamespace(ns)); err != nil {

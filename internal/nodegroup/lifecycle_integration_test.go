@@ -111,7 +111,7 @@ func TestIntegration_CreateActiveWithLabelsTaintsAndTags(t *testing.T) {
 }
 
 // waitNodes waits until a group has n Ready nodes.
-func waitReady(t *testing.T, name string, n int32, timeout time.Duration) {
+func waitReady(t testing.TB, name string, n int32, timeout time.Duration) {
 	t.Helper()
 	testenv.Eventually(t, timeout, func() error {
 		ng := &eksv1.NodeGroup{}

@@ -98,7 +98,7 @@ func (d *deletedNodes) results() map[string]string {
 	return out
 }
 
-func watchDeletedNodes(t *testing.T, group string) *deletedNodes {
+func watchDeletedNodes(t testing.TB, group string) *deletedNodes {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	w, err := env.Clientset.CoreV1().Nodes().Watch(ctx, metav1.ListOptions{LabelSelector: eksv1.LabelNodegroup + "=" + group})

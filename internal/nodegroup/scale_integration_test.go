@@ -175,7 +175,7 @@ func budgetAllows(ns, name string, n int32) error {
 
 // terminateEnd is when the group's terminate activity for an instance
 // ended (the instance was let go).
-func terminateEnd(t *testing.T, p cloud.Provider, i cloud.Instance) time.Time {
+func terminateEnd(t testing.TB, p cloud.Provider, i cloud.Instance) time.Time {
 	t.Helper()
 	var end time.Time
 	testenv.Eventually(t, 30*time.Second, func() error {

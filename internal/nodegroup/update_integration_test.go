@@ -175,7 +175,7 @@ func hasTaint(n corev1.Node, key string) bool {
 }
 
 // edit changes a group's spec, as kubectl edit does.
-func edit(t *testing.T, name string, mutate func(*eksv1.NodeGroupSpec)) {
+func edit(t testing.TB, name string, mutate func(*eksv1.NodeGroupSpec)) {
 	t.Helper()
 	if err := tryEdit(get(t, name), mutate); err != nil {
 		t.Fatal(err)

@@ -210,7 +210,7 @@ func namesField(err error, field, detail string) bool {
 	return false
 }
 
-func groupCount(t *testing.T, p cloud.Provider) int {
+func groupCount(t testing.TB, p cloud.Provider) int {
 	t.Helper()
 	groups, _, err := p.ListGroups(context.Background(), cloud.Page{MaxResults: cloud.MaxPageSize})
 	if err != nil {

@@ -22,9 +22,10 @@ import (
 	"github.com/kdp-project/kdp/internal/testenv"
 )
 
-// deployment runs replicas pods of app on the group's nodes; spread puts
-// at most one on a node (required anti-affinity).
-func deployment(t *testing.T, ns, app, group string, replicas int32, spread bool) *appsv1.Deployment {
+// deployment runs replicas pods of app on the group's nodes (anywhere if
+// group is ""); spread puts at most one on a node (required
+// anti-affinity).
+func deployment(t testing.TB, ns, app, group string, replicas int32, spread bool) *appsv1.Deployment {
 	t.Helper()
 	labels := map[string]string{"app": app}
 	d := &appsv1.Deployment{
@@ -44,6 +45,9 @@ func deployment(t *testing.T, ns, app, group string, replicas int32, spread bool
 			},
 		},
 	}
+	if group == "" {
+		d.Spec.Template.Spec.NodeSelector = nil
+	}
 	if spread {
 		d.Spec.Template.Spec.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{
 			RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{
@@ -58,7 +62,7 @@ func deployment(t *testing.T, ns, app, group string, replicas int32, spread bool
 }
 
 // budget puts a PodDisruptionBudget on app's pods.
-func budget(t *testing.T, ns, app string, minAvailable, maxUnavailable *intstr.IntOrString) *policyv1.PodDisruptionBudget {
+func budget(t testing.TB, ns, app string, minAvailable, maxUnavailable *intstr.IntOrString) *policyv1.PodDisruptionBudget {
 	t.Helper()
 	b := &policyv1.PodDisruptionBudget{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: app},
@@ -74,7 +78,7 @@ func budget(t *testing.T, ns, app string, minAvailable, maxUnavailable *intstr.I
 }
 
 // waitAvailable waits until n of app's pods are Ready.
-func waitAvailable(t *testing.T, ns, app string, n int, timeout time.Duration) {
+func waitAvailable(t testing.TB, ns, app string, n int, timeout time.Duration) {
 	t.Helper()
 	testenv.Eventually(t, timeout, func() error {
 		pods := &corev1.PodList{}
@@ -123,7 +127,7 @@ type budgetWatcher struct {
 
 // watchBudget starts a watcher of app's pods; it arms once want pods are
 // healthy (before that the workload is still starting).
-func watchBudget(t *testing.T, ns, app string, want int) *budgetWatcher {
+func watchBudget(t testing.TB, ns, app string, want int) *budgetWatcher {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	w, err := env.Clientset.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{LabelSelector: "app=" + app})
@@ -175,7 +179,7 @@ func (b *budgetWatcher) Fewest() int {
 
 // instancesEver lists every instance the group's Auto Scaling group has
 // had, terminated ones too.
-func instancesEver(t *testing.T, p cloud.Provider, ng *eksv1.NodeGroup) []cloud.Instance {
+func instancesEver(t testing.TB, p cloud.Provider, ng *eksv1.NodeGroup) []cloud.Instance {
 	t.Helper()
 	var out []cloud.Instance
 	page := cloud.Page{MaxResults: cloud.MaxPageSize}
@@ -193,7 +197,7 @@ func instancesEver(t *testing.T, p cloud.Provider, ng *eksv1.NodeGroup) []cloud.
 }
 
 // scale sets a group's scaling configuration.
-func scale(t *testing.T, name string, minSize, desired, maxSize int32) {
+func scale(t testing.TB, name string, minSize, desired, maxSize int32) {
 	t.Helper()
 	ng := get(t, name)
 	before := ng.DeepCopy()
@@ -204,7 +208,7 @@ func scale(t *testing.T, name string, minSize, desired, maxSize int32) {
 }
 
 // updatesOf lists a group's update records, oldest first.
-func updatesOf(t *testing.T, name string) []eksv1.NodeGroupUpdate {
+func updatesOf(t testing.TB, name string) []eksv1.NodeGroupUpdate {
 	t.Helper()
 	list := &eksv1.NodeGroupUpdateList{}
 	if err := env.Client.List(context.Background(), list, client.MatchingLabels{eksv1.LabelUpdateNodegroup: name}); err != nil {
@@ -228,7 +232,7 @@ func later(a, b eksv1.NodeGroupUpdate) bool {
 
 // settled waits until a group has no update in progress and has brought
 // its newest generation into effect, with status want.
-func settled(t *testing.T, name string, want eksv1.Status, timeout time.Duration) *eksv1.NodeGroup {
+func settled(t testing.TB, name string, want eksv1.Status, timeout time.Duration) *eksv1.NodeGroup {
 	t.Helper()
 	var ng *eksv1.NodeGroup
 	testenv.Eventually(t, timeout, func() error {

@@ -15,6 +15,12 @@ import (
 // last error if that does not happen within timeout.
 func Eventually(t testing.TB, timeout time.Duration, check func() error) {
 	t.Helper()
+	EventuallyEvery(t, timeout, 100*time.Millisecond, check)
+}
+
+// EventuallyEvery is Eventually, calling check every interval.
+func EventuallyEvery(t testing.TB, timeout, interval time.Duration, check func() error) {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
 		err := check()
@@ -24,7 +30,7 @@ func Eventually(t testing.TB, timeout time.Duration, check func() error) {
 		if time.Now().After(deadline) {
 			t.Fatalf("not true after %s: %v", timeout, err)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(interval)
 	}
 }
 

@@ -47,6 +47,11 @@ var Profiles = map[string]Timing{
 	"fast": {Boot: 1 * time.Second, ShutDown: 1 * time.Second, Join: 1 * time.Second, PodStart: 1 * time.Second,
 		Jitter: 0.2, Heartbeat: 10 * time.Second, Retention: time.Hour, SpotNotice: 2 * time.Minute,
 		CapacityRetry: 10 * time.Second, Events: 24 * time.Hour},
+	// instant: no boot, join, pod start or shut-down delay at all, for
+	// benchmarks of what runs the machines (kdp's controllers and the
+	// control plane), with every other time (timeouts, notices) as is.
+	"instant": {Heartbeat: 10 * time.Second, Retention: time.Hour, SpotNotice: 2 * time.Minute,
+		CapacityRetry: 10 * time.Second, Events: 24 * time.Hour},
 	// realistic: EC2 and EKS as measured in the field, node Ready in about
 	// 1–2 minutes after launch.
 	"realistic": {Boot: 40 * time.Second, ShutDown: 30 * time.Second, Join: 45 * time.Second, PodStart: 5 * time.Second,

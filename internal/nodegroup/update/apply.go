@@ -118,8 +118,18 @@ func (c *Controller) relabelTemplate(ctx context.Context, ng *eksv1.NodeGroup, t
 		}
 	}
 	maps.Copy(labels, target.Labels)
+	// Taints likewise: the source template's own stay, the group's are the
+	// target's.
+	taints, err := nc.Taints()
+	if err != nil {
+		return 0, err
+	}
+	taints = slices.DeleteFunc(taints, func(t corev1.Taint) bool {
+		return slices.ContainsFunc(ng.Status.Applied.Taints, func(a eksv1.Taint) bool { return resources.Taint(a).Key == t.Key && resources.Taint(a).Effect == t.Effect }) ||
+			slices.ContainsFunc(target.Taints, func(a eksv1.Taint) bool { return resources.Taint(a).Key == t.Key && resources.Taint(a).Effect == t.Effect })
+	})
 	o := join.Options{}
-	o.Labels, o.Taints = labels, resources.Taints(target.Taints)
+	o.Labels, o.Taints = labels, append(taints, resources.Taints(target.Taints)...)
 	relabelled := join.Config(o, nc.Spec.Kubelet.BootstrapToken)
 	relabelled.Spec.Cluster = nc.Spec.Cluster
 	var kept []string
