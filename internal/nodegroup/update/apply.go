@@ -125,8 +125,12 @@ func (c *Controller) relabelTemplate(ctx context.Context, ng *eksv1.NodeGroup, t
 		return 0, err
 	}
 	taints = slices.DeleteFunc(taints, func(t corev1.Taint) bool {
-		return slices.ContainsFunc(ng.Status.Applied.Taints, func(a eksv1.Taint) bool { return resources.Taint(a).Key == t.Key && resources.Taint(a).Effect == t.Effect }) ||
-			slices.ContainsFunc(target.Taints, func(a eksv1.Taint) bool { return resources.Taint(a).Key == t.Key && resources.Taint(a).Effect == t.Effect })
+		return slices.ContainsFunc(ng.Status.Applied.Taints, func(a eksv1.Taint) bool {
+			return resources.Taint(a).Key == t.Key && resources.Taint(a).Effect == t.Effect
+		}) ||
+			slices.ContainsFunc(target.Taints, func(a eksv1.Taint) bool {
+				return resources.Taint(a).Key == t.Key && resources.Taint(a).Effect == t.Effect
+			})
 	})
 	o := join.Options{}
 	o.Labels, o.Taints = labels, append(taints, resources.Taints(target.Taints)...)
