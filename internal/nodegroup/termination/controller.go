@@ -25,7 +25,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -84,7 +83,6 @@ func (*Controller) Name() string { return "nodegroup.termination" }
 func (c *Controller) Register(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(c.byPod)).
-		Watches(&policyv1.PodDisruptionBudget{}, handler.EnqueueRequestsFromMapFunc(c.byBudget)).
 		WatchesRawSource(watch.Source(c.cloud, c.byEvent, c.waiting)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 64}).
 		Complete(c)
@@ -122,27 +120,6 @@ func (c *Controller) waiting(ctx context.Context) []reconcile.Request {
 			if m.Instance.LifecycleState == cloud.LifecycleTerminatingWait {
 				out = append(out, request(m.Instance.ID))
 			}
-		}
-	}
-	return out
-}
-
-// byBudget is, when a PodDisruptionBudget changes (it may allow a
-// disruption now), the requests of every node being drained: an eviction
-// it refused is asked again at once, not at the next retry.
-func (c *Controller) byBudget(ctx context.Context, _ client.Object) []reconcile.Request {
-	nodes := &corev1.NodeList{}
-	if err := c.client.List(ctx, nodes); err != nil {
-		return nil
-	}
-	var out []reconcile.Request
-	for i := range nodes.Items {
-		n := &nodes.Items[i]
-		if n.Annotations[AnnotationDrainStarted] == "" || n.Annotations[AnnotationDrainResult] != "" {
-			continue
-		}
-		if id := cloud.InstanceOfProviderID(n.Spec.ProviderID); id != "" {
-			out = append(out, request(id))
 		}
 	}
 	return out
