@@ -46,6 +46,8 @@ bench: build
 	KDP_BINARY=$(BIN) $(GO) test -run '^$$' -bench 'BenchmarkUpIdle$$' -benchtime 1x ./internal/cli
 	KDP_BINARY=$(BIN) $(GO) test -run '^$$' -bench 'BenchmarkJoin$$' -benchtime 5x -timeout 60m ./internal/cli -kdp.nodes=1000
 	KDP_BINARY=$(BIN) $(GO) test -run '^$$' -bench 'BenchmarkPods$$' -benchtime 2x -timeout 60m ./internal/cli -kdp.nodes=1000 -kdp.pods=10000
+	KDP_BINARY=$(BIN) $(GO) test -run '^$$' -bench 'BenchmarkCreateThreeGroupsOfTen|BenchmarkScaleOutTo450' -benchtime 2x -timeout 30m ./internal/nodegroup
+	KDP_BINARY=$(BIN) $(GO) test -run '^$$' -bench 'BenchmarkScaleInFrom450WithBudgets' -benchtime 1x -timeout 40m ./internal/nodegroup
 
 clean:
 	rm -rf bin
