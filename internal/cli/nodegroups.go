@@ -66,7 +66,7 @@ func setupNodeGroups(ctx context.Context, mgr ctrl.Manager, restCfg *rest.Config
 
 // waitAdmission waits until the API server calls kdp's admission webhooks,
 // so that a NodeGroup applied once kdp says it is up gets EKS's defaults
-// and checks: a dry-run create of an empty NodeGroup comes back with them
+// and checks: a dry-run NodeGroup with an empty spec comes back with them
 // filled in. It returns early with the error of a manager that stopped
 // (done), and with nil when ctx ends (kdp is stopping).
 func waitAdmission(ctx context.Context, restCfg *rest.Config, hooks *webhook.Server, done <-chan error) error {
@@ -74,9 +74,15 @@ func waitAdmission(ctx context.Context, restCfg *rest.Config, hooks *webhook.Ser
 	if err != nil {
 		return err
 	}
+	// A dry-run apply rather than a create: the API server holds every
+	// create of a custom resource for 2 s while its CRD is new (so that
+	// other API servers see it established), not a patch.
 	probe := func() error {
-		ng := &eksv1.NodeGroup{ObjectMeta: metav1.ObjectMeta{Name: "kdp-admission-probe"}}
-		err := c.Create(ctx, ng, client.DryRunAll)
+		ng := &eksv1.NodeGroup{
+			TypeMeta:   metav1.TypeMeta{APIVersion: eksv1.GroupVersion.String(), Kind: "NodeGroup"},
+			ObjectMeta: metav1.ObjectMeta{Name: "kdp-admission-probe"},
+		}
+		err := c.Patch(ctx, ng, client.Apply, client.DryRunAll, client.FieldOwner("kdp-admission-probe"))
 		switch {
 		case err != nil && strings.Contains(err.Error(), "denied the request"):
 			return nil // a hook answered (a cluster at its quota of node groups, say)
