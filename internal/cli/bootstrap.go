@@ -12,22 +12,31 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/kdp-project/kdp/internal/crds"
 	"github.com/kdp-project/kdp/internal/join"
+	"github.com/kdp-project/kdp/internal/manager"
 	"github.com/kdp-project/kdp/internal/pki"
 )
 
 // bootstrapCluster sets up, with the admin's credentials, what kdp needs of
 // the cluster before its manager starts: in its own cluster the manager's
 // role; in every cluster the RBAC of TLS bootstrap for joining nodes (as
-// kubeadm makes it). It removes what older kdp versions installed and no
-// longer use. It is idempotent.
-func bootstrapCluster(ctx context.Context, adminKubeconfig string, own bool) error {
+// kubeadm makes it); with node groups (which need a cloud) kdp's CRDs,
+// NodeGroup and NodeGroupUpdate, installed or upgraded and established. It
+// removes what older kdp versions installed and no longer use. It is
+// idempotent.
+//
+// Without a cloud kdp leaves the webhook configurations an earlier kdp
+// registered as they are: the API server refuses NodeGroup writes, calling
+// a server that is not there, rather than admit node groups nothing checks.
+func bootstrapCluster(ctx context.Context, adminKubeconfig string, own, nodeGroups bool) error {
 	restCfg, err := clientcmd.BuildConfigFromFlags("", adminKubeconfig)
 	if err != nil {
 		return err
 	}
-	client, err := kubernetes.NewForConfig(restCfg)
+	kube, err := kubernetes.NewForConfig(restCfg)
 	if err != nil {
 		return err
 	}
@@ -37,15 +46,28 @@ func bootstrapCluster(ctx context.Context, adminKubeconfig string, own bool) err
 			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
 			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: pki.ManagerUser}},
 		}
-		_, err = client.RbacV1().ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{})
+		_, err = kube.RbacV1().ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{})
 		if err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("granting kdp's manager its role: %w", err)
 		}
 	}
-	if err := join.EnsureRBAC(ctx, client); err != nil {
+	if err := join.EnsureRBAC(ctx, kube); err != nil {
 		return fmt.Errorf("setting up the RBAC of TLS bootstrap: %w", err)
 	}
-	return removeSimCRDs(ctx, apiextensionsclient.NewForConfigOrDie(restCfg))
+	if err := removeSimCRDs(ctx, apiextensionsclient.NewForConfigOrDie(restCfg)); err != nil {
+		return err
+	}
+	if !nodeGroups {
+		return nil
+	}
+	c, err := client.New(restCfg, client.Options{Scheme: manager.Scheme()})
+	if err != nil {
+		return err
+	}
+	if err := crds.Install(ctx, c); err != nil {
+		return fmt.Errorf("installing kdp's CRDs: %w", err)
+	}
+	return nil
 }
 
 // removeSimCRDs deletes the sim.kdp.dev CRDs of kdp versions that kept the

@@ -17,6 +17,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	eksv1 "github.com/kdp-project/kdp/api/eks/v1alpha1"
 	"github.com/kdp-project/kdp/internal/kubelet"
 	"github.com/kdp-project/kdp/internal/manager"
 	"github.com/kdp-project/kdp/internal/testenv"
@@ -27,8 +28,11 @@ import (
 // aws:/// providerIDs kdp never launched, as every EKS cluster does: kdp's
 // nodes join it (its TLS-bootstrap RBAC set up there too), one is
 // terminated and its Node deleted, kdp restarts, is killed and restarts, and
-// the foreign Nodes are untouched throughout; no CRD of kdp's is in the
-// cluster; the simulated cloud's state is in kdp's data dir.
+// the foreign Nodes are untouched throughout. A managed node group applied
+// to that cluster becomes ACTIVE, its nodes joined to the kubeconfig's API
+// server, and that API server calls kdp's admission webhooks. Of kdp's
+// CRDs only its API (eks.kdp.dev) is in the cluster, none of the cloud's;
+// the simulated cloud's state is in kdp's data dir.
 func TestE2E_ExternalClusterKeepsItsOwnNodes(t *testing.T) {
 	target, err := testenv.Start(testenv.Options{})
 	if err != nil {
@@ -159,6 +163,26 @@ func TestE2E_ExternalClusterKeepsItsOwnNodes(t *testing.T) {
 	nodes := kdpNodes(2)
 	untouched()
 
+	// A managed node group, through that cluster's API server.
+	ng := &eksv1.NodeGroup{ObjectMeta: metav1.ObjectMeta{Name: "managed"}, Spec: eksv1.NodeGroupSpec{
+		ScalingConfig: &eksv1.ScalingConfig{MinSize: 1, MaxSize: 2, DesiredSize: 1},
+	}}
+	if err := target.Client.Create(ctx, ng); err != nil {
+		t.Fatal(err)
+	}
+	waitNodeGroup(t, target.Client, "managed", 1)
+	refused(t, target.Client, "refused")
+	if err := target.Client.Delete(ctx, ng); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, time.Minute, func() error {
+		if err := target.Client.Get(ctx, client.ObjectKeyFromObject(ng), &eksv1.NodeGroup{}); !apierrors.IsNotFound(err) {
+			return fmt.Errorf("node group %s: %v", ng.Name, err)
+		}
+		return nil
+	})
+	untouched()
+
 	// A termination deletes only its own Node.
 	id, _ := kubelet.InstanceOf(&nodes[0])
 	simKdp(t, dir, "sim", "terminate", id, "--should-decrement-desired-capacity")
@@ -189,10 +213,14 @@ func TestE2E_ExternalClusterKeepsItsOwnNodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var groups []string
 	for _, g := range crds.Groups {
 		if strings.HasSuffix(g.Name, "kdp.dev") {
-			t.Errorf("API group %s of kdp's is in the cluster", g.Name)
+			groups = append(groups, g.Name)
 		}
+	}
+	if !slices.Equal(groups, []string{eksv1.GroupVersion.Group}) {
+		t.Errorf("kdp's API groups in the cluster: %v, want only %s", groups, eksv1.GroupVersion.Group)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "cloud", "state.db")); err != nil {
 		t.Errorf("the cloud's state: %v", err)

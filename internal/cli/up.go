@@ -26,6 +26,7 @@ import (
 	"github.com/kdp-project/kdp/internal/pki"
 	"github.com/kdp-project/kdp/internal/timescale"
 	"github.com/kdp-project/kdp/internal/version"
+	"github.com/kdp-project/kdp/internal/webhook"
 )
 
 type upFlags struct {
@@ -74,6 +75,7 @@ state in DATA_DIR/cloud: outside every cluster, as a cloud is.`,
 	for _, p := range c.Ports() {
 		fs.IntVar(p.Ref, p.Flag, p.Port, "port of "+p.Name+" (0: any free port)")
 	}
+	fs.StringVar(&c.WebhookHost, "webhook-host", "", "host[:port] the API server dials for kdp's admission webhooks (default: the bind address); with --kubeconfig, an address of this machine that cluster's API server reaches")
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "run only kdp's controllers, against the cluster of this kubeconfig")
 	fs.BoolVar(&f.controlPlaneOnly, "control-plane-only", false, "run only the control plane, not kdp's controllers")
 	fs.BoolVar(&f.leaderElect, "leader-elect", true, "take the kdp-manager Lease before running controllers")
@@ -106,7 +108,8 @@ func (f *upFlags) validateCloud() error {
 
 // runUp starts, in order: the data directory and its lock, logging, the
 // ports, the PKI and the control plane (unless --kubeconfig names another
-// cluster), the simulated cloud and kdp's manager; it stops them in
+// cluster), kdp's CRDs, the simulated cloud and kdp's manager, and waits
+// until the API server calls kdp's admission webhooks; it stops them in
 // reverse when ctx ends or a part fails.
 func runUp(ctx context.Context, deps Deps, f *upFlags, out io.Writer) error {
 	start := time.Now()
@@ -149,9 +152,15 @@ func runUp(ctx context.Context, deps Deps, f *upFlags, out io.Writer) error {
 		return err
 	}
 	defer lock.Release()
+	// Node groups (their CRDs, controllers and admission webhooks) need a
+	// cloud.
+	hooks := !f.controlPlaneOnly && f.cloud == cloudSim
 	var skip []string
 	if f.controlPlaneOnly {
 		skip = append(skip, "manager metrics", "manager health")
+	}
+	if !hooks {
+		skip = append(skip, cluster.WebhookPortName)
 	}
 	if external {
 		skip = append(skip, "kube-apiserver", "etcd", "etcd peer")
@@ -192,8 +201,9 @@ func runUp(ctx context.Context, deps Deps, f *upFlags, out io.Writer) error {
 	}
 
 	var mgrDone, cloudDone <-chan error
+	var webhookURL string // where the API server calls kdp's webhooks, if they run
 	if !f.controlPlaneOnly {
-		if err := bootstrapCluster(ctx, admin, !external); err != nil {
+		if err := bootstrapCluster(ctx, admin, !external, hooks); err != nil {
 			return err
 		}
 		var c *runningCloud
@@ -204,24 +214,32 @@ func runUp(ctx context.Context, deps Deps, f *upFlags, out io.Writer) error {
 			defer c.stop()
 			cloudDone = c.done
 		}
-		listeners.Close() // the manager binds its ports itself
-		stop, done, err := startManager(ctx, restCfg, f, c, hostPort(cfg.BindAddress, cfg.ManagerMetricPort), hostPort(cfg.BindAddress, cfg.ManagerHealthPort))
+		webhookLn := listeners.Take(cluster.WebhookPortName) // nil without hooks
+		listeners.Close()                                    // the manager binds its other ports itself
+		m, err := startManager(ctx, restCfg, f, cfg, layout, c, webhookLn)
 		if err != nil {
 			return err
 		}
-		defer stop()
-		mgrDone = done
+		defer m.stop()
+		mgrDone = m.done
+		if m.hooks != nil {
+			if err := waitAdmission(ctx, restCfg, m.hooks, m.done); err != nil {
+				return err
+			}
+			webhookURL = m.hooks.URL("/")
+		}
 	}
 
 	if external {
 		fmt.Fprintf(out, "%s: controllers running against %s\n", version.String(), restCfg.Host)
 		if f.cloud == cloudSim {
 			fmt.Fprintf(out, "  simulated cloud: %s (cluster %s)\n", layout.CloudDir(), cfg.ClusterName)
+			fmt.Fprintf(out, "  webhooks:        %s (where that cluster's API server calls kdp: --webhook-host)\n", webhookURL)
 			kubeconfig, _ := filepath.Abs(f.kubeconfig)
 			fmt.Fprintf(out, "Use it with:  export KUBECONFIG=%s KDP_DATA_DIR=%s; kdp sim instances\n", shellQuote(kubeconfig), shellQuote(cfg.DataDir))
 		}
 	} else {
-		printReady(out, cfg, layout, f, time.Since(start))
+		printReady(out, cfg, layout, f, webhookURL, time.Since(start))
 	}
 	select {
 	case <-ctx.Done():
@@ -280,25 +298,44 @@ func startCloud(ctx context.Context, f *upFlags, clusterName string, layout clus
 	}}, nil
 }
 
-// startManager starts kdp's manager in the background, with the simulated
-// machines of the cloud if there is one. stop cancels it and waits for it
-// to finish; done delivers an error if it stops on its own.
-func startManager(ctx context.Context, restCfg *rest.Config, f *upFlags, c *runningCloud, metricsAddr, healthAddr string) (stop func(), done <-chan error, err error) {
+// runningManager is kdp's manager, running in the background.
+type runningManager struct {
+	// hooks is the admission-webhook server, nil without a cloud.
+	hooks *webhook.Server
+	// done delivers an error if the manager stops on its own.
+	done <-chan error
+	// stop cancels the manager and waits for it to finish.
+	stop func()
+}
+
+// startManager starts kdp's manager in the background, with, if there is a
+// cloud, the simulated machines and the managed node groups (their
+// controllers and admission webhooks, served on webhookLn, which it owns).
+func startManager(ctx context.Context, restCfg *rest.Config, f *upFlags, cfg cluster.Config, layout cluster.Layout, c *runningCloud, webhookLn net.Listener) (_ *runningManager, err error) {
+	defer func() {
+		if err != nil && webhookLn != nil {
+			webhookLn.Close() // a started server closes it itself
+		}
+	}()
 	mgr, err := manager.New(restCfg, manager.Options{
-		MetricsAddr:    metricsAddr,
-		HealthAddr:     healthAddr,
+		MetricsAddr:    hostPort(cfg.BindAddress, cfg.ManagerMetricPort),
+		HealthAddr:     hostPort(cfg.BindAddress, cfg.ManagerHealthPort),
 		LeaderElection: f.leaderElect,
 		PprofAddr:      f.pprofAddr,
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	m := &runningManager{}
 	if c != nil {
 		t := c.cloud.Timing()
 		if err := kubelet.Setup(ctx, mgr, c.provider, kubelet.Options{Timing: kubelet.Timing{
 			Join: t.Join, PodStart: t.PodStart, Heartbeat: t.Heartbeat, Jitter: t.Jitter,
 		}}); err != nil {
-			return nil, nil, err
+			return nil, err
+		}
+		if m.hooks, err = setupNodeGroups(ctx, mgr, restCfg, f, cfg, layout, c, webhookLn); err != nil {
+			return nil, err
 		}
 	}
 	mgrCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -312,14 +349,15 @@ func startManager(ctx context.Context, restCfg *rest.Config, f *upFlags, c *runn
 			errc <- errors.New("stopped")
 		}
 	}()
-	stop = func() {
+	m.done = errc
+	m.stop = func() {
 		cancel()
 		<-finished
 	}
-	return stop, errc, nil
+	return m, nil
 }
 
-func printReady(out io.Writer, cfg cluster.Config, layout cluster.Layout, f *upFlags, took time.Duration) {
+func printReady(out io.Writer, cfg cluster.Config, layout cluster.Layout, f *upFlags, webhookURL string, took time.Duration) {
 	fmt.Fprintf(out, "%s is up in %.1fs\n", version.String(), took.Seconds())
 	fmt.Fprintf(out, "  cluster:     %s\n", cfg.ClusterName)
 	fmt.Fprintf(out, "  API server:  %s\n", cfg.APIServerURL())
@@ -328,6 +366,9 @@ func printReady(out io.Writer, cfg cluster.Config, layout cluster.Layout, f *upF
 	if !f.controlPlaneOnly {
 		fmt.Fprintf(out, "  metrics:     http://%s/metrics\n", hostPort(cfg.BindAddress, cfg.ManagerMetricPort))
 		fmt.Fprintf(out, "  health:      http://%s/healthz\n", hostPort(cfg.BindAddress, cfg.ManagerHealthPort))
+	}
+	if webhookURL != "" {
+		fmt.Fprintf(out, "  webhooks:    %s\n", webhookURL)
 	}
 	if f.logFile != "-" {
 		fmt.Fprintf(out, "  logs:        %s\n", logPath(f, layout))

@@ -27,6 +27,7 @@ const (
 	DefaultEtcdPeerPort      = 17380
 	DefaultManagerMetricPort = 17080
 	DefaultManagerHealthPort = 17081
+	DefaultWebhookPort       = 17082
 	DefaultClusterName       = "kdp"
 	DefaultBindAddress       = "127.0.0.1"
 	// ServiceCIDR is the cluster's service IP range; its first address is the
@@ -48,6 +49,14 @@ type Config struct {
 	EtcdPeerPort      int
 	ManagerMetricPort int
 	ManagerHealthPort int
+	// WebhookPort is the port of kdp's admission webhooks, which the API
+	// server calls.
+	WebhookPort int
+	// WebhookHost is the host (or host:port) the API server dials for the
+	// webhooks; empty means the bind address (loopback if it is
+	// unspecified), which is right for the embedded API server and for any
+	// other that runs in this machine's network namespace.
+	WebhookHost string
 
 	// Verbosity is the klog verbosity of every component.
 	Verbosity int
@@ -83,6 +92,7 @@ func Default() Config {
 		EtcdPeerPort:      DefaultEtcdPeerPort,
 		ManagerMetricPort: DefaultManagerMetricPort,
 		ManagerHealthPort: DefaultManagerHealthPort,
+		WebhookPort:       DefaultWebhookPort,
 	}
 }
 
@@ -98,6 +108,9 @@ func (c Config) Validate() error {
 	}
 	if net.ParseIP(c.BindAddress) == nil {
 		errs = append(errs, fmt.Errorf("--bind-address %q: must be an IP address", c.BindAddress))
+	}
+	if msg := validateWebhookHost(c.WebhookHost); msg != "" {
+		errs = append(errs, fmt.Errorf("--webhook-host %q: %s", c.WebhookHost, msg))
 	}
 	seen := map[int]string{}
 	for _, p := range c.Ports() {
@@ -145,7 +158,35 @@ func (c *Config) Ports() []Port {
 		{Name: "kube-apiserver", Flag: "apiserver-port", Port: c.APIServerPort, Ref: &c.APIServerPort},
 		{Name: "manager metrics", Flag: "metrics-port", Port: c.ManagerMetricPort, Ref: &c.ManagerMetricPort},
 		{Name: "manager health", Flag: "health-port", Port: c.ManagerHealthPort, Ref: &c.ManagerHealthPort},
+		{Name: WebhookPortName, Flag: "webhook-port", Port: c.WebhookPort, Ref: &c.WebhookPort},
 	}
+}
+
+// WebhookPortName is the name of the webhooks' port in Ports and Listeners.
+const WebhookPortName = "webhook"
+
+// validateWebhookHost says what is wrong with a --webhook-host, "" if
+// nothing: it is an IP address or a DNS name, with an optional port.
+func validateWebhookHost(h string) string {
+	const rule = "must be an IP address or a DNS name, with an optional :port (no scheme, no path)"
+	if h == "" {
+		return ""
+	}
+	if strings.Contains(h, "/") {
+		return rule
+	}
+	host := h
+	if hp, port, err := net.SplitHostPort(h); err == nil {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return "the port must be a number between 1 and 65535"
+		}
+		host = hp
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if net.ParseIP(host) == nil && len(validation.IsDNS1123Subdomain(strings.ToLower(host))) > 0 {
+		return rule
+	}
+	return ""
 }
 
 // Listeners holds the ports reserved by Reserve, keyed by Port.Name.

@@ -23,6 +23,13 @@ func TestValidate(t *testing.T) {
 		{"duplicate port", func(c *Config) { c.ManagerHealthPort = c.ManagerMetricPort }, []string{"--health-port 17080: already used by --metrics-port"}},
 		{"every problem at once", func(c *Config) { c.ClusterName = ""; c.APIServerPort = 99999 },
 			[]string{"--cluster-name", "--apiserver-port 99999"}},
+		{"webhook port shared", func(c *Config) { c.WebhookPort = c.APIServerPort }, []string{"--webhook-port 17443: already used by --apiserver-port"}},
+		{"webhook host", func(c *Config) { c.WebhookHost = "172.17.0.1" }, nil},
+		{"webhook host with port", func(c *Config) { c.WebhookHost = "host.docker.internal:8443" }, nil},
+		{"webhook host IPv6", func(c *Config) { c.WebhookHost = "[fd00::1]:8443" }, nil},
+		{"webhook host a URL", func(c *Config) { c.WebhookHost = "https://10.0.0.1" }, []string{`--webhook-host "https://10.0.0.1": must be an IP address or a DNS name`}},
+		{"webhook host bad port", func(c *Config) { c.WebhookHost = "10.0.0.1:0" }, []string{`--webhook-host "10.0.0.1:0": the port must be a number between 1 and 65535`}},
+		{"webhook host bad name", func(c *Config) { c.WebhookHost = "my_host" }, []string{`--webhook-host "my_host": must be an IP address or a DNS name`}},
 		{"unknown component", func(c *Config) { c.ExtraArgs = map[string][]string{"kubelet": {"--v=1"}} }, []string{`"kubelet": unknown component`}},
 		{"bad extra arg", func(c *Config) { c.ExtraArgs = map[string][]string{"kube-scheduler": {"v"}} }, []string{`--kube-scheduler-arg "v": must have the form --name=value`}},
 	} {
@@ -90,12 +97,12 @@ func TestReserve(t *testing.T) {
 	port := taken.Addr().(*net.TCPAddr).Port
 
 	c := Default()
-	c.APIServerPort, c.EtcdPort, c.EtcdPeerPort, c.ManagerMetricPort, c.ManagerHealthPort = 0, 0, 0, 0, 0
+	c.APIServerPort, c.EtcdPort, c.EtcdPeerPort, c.ManagerMetricPort, c.ManagerHealthPort, c.WebhookPort = 0, 0, 0, 0, 0, 0
 	ls, err := c.Reserve("manager health")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ls) != 4 || c.APIServerPort == 0 || c.EtcdPort == 0 || c.ManagerHealthPort != 0 {
+	if len(ls) != 5 || c.APIServerPort == 0 || c.EtcdPort == 0 || c.WebhookPort == 0 || c.ManagerHealthPort != 0 {
 		t.Errorf("reserved %d listeners, ports %+v", len(ls), c.Ports())
 	}
 	apiserver := ls.Take("kube-apiserver")

@@ -27,3 +27,8 @@ func (l Layout) CloudDir() string { return l.path("cloud") }
 
 // CloudSocket is where kdp serves the simulated cloud to its CLI.
 func (l Layout) CloudSocket() string { return l.path("cloud", "api.sock") }
+
+// WebhookDir holds the CA and serving certificate of kdp's admission
+// webhooks, kept across restarts so that the API server's caBundle stays
+// valid.
+func (l Layout) WebhookDir() string { return l.path("webhook") }

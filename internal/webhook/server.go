@@ -169,7 +169,15 @@ func (s *Server) Start(ctx context.Context) error {
 		s.listener.Close()
 		return err
 	}
+	// HTTP/1.1 only, as controller-runtime's webhook servers default to:
+	// HTTP/2 opens the server to rapid-reset floods (CVE-2023-44487), and
+	// its graceful shutdown holds the API server's idle connection for a
+	// second (its GOAWAY timeout) on every stop. An admission review is one
+	// request and one response; the API server speaks HTTP/1.1 as well.
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
 	srv := &http.Server{
+		Protocols:         &protocols,
 		Handler:           mux,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: s.rotator.getCertificate},
