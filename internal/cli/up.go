@@ -88,7 +88,7 @@ state in DATA_DIR/cloud: outside every cluster, as a cloud is.`,
 	fs.StringVar(&f.cloud, "cloud", cloudSim, "the cloud kdp's nodes come from: sim (the simulated cloud) or none")
 	fs.StringVar(&f.simOptions.Region, "region", f.simOptions.Region, "simulated cloud: region")
 	fs.IntVar(&f.simOptions.Zones, "zones", f.simOptions.Zones, "simulated cloud: number of availability zones")
-	fs.StringVar(&f.simOptions.Profile, "sim-profile", f.simOptions.Profile, "simulated cloud timing: fast (seconds) or realistic (nodes Ready in 1-2 minutes, as on EKS)")
+	fs.StringVar(&f.simOptions.Profile, "sim-profile", f.simOptions.Profile, "simulated cloud timing: fast (seconds), realistic (nodes Ready in 1-2 minutes, as on EKS) or instant (no delays, for benchmarks)")
 	fs.Float64Var(&f.timeScale, "time-scale", 1, "make every wait of kdp's own pass N times faster (spot notice, timeouts, simulated delays); 1 is exact")
 	fs.Uint64Var(&f.simOptions.Seed, "sim-seed", 0, "simulated cloud: the seed of its ids, for a new cloud (0: random; a cloud keeps the seed it was created with)")
 	return cmd

@@ -144,7 +144,7 @@ func validateMachines(s *eksv1.NodeGroupSpec, f *Facts, spec *field.Path) field.
 			errs = append(errs, field.Invalid(paths[i], name, fmt.Sprintf("is %s, but amiType %s is %s: give an AMI type of the instance types' architecture, and types of one architecture", t.Architecture, s.AMIType, arch)))
 		}
 	}
-	if !amiTypes.Has(s.AMIType) {
+	if !amiTypes.Has(s.AMIType) && s.AMIType != "" { // "": left out, and no known instance type to default it from (an error of its own)
 		errs = append(errs, field.NotSupported(spec.Child("amiType"), s.AMIType, sets.List(amiTypes)))
 	}
 	custom := f.LaunchTemplate != nil && f.LaunchTemplate.ImageID != ""

@@ -300,3 +300,15 @@ func TestInUse(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownTypeIsOneError: an unknown instance type is reported once, at
+// its field, not also as the AMI type it left undefaulted.
+func TestUnknownTypeIsOneError(t *testing.T) {
+	f := facts(t)
+	ng := group("web", func(s *eksv1.NodeGroupSpec) { s.InstanceTypes = []string{"no.such"} })
+	Default(ng, nil, f)
+	errs := Validate(ng, nil, f)
+	if len(errs) != 1 || errs[0].Field != "spec.instanceTypes[0]" {
+		t.Fatalf("errors %v, want one for spec.instanceTypes[0]", errs.ToAggregate())
+	}
+}
