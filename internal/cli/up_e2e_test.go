@@ -67,7 +67,7 @@ func TestE2E_UpRejectsBadInputAndWritesNothing(t *testing.T) {
 		{"webhook port taken", []string{"--webhook-port", takenPort}, "webhook port 127.0.0.1:" + takenPort + " (--webhook-port): address already in use"},
 		{"bad webhook host", []string{"--webhook-host", "https://10.0.0.1:8443"}, `--webhook-host "https://10.0.0.1:8443": must be an IP address or a DNS name, with an optional :port`},
 		{"unknown cloud", []string{"--cloud", "aws"}, `--cloud "aws": must be sim or none`},
-		{"bad sim profile", []string{"--sim-profile", "slow"}, `--sim-profile "slow": must be one of fast, realistic`},
+		{"bad sim profile", []string{"--sim-profile", "slow"}, `--sim-profile "slow": must be one of fast, instant, realistic`},
 		{"missing kubeconfig", []string{"--kubeconfig", "/nonexistent/kubeconfig"}, "--kubeconfig /nonexistent/kubeconfig:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
