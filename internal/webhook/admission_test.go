@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -168,26 +169,55 @@ func clusterBundleProblem(ctx context.Context, s *Server) error {
 	return handshakeProblem(s, roots...)
 }
 
-// watch runs check over and over until the returned function is called,
-// which returns every problem seen meanwhile.
-func watch(check func(context.Context) error) (stop func() []error) {
+// watcher runs a check over and over, keeping every problem it sees and
+// counting the checks it finished.
+type watcher struct {
+	checks   atomic.Int64
+	problems []error
+	cancel   func()
+	done     chan struct{}
+}
+
+// watch starts a watcher of check.
+func watch(check func(context.Context) error) *watcher {
 	ctx, cancel := context.WithCancel(context.Background())
-	var problems []error
-	done := make(chan struct{})
+	w := &watcher{cancel: cancel, done: make(chan struct{})}
 	go func() {
-		defer close(done)
+		defer close(w.done)
 		for ctx.Err() == nil {
 			if err := check(ctx); err != nil && ctx.Err() == nil {
-				problems = append(problems, fmt.Errorf("%s: %w", time.Now().Format(time.StampMilli), err))
+				w.problems = append(w.problems, fmt.Errorf("%s: %w", time.Now().Format(time.StampMilli), err))
 			}
+			w.checks.Add(1)
 			time.Sleep(5 * time.Millisecond)
 		}
 	}()
-	return func() []error {
-		cancel()
-		<-done
-		return problems
+	return w
+}
+
+// stop ends the watcher and returns every problem it saw.
+func (w *watcher) stop() []error {
+	w.cancel()
+	<-w.done
+	return w.problems
+}
+
+// waitChecks waits until each watcher has finished n more checks from
+// now: each has then exercised what changed before the call n times.
+func waitChecks(t *testing.T, n int64, watchers ...*watcher) {
+	t.Helper()
+	from := make([]int64, len(watchers))
+	for i, w := range watchers {
+		from[i] = w.checks.Load()
 	}
+	testenv.Eventually(t, 30*time.Second, func() error {
+		for i, w := range watchers {
+			if done := w.checks.Load() - from[i]; done < n {
+				return fmt.Errorf("watcher %d made %d of %d checks", i, done, n)
+			}
+		}
+		return nil
+	})
 }
 
 // settleClock waits until the server waits on clk again, its check done.

@@ -45,11 +45,11 @@ func TestIntegration_AdmissionThroughRotation(t *testing.T) {
 	// Besides the API server's own calls (whose connections may outlive a
 	// renewal), new handshakes as from an API server with the bundle the
 	// cluster holds at that moment, and with the old bundle.
-	stops := []func() []error{
+	watchers := []*watcher{
 		watch(func(ctx context.Context) error { return admissionProblem(ctx, ns) }),
 		watch(func(ctx context.Context) error { return clusterBundleProblem(ctx, first.Server) }),
 	}
-	stopOldBundle := watch(func(context.Context) error { return handshakeProblem(first.Server, oldCA) })
+	oldBundle := watch(func(context.Context) error { return handshakeProblem(first.Server, oldCA) })
 	clk.SetTime(renewAt(oldCA, caRenewPart))
 	settleClock(t, clk)
 	newCA := first.rotator.certs.ca.Cert
@@ -59,8 +59,8 @@ func TestIntegration_AdmissionThroughRotation(t *testing.T) {
 	if v, m := registeredCAs(t, name); v != 2 || m != 2 {
 		t.Fatalf("caBundles after the renewal hold %d and %d CAs, want both CAs in each", v, m)
 	}
-	time.Sleep(time.Second) // requests and handshakes with the new certificate
-	for _, p := range stopOldBundle() {
+	waitChecks(t, 20, append(watchers, oldBundle)...) // requests and handshakes with the new certificate
+	for _, p := range oldBundle.stop() {
 		t.Errorf("during the renewal, with the old caBundle: %v", p)
 	}
 	clk.SetTime(oldCA.NotAfter)
@@ -68,9 +68,9 @@ func TestIntegration_AdmissionThroughRotation(t *testing.T) {
 	if v, m := registeredCAs(t, name); v != 1 || m != 1 {
 		t.Fatalf("caBundles after the old CA expired hold %d and %d CAs, want the new CA alone", v, m)
 	}
-	time.Sleep(time.Second)
-	for _, stop := range stops {
-		for _, p := range stop() {
+	waitChecks(t, 20, watchers...)
+	for _, w := range watchers {
+		for _, p := range w.stop() {
 			t.Errorf("during the rotation: %v", p)
 		}
 	}
