@@ -22,6 +22,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -78,6 +79,14 @@ func (c *Controller) Register(mgr ctrl.Manager) error {
 
 // Reconcile starts or carries on one group's update.
 func (c *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	r, err := c.reconcile(ctx, req)
+	if apierrors.IsConflict(err) {
+		return reconcile.Result{RequeueAfter: 100 * time.Millisecond}, nil // read again, newer
+	}
+	return r, err
+}
+
+func (c *Controller) reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	ng := &eksv1.NodeGroup{}
 	if err := c.client.Get(ctx, req.NamespacedName, ng); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)
@@ -197,12 +206,14 @@ func (c *Controller) end(ctx context.Context, ng *eksv1.NodeGroup, record *eksv1
 }
 
 // patchStatus writes the fields of the group's status this controller
-// owns, if they changed.
+// owns, if they changed, on the version of the group they were decided on:
+// a decision made on a stale read (an update ended twice) is refused, and
+// the reconcile tried again.
 func (c *Controller) patchStatus(ctx context.Context, before, ng *eksv1.NodeGroup) error {
 	if apiequality.Semantic.DeepEqual(before.Status, ng.Status) {
 		return nil
 	}
-	if err := c.client.Status().Patch(ctx, ng, client.MergeFrom(before)); err != nil {
+	if err := c.client.Status().Patch(ctx, ng, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
 		return fmt.Errorf("writing the status of node group %s: %w", ng.Name, err)
 	}
 	return nil
