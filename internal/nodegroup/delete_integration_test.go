@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	bootstraputil "k8s.io/cluster-bootstrap/token/util"
@@ -64,7 +65,7 @@ func TestIntegration_DeleteDrainsEveryNodeThenRemovesEverything(t *testing.T) {
 	// Every node was drained, its pods evicted (not just lost with it).
 	drained := events(t, ng.Name, "Drained")
 	for _, n := range nodes {
-		if !slices.ContainsFunc(drained, func(e corev1Event) bool {
+		if !slices.ContainsFunc(drained, func(e corev1.Event) bool {
 			return strings.Contains(e.Message, n.Name) && strings.Contains(e.Message, "node group deletion")
 		}) {
 			t.Errorf("node %s: no Drained event for the deletion (%d Drained events)", n.Name, len(drained))

@@ -237,8 +237,6 @@ func clientKey(name string) client.ObjectKey { return client.ObjectKey{Name: nam
 
 func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
 
-type corev1Event = corev1.Event
-
 // eventsIn lists the events in a namespace whose reason is one of reasons.
 func eventsIn(t testing.TB, ns string, reasons ...string) []corev1.Event {
 	t.Helper()

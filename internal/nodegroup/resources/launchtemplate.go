@@ -89,10 +89,7 @@ func TemplateData(base join.Options, token string, labels map[string]string, tai
 			userFlags = slices.Clone(user.Spec.Kubelet.Flags)
 			if theirs, err := user.Taints(); err == nil && len(theirs) > 0 {
 				userFlags = slices.DeleteFunc(userFlags, func(f string) bool { return strings.HasPrefix(f, "--register-with-taints=") })
-				theirs = slices.DeleteFunc(theirs, func(u corev1.Taint) bool {
-					return slices.ContainsFunc(o.Taints, func(t corev1.Taint) bool { return t.Key == u.Key && t.Effect == u.Effect })
-				})
-				o.Taints = append(theirs, o.Taints...)
+				o.Taints = MergeTaints(theirs, o.Taints)
 			}
 		}
 	}
@@ -104,6 +101,15 @@ func TemplateData(base join.Options, token string, labels map[string]string, tai
 	}
 	data.UserData = string(userData)
 	return data, nil
+}
+
+// MergeTaints is theirs without those that ours has (by key and effect:
+// a Node may not have two), then ours.
+func MergeTaints(theirs, ours []corev1.Taint) []corev1.Taint {
+	kept := slices.DeleteFunc(slices.Clone(theirs), func(u corev1.Taint) bool {
+		return slices.ContainsFunc(ours, func(t corev1.Taint) bool { return t.Key == u.Key && t.Effect == u.Effect })
+	})
+	return append(kept, ours...)
 }
 
 // userNodeConfig is the NodeConfig of a user's user data, or nil if it is

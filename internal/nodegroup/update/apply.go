@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -124,16 +125,12 @@ func (c *Controller) relabelTemplate(ctx context.Context, ng *eksv1.NodeGroup, t
 	if err != nil {
 		return 0, err
 	}
+	old := resources.Taints(ng.Status.Applied.Taints)
 	taints = slices.DeleteFunc(taints, func(t corev1.Taint) bool {
-		return slices.ContainsFunc(ng.Status.Applied.Taints, func(a eksv1.Taint) bool {
-			return resources.Taint(a).Key == t.Key && resources.Taint(a).Effect == t.Effect
-		}) ||
-			slices.ContainsFunc(target.Taints, func(a eksv1.Taint) bool {
-				return resources.Taint(a).Key == t.Key && resources.Taint(a).Effect == t.Effect
-			})
+		return slices.ContainsFunc(old, func(o corev1.Taint) bool { return o.Key == t.Key && o.Effect == t.Effect })
 	})
 	o := join.Options{}
-	o.Labels, o.Taints = labels, append(taints, resources.Taints(target.Taints)...)
+	o.Labels, o.Taints = labels, resources.MergeTaints(taints, resources.Taints(target.Taints))
 	relabelled := join.Config(o, nc.Spec.Kubelet.BootstrapToken)
 	relabelled.Spec.Cluster = nc.Spec.Cluster
 	var kept []string
@@ -154,12 +151,7 @@ func (c *Controller) relabelTemplate(ctx context.Context, ng *eksv1.NodeGroup, t
 }
 
 func isLabelOrTaintFlag(f string) bool {
-	for _, p := range []string{"--node-labels=", "--register-with-taints="} {
-		if len(f) >= len(p) && f[:len(p)] == p {
-			return true
-		}
-	}
-	return false
+	return strings.HasPrefix(f, "--node-labels=") || strings.HasPrefix(f, "--register-with-taints=")
 }
 
 // relabelNodes puts the change's labels and taints on the group's nodes
