@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -258,11 +259,19 @@ func (c *Controller) begin(ctx context.Context, ng *eksv1.NodeGroup, node *corev
 
 // reason is why an instance is terminating, from its group's activity.
 func (c *Controller) reason(ctx context.Context, inst *cloud.Instance) string {
-	activities, _, err := c.cloud.ListActivities(ctx, inst.Group, cloud.Page{MaxResults: 100})
-	if err != nil {
-		return "termination"
+	page := cloud.Page{MaxResults: cloud.MaxPageSize}
+	for {
+		activities, next, err := c.cloud.ListActivities(ctx, inst.Group, page)
+		if err != nil {
+			return "termination"
+		}
+		if next == "" || slices.ContainsFunc(activities, func(a cloud.Activity) bool {
+			return a.InstanceID == inst.ID && strings.HasPrefix(a.Description, "Terminating")
+		}) {
+			return drainReason(activities, inst.ID)
+		}
+		page.NextToken = next // a scale-in of more than a page: further back
 	}
-	return drainReason(activities, inst.ID)
 }
 
 // drainReason is why instance id is terminating: the cause of its newest
