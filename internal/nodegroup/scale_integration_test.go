@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
@@ -69,6 +71,30 @@ func TestIntegration_ScaleToZeroAndBack(t *testing.T) {
 	// Scale-in drained before each termination.
 	if n := len(events(t, ng.Name, "Drained")); n != 2 {
 		t.Errorf("%d Drained events on the group, want 2", n)
+	}
+
+	// kubectl scale: the scale subresource, checked as the same change of
+	// the spec and recorded like it.
+	sc := &autoscalingv1.Scale{Spec: autoscalingv1.ScaleSpec{Replicas: 9}}
+	err = env.Client.SubResource("scale").Update(ctx, get(t, ng.Name), client.WithSubResourceBody(sc))
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "desiredSize") {
+		t.Errorf("scaling to 9 of at most 3: %v, want a refusal naming desiredSize", err)
+	}
+	sc.Spec.Replicas = 3
+	if err := env.Client.SubResource("scale").Update(ctx, get(t, ng.Name), client.WithSubResourceBody(sc)); err != nil {
+		t.Fatal(err)
+	}
+	settled(t, ng.Name, eksv1.StatusActive, time.Minute)
+	waitReady(t, ng.Name, 3, time.Minute)
+	read := &autoscalingv1.Scale{}
+	if err := env.Client.SubResource("scale").Get(ctx, get(t, ng.Name), read); err != nil {
+		t.Fatal(err)
+	}
+	if read.Spec.Replicas != 3 || read.Status.Replicas != 3 {
+		t.Errorf("scale: %+v", read)
+	}
+	if records := updatesOf(t, ng.Name); len(records) != 3 || params(records[2])[eksv1.ParamDesiredSize] != "3" {
+		t.Errorf("records after kubectl scale: %+v", records)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -144,6 +145,11 @@ func TestIntegration_ConfigUpdatesLeaveRecords(t *testing.T) {
 	err := tryEdit(held, func(s *eksv1.NodeGroupSpec) { s.ScalingConfig.DesiredSize = 1 })
 	if !apierrors.IsConflict(err) || !strings.Contains(err.Error(), "ResourceInUse") || !strings.Contains(err.Error(), held.Status.ActiveUpdate) {
 		t.Errorf("a change during update %s: %v, want a ResourceInUse conflict naming the update", held.Status.ActiveUpdate, err)
+	}
+	// kubectl scale meanwhile: the same refusal.
+	err = env.Client.SubResource("scale").Update(ctx, held.DeepCopy(), client.WithSubResourceBody(&autoscalingv1.Scale{Spec: autoscalingv1.ScaleSpec{Replicas: 1}}))
+	if !apierrors.IsConflict(err) || !strings.Contains(err.Error(), "ResourceInUse") {
+		t.Errorf("kubectl scale during update %s: %v, want a ResourceInUse conflict", held.Status.ActiveUpdate, err)
 	}
 	if now := get(t, ng.Name); now.Generation != held.Generation || now.Spec.ScalingConfig.DesiredSize != 4 {
 		t.Errorf("a refused change changed the group: generation %d→%d, desired %d", held.Generation, now.Generation, now.Spec.ScalingConfig.DesiredSize)

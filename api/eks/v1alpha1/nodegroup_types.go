@@ -13,6 +13,7 @@ import (
 // +kubebuilder:object:root=true
 // +kubebuilder:resource:scope=Cluster,shortName=ng,categories=kdp
 // +kubebuilder:subresource:status
+// +kubebuilder:subresource:scale:specpath=.spec.scalingConfig.desiredSize,statuspath=.status.nodes.ready
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.status`
 // +kubebuilder:printcolumn:name="Ready",type=integer,JSONPath=`.status.nodes.ready`,description="Nodes of the group that are Ready"
 // +kubebuilder:printcolumn:name="Desired",type=integer,JSONPath=`.spec.scalingConfig.desiredSize`

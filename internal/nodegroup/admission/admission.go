@@ -17,6 +17,7 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -37,6 +38,7 @@ import (
 const (
 	DefaultPath  = "/nodegroups/default"
 	ValidatePath = "/nodegroups/validate"
+	ScalePath    = "/nodegroups/scale"
 )
 
 // Checker fills in and checks NodeGroups against the cloud's catalogue
@@ -188,6 +190,38 @@ func (h *handler) Handle(ctx context.Context, req admission.Request) admission.R
 	return admission.PatchResponseFromRaw(req.Object.Raw, patched)
 }
 
+// scaleHandler checks a change through the scale subresource (kubectl
+// scale) as the same change of the group's spec: its desiredSize within
+// the group's sizes, and not while the group is in use.
+type scaleHandler struct {
+	checker *Checker
+	decoder admission.Decoder
+}
+
+func (h *scaleHandler) Handle(ctx context.Context, req admission.Request) admission.Response {
+	scale := &autoscalingv1.Scale{}
+	if err := h.decoder.DecodeRaw(req.Object, scale); err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	old := &eksv1.NodeGroup{}
+	if err := h.checker.reader.Get(ctx, client.ObjectKey{Name: req.Name}, old); err != nil {
+		return admission.Errored(http.StatusInternalServerError, fmt.Errorf("reading node group %s: %w", req.Name, err))
+	}
+	ng := old.DeepCopy()
+	if ng.Spec.ScalingConfig == nil {
+		ng.Spec.ScalingConfig = &eksv1.ScalingConfig{}
+	}
+	ng.Spec.ScalingConfig.DesiredSize = scale.Spec.Replicas
+	status, err := h.checker.Check(ctx, ng, old, false)
+	switch {
+	case err != nil:
+		return admission.Errored(http.StatusInternalServerError, err)
+	case status != nil:
+		return admission.Response{AdmissionResponse: admissionv1.AdmissionResponse{Allowed: false, Result: status}}
+	}
+	return admission.Allowed("")
+}
+
 // Hooks are the NodeGroup's webhooks, for kdp's webhook server.
 func Hooks(scheme *runtime.Scheme, c *Checker) []webhook.Hook {
 	rules := []admissionregistrationv1.RuleWithOperations{{
@@ -201,5 +235,12 @@ func Hooks(scheme *runtime.Scheme, c *Checker) []webhook.Hook {
 	return []webhook.Hook{
 		{Name: "default.nodegroups.eks.kdp.dev", Path: DefaultPath, Mutating: true, Rules: rules, Handler: &handler{checker: c, decoder: decoder, defaults: true}},
 		{Name: "validate.nodegroups.eks.kdp.dev", Path: ValidatePath, Rules: rules, Handler: &handler{checker: c, decoder: decoder}},
+		{Name: "scale.nodegroups.eks.kdp.dev", Path: ScalePath, Rules: []admissionregistrationv1.RuleWithOperations{{
+			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Update},
+			Rule: admissionregistrationv1.Rule{
+				APIGroups: []string{eksv1.GroupVersion.Group}, APIVersions: []string{eksv1.GroupVersion.Version},
+				Resources: []string{"nodegroups/scale"}, Scope: ptr.To(admissionregistrationv1.ClusterScope),
+			},
+		}}, Handler: &scaleHandler{checker: c, decoder: decoder}},
 	}
 }
