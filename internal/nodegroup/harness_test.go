@@ -56,6 +56,9 @@ type options struct {
 	dir string
 	// boot is the simulated cloud's timing profile (default fast).
 	profile string
+	// joinServer, if set, is the API server address nodes are told to
+	// join (a kdp started with another address).
+	joinServer string
 }
 
 func start(t testing.TB, o options) *kdp {
@@ -104,6 +107,9 @@ func start(t testing.TB, o options) *kdp {
 	cfg := rest.CopyConfig(env.Config)
 	if err := rest.LoadTLSFiles(cfg); err != nil {
 		t.Fatal(err)
+	}
+	if o.joinServer != "" {
+		cfg.Host = o.joinServer
 	}
 	e := resources.Env{
 		Cluster: clusterName, Account: account, Clock: clock.RealClock{}, Scale: o.scale,

@@ -122,3 +122,31 @@ func watchDeletedNodes(t testing.TB, group string) *deletedNodes {
 	}()
 	return d
 }
+
+// TestIntegration_NewNodesJoinWhereTheAPIServerIsNow: a group created
+// while kdp told nodes another API server address (kdp started then with
+// another --apiserver-port, say) gets, when kdp starts again, a launch
+// template version with the address it has now, and its new nodes join.
+func TestIntegration_NewNodesJoinWhereTheAPIServerIsNow(t *testing.T) {
+	k := start(t, options{joinServer: "https://127.0.0.1:1"})
+	ng := group(t, "moved", func(s *eksv1.NodeGroupSpec) {
+		s.ScalingConfig = &eksv1.ScalingConfig{MinSize: 0, MaxSize: 2, DesiredSize: 0}
+	})
+	defer deleteGroup(t, ng.Name, time.Minute)
+	before := waitStatus(t, ng.Name, eksv1.StatusActive, time.Minute).Status.Resources.LaunchTemplate.Version
+	k.stop()
+
+	start(t, options{dir: k.dir})
+	testenv.Eventually(t, 30*time.Second, func() error {
+		if len(events(t, ng.Name, "JoinEndpointChanged")) != 1 {
+			return errorf("no JoinEndpointChanged event")
+		}
+		if v := get(t, ng.Name).Status.Resources.LaunchTemplate.Version; v == before {
+			return errorf("launch template still at version %s", v)
+		}
+		return nil
+	})
+	scale(t, ng.Name, 0, 2, 2)
+	settled(t, ng.Name, eksv1.StatusActive, time.Minute)
+	waitReady(t, ng.Name, 2, time.Minute)
+}

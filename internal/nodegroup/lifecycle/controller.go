@@ -10,6 +10,7 @@ package lifecycle
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -40,6 +41,9 @@ type Controller struct {
 	cloud    cloud.Provider
 	recorder events.EventRecorder
 	env      resources.Env
+	// endpoints are the launch template versions (id/version) whose join
+	// address ensureEndpoint found current.
+	endpoints sync.Map
 }
 
 // NewController returns the lifecycle controller. kube writes the groups'
@@ -139,6 +143,9 @@ func (c *Controller) reconcile(ctx context.Context, ng *eksv1.NodeGroup) (reconc
 		if done, err := c.create(ctx, ng); err != nil || !done {
 			return reconcile.Result{}, err
 		}
+	}
+	if err := c.ensureEndpoint(ctx, ng); err != nil {
+		return reconcile.Result{}, err
 	}
 	return c.observe(ctx, ng)
 }
