@@ -184,12 +184,17 @@ func watch(check func(context.Context) error) *watcher {
 	w := &watcher{cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
 		for ctx.Err() == nil {
 			if err := check(ctx); err != nil && ctx.Err() == nil {
 				w.problems = append(w.problems, fmt.Errorf("%s: %w", time.Now().Format(time.StampMilli), err))
 			}
 			w.checks.Add(1)
-			time.Sleep(5 * time.Millisecond)
+			select {
+			case <-tick.C:
+			case <-ctx.Done():
+			}
 		}
 	}()
 	return w

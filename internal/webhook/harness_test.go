@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sync"
 	"testing"
 	"time"
@@ -109,12 +110,11 @@ func (h *harness) stepTo(t time.Time) {
 // armed only after a check.
 func (h *harness) settle() {
 	h.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !h.clk.HasWaiters() {
-		if time.Now().After(deadline) {
-			h.t.Fatal("the webhook server did not wait on its clock again within 10s")
-		}
-		time.Sleep(time.Millisecond)
+	err := wait.PollUntilContextTimeout(context.Background(), time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+		return h.clk.HasWaiters(), nil
+	})
+	if err != nil {
+		h.t.Fatal("the webhook server did not wait on its clock again within 10s")
 	}
 }
 
