@@ -31,6 +31,9 @@ func init() {
 const (
 	ResultDrained = "drained"
 	ResultTimeout = "timeout"
+	// ResultForced is a drain a forced version update gave up on: the
+	// node went with the pods budgets kept on it.
+	ResultForced = "forced"
 )
 
 // ObserveDrain records how long a drain took and how it ended.

@@ -54,10 +54,11 @@ func Setup(ctx context.Context, mgr ctrl.Manager, p cloud.Provider, hooks *webho
 	}
 	recorder := mgr.GetEventRecorder("kdp-nodegroup")
 	c := mgr.GetClient()
+	drainer := drain.New(c, recorder)
 	for _, r := range []reconciler{
 		lifecycle.NewController(c, kube, p, recorder, env),
-		update.NewController(c, p, recorder, env),
-		termination.NewController(c, p, drain.New(c, recorder), recorder, env),
+		update.NewController(c, kube, p, drainer, recorder, env),
+		termination.NewController(c, p, drainer, recorder, env),
 	} {
 		if err := r.Register(mgr); err != nil {
 			return fmt.Errorf("registering %s: %w", r.Name(), err)

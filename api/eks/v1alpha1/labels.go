@@ -13,3 +13,8 @@ const (
 	// Finalizer keeps a NodeGroup until its cloud resources are gone.
 	Finalizer = "eks.kdp.dev/cloud-resources"
 )
+
+// LabelExcludeFromLB is on the old nodes of a version update once their
+// replacements are Ready, as EKS puts it there: load balancers stop
+// sending them traffic before they are drained.
+const LabelExcludeFromLB = "node.kubernetes.io/exclude-from-external-load-balancers"

@@ -81,24 +81,47 @@ func (c *Controller) createResources(ctx context.Context, ng *eksv1.NodeGroup) e
 }
 
 // join is where the group's nodes join.
-func (c *Controller) join() join.Options {
-	o := c.env.Join
-	o.ClusterName = c.env.Cluster
+func (c *Controller) join() join.Options { return JoinOptions(c.env) }
+
+// JoinOptions are where a group's nodes join: the cluster's API server.
+func JoinOptions(env resources.Env) join.Options {
+	o := env.Join
+	o.ClusterName = env.Cluster
 	return o
 }
 
 // source reads the user's launch template version the spec names.
 func (c *Controller) source(ctx context.Context, spec *eksv1.LaunchTemplateSpecification) (*resources.Source, error) {
+	src, issue, err := ReadSource(ctx, c.cloud, spec)
+	if issue != nil {
+		return nil, &createFailure{*issue}
+	}
+	return src, err
+}
+
+// image is the image the group's nodes launch with.
+func (c *Controller) image(ctx context.Context, ng *eksv1.NodeGroup, source *resources.Source) (resources.Image, error) {
+	img, issue, err := ImageOf(ctx, c.cloud, ng.Spec.AMIType, ng.Spec.Version, ng.Spec.ReleaseVersion, source)
+	if issue != nil {
+		return img, &createFailure{*issue}
+	}
+	return img, err
+}
+
+// ReadSource reads the version of the user's launch template that spec
+// names (nil for none). A template or version that is not there is an
+// issue, with EKS's code; other errors are worth trying again.
+func ReadSource(ctx context.Context, p cloud.LaunchTemplates, spec *eksv1.LaunchTemplateSpecification) (*resources.Source, *eksv1.Issue, error) {
 	if spec == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	ref := cloud.TemplateRef{ID: spec.ID, Name: spec.Name}
-	lt, err := c.cloud.GetLaunchTemplate(ctx, ref)
+	lt, err := p.GetLaunchTemplate(ctx, ref)
 	if cloud.IsNotFound(err) {
-		return nil, &createFailure{eksv1.Issue{Code: eksv1.IssueSourceEc2LaunchTemplateNotFound, Message: fmt.Sprintf("Launch template %s does not exist.", ref), ResourceIDs: []string{ref.String()}}}
+		return nil, &eksv1.Issue{Code: eksv1.IssueSourceEc2LaunchTemplateNotFound, Message: fmt.Sprintf("Launch template %s does not exist.", ref), ResourceIDs: []string{ref.String()}}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading launch template %s: %w", ref, err)
+		return nil, nil, fmt.Errorf("reading launch template %s: %w", ref, err)
 	}
 	want := lt.DefaultVersion
 	if spec.Version != "" {
@@ -106,30 +129,30 @@ func (c *Controller) source(ctx context.Context, spec *eksv1.LaunchTemplateSpeci
 	}
 	for _, v := range lt.Versions {
 		if v.Number == want {
-			return &resources.Source{ID: lt.ID, Version: v.Number, Data: v.LaunchTemplateData}, nil
+			return &resources.Source{ID: lt.ID, Version: v.Number, Data: v.LaunchTemplateData}, nil, nil
 		}
 	}
-	return nil, &createFailure{eksv1.Issue{Code: eksv1.IssueEc2LaunchTemplateVersionMismatch, Message: fmt.Sprintf("Launch template %s has no version %d.", lt.Name, want), ResourceIDs: []string{lt.ID}}}
+	return nil, &eksv1.Issue{Code: eksv1.IssueEc2LaunchTemplateVersionMismatch, Message: fmt.Sprintf("Launch template %s has no version %d.", lt.Name, want), ResourceIDs: []string{lt.ID}}, nil
 }
 
-// image is the image the group's nodes launch with: the source template's
-// own (a custom AMI, whose release is its id), or the one of the spec's
-// AMI type, version and release.
-func (c *Controller) image(ctx context.Context, ng *eksv1.NodeGroup, source *resources.Source) (resources.Image, error) {
+// ImageOf is the image a group's nodes launch with: the source template's
+// own (a custom AMI, whose release is its id), or the one of the AMI type,
+// Kubernetes version and release ("" for the newest).
+func ImageOf(ctx context.Context, p cloud.Catalog, amiType eksv1.AMIType, version, release string, source *resources.Source) (resources.Image, *eksv1.Issue, error) {
 	if source != nil && source.Data.ImageID != "" {
-		return resources.Image{ID: source.Data.ImageID, ReleaseVersion: source.Data.ImageID}, nil
+		return resources.Image{ID: source.Data.ImageID, ReleaseVersion: source.Data.ImageID}, nil, nil
 	}
-	images, err := c.cloud.Images(ctx)
+	images, err := p.Images(ctx)
 	if err != nil {
-		return resources.Image{}, fmt.Errorf("reading the cloud's images: %w", err)
+		return resources.Image{}, nil, fmt.Errorf("reading the cloud's images: %w", err)
 	}
 	f := &validation.Facts{Images: images}
-	img, ok := f.ImageFor(string(ng.Spec.AMIType), ng.Spec.Version, ng.Spec.ReleaseVersion)
+	img, ok := f.ImageFor(string(amiType), version, release)
 	if !ok {
-		return resources.Image{}, &createFailure{eksv1.Issue{Code: eksv1.IssueAmiIDNotFound,
-			Message: fmt.Sprintf("No %s image of release %q for Kubernetes %s.", ng.Spec.AMIType, ng.Spec.ReleaseVersion, ng.Spec.Version)}}
+		return resources.Image{}, &eksv1.Issue{Code: eksv1.IssueAmiIDNotFound,
+			Message: fmt.Sprintf("No %s image of release %q for Kubernetes %s.", amiType, release, version)}, nil
 	}
-	return resources.Image{ID: img.ID, ReleaseVersion: img.ReleaseVersion}, nil
+	return resources.Image{ID: img.ID, ReleaseVersion: img.ReleaseVersion}, nil, nil
 }
 
 // EnsureTemplate returns the launch template of name and the number of its

@@ -24,7 +24,23 @@ const (
 	HookTimeout = 30 * time.Minute
 	// TerminateHook is the name of that hook, as on EKS.
 	TerminateHook = "Terminate-LC-Hook"
+	// EvictionTimeout is how long a version update waits for a node's pods
+	// to leave before it fails with PodEvictionFailure (or, forced, goes
+	// on without them).
+	EvictionTimeout = 15 * time.Minute
+	// AfterDrain is how long a version update waits after a node is empty
+	// (and cordoned) before it terminates the node's instance.
+	AfterDrain = 60 * time.Second
 )
+
+// Leaving reports whether an instance is on its way out of its group.
+func Leaving(i cloud.Instance) bool {
+	switch i.LifecycleState {
+	case cloud.LifecycleTerminating, cloud.LifecycleTerminatingWait, cloud.LifecycleTerminated:
+		return true
+	}
+	return i.State == cloud.StateShuttingDown || i.State == cloud.StateTerminated
+}
 
 // Env is what the node group controllers share of kdp's configuration.
 type Env struct {

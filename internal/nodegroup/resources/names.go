@@ -56,6 +56,15 @@ func UpdateID(ng *eksv1.NodeGroup, generation int64) string {
 	return uuid.NewSHA1(updateSpace, []byte(string(ng.UID)+"/"+strconv.FormatInt(generation, 10))).String()
 }
 
+// VersionUpdateID is the id of the version update that takes the group
+// to v, with force and the request token: the same request is the same
+// update (tried once, as EKS's clientRequestToken makes it), and a retry
+// after a failure is a new request (forced, or with a new token).
+func VersionUpdateID(ng *eksv1.NodeGroup, v Version, force bool, token string) string {
+	key := strings.Join([]string{string(ng.UID), "version", v.Version, v.ReleaseVersion, v.LaunchTemplate, v.LaunchTemplateVersion, strconv.FormatBool(force), token}, "/")
+	return uuid.NewSHA1(updateSpace, []byte(key)).String()
+}
+
 // TokenID is the id of the group's bootstrap token.
 func TokenID(ng *eksv1.NodeGroup) string {
 	sum := sha256.Sum256([]byte(ng.UID))

@@ -180,6 +180,12 @@ func (c *Controller) reconcile(ctx context.Context, req reconcile.Request) (reco
 		c.recorder.Eventf(ng, nil, corev1.EventTypeNormal, "Terminating", "Drain", "Instance %s terminates: it has no node to drain", inst.ID)
 		return reconcile.Result{}, c.proceed(ctx, inst)
 	}
+	if result := node.Annotations[AnnotationDrainResult]; result != "" {
+		// Drained already (a version update drains its old nodes before it
+		// terminates them): it goes at once.
+		c.recorder.Eventf(ng, node, corev1.EventTypeNormal, "Terminating", "Drain", "Instance %s terminates: node %s was drained already (%s, %s)", inst.ID, node.Name, node.Annotations[AnnotationDrainReason], result)
+		return reconcile.Result{}, c.proceed(ctx, inst)
+	}
 	started, reason, err := c.begin(ctx, ng, node, inst)
 	if err != nil {
 		return reconcile.Result{}, err

@@ -24,6 +24,7 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -34,6 +35,7 @@ import (
 
 	eksv1 "github.com/kdp-project/kdp/api/eks/v1alpha1"
 	"github.com/kdp-project/kdp/internal/cloud"
+	"github.com/kdp-project/kdp/internal/drain"
 	"github.com/kdp-project/kdp/internal/nodegroup/resources"
 )
 
@@ -47,22 +49,27 @@ const retry = 2 * time.Second
 // Controller carries out node group updates.
 type Controller struct {
 	client   client.Client
+	kube     kubernetes.Interface
 	cloud    cloud.Provider
+	drainer  *drain.Drainer
 	recorder events.EventRecorder
 	env      resources.Env
 }
 
-// NewController returns the update controller.
-func NewController(c client.Client, p cloud.Provider, recorder events.EventRecorder, env resources.Env) *Controller {
-	return &Controller{client: c, cloud: p, recorder: recorder, env: env}
+// NewController returns the update controller. It drains the old nodes of
+// version updates with d, and makes their launch template versions with
+// the group's bootstrap token, read through kube.
+func NewController(c client.Client, kube kubernetes.Interface, p cloud.Provider, d *drain.Drainer, recorder events.EventRecorder, env resources.Env) *Controller {
+	return &Controller{client: c, kube: kube, cloud: p, drainer: d, recorder: recorder, env: env}
 }
 
 // Name is the controller's name.
 func (*Controller) Name() string { return "nodegroup.update" }
 
 // Register adds the controller to the manager: it looks at a group when it
-// changes and when one of its nodes registers (an update waits for nodes
-// launched from an older launch template).
+// changes, when one of its nodes changes (an update waits for nodes to
+// register and become Ready), and when a pod leaves a cordoned node of a
+// group (a version update's drain moves on).
 func (c *Controller) Register(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
 		For(&eksv1.NodeGroup{}).
@@ -73,8 +80,26 @@ func (c *Controller) Register(mgr ctrl.Manager) error {
 			}
 			return nil
 		})).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(c.byPod)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 4}).
 		Complete(c)
+}
+
+// byPod is the request of the group of a pod's node, if the node is
+// cordoned (being drained).
+func (c *Controller) byPod(ctx context.Context, o client.Object) []reconcile.Request {
+	name := o.(*corev1.Pod).Spec.NodeName
+	if name == "" {
+		return nil
+	}
+	node := &corev1.Node{}
+	if err := c.client.Get(ctx, client.ObjectKey{Name: name}, node); err != nil || !node.Spec.Unschedulable {
+		return nil
+	}
+	if group := node.Labels[eksv1.LabelNodegroup]; group != "" {
+		return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: group}}}
+	}
+	return nil
 }
 
 // Reconcile starts or carries on one group's update.
@@ -97,8 +122,13 @@ func (c *Controller) reconcile(ctx context.Context, req reconcile.Request) (reco
 		return reconcile.Result{}, nil // not created, failed or going: nothing to update
 	case st.ActiveUpdate != "":
 		return c.carryOn(ctx, ng)
-	case ng.Generation > st.ObservedGeneration && (st.Status == eksv1.StatusActive || st.Status == eksv1.StatusDegraded):
+	case st.Status != eksv1.StatusActive && st.Status != eksv1.StatusDegraded:
+		return reconcile.Result{}, nil
+	case ng.Generation > st.ObservedGeneration:
 		return c.start(ctx, ng)
+	}
+	if v, pending := resources.PendingVersion(st.Applied, &ng.Spec); pending {
+		return c.startVersion(ctx, ng, v)
 	}
 	return reconcile.Result{}, nil
 }
@@ -119,7 +149,10 @@ func (c *Controller) start(ctx context.Context, ng *eksv1.NodeGroup) (reconcile.
 		ng.Status.ObservedGeneration = ng.Generation
 		return reconcile.Result{}, c.patchStatus(ctx, before, ng)
 	}
-	record, err := c.ensureRecord(ctx, ng, change.Params(applied))
+	record, err := c.ensureRecord(ctx, ng, &eksv1.NodeGroupUpdate{
+		ObjectMeta: metav1.ObjectMeta{Name: resources.UpdateID(ng, ng.Generation)},
+		Spec:       eksv1.NodeGroupUpdateSpec{NodegroupName: ng.Name, Type: eksv1.ConfigUpdate, Params: change.Params(applied), Generation: ng.Generation},
+	})
 	if err != nil {
 		return reconcile.Result{}, err
 	}
@@ -142,6 +175,9 @@ func (c *Controller) carryOn(ctx context.Context, ng *eksv1.NodeGroup) (reconcil
 	}
 	if done(record) {
 		return reconcile.Result{}, c.end(ctx, ng, record)
+	}
+	if record.Spec.Type == eksv1.VersionUpdate {
+		return c.rollout(ctx, ng, record)
 	}
 	change, err := resources.ChangeOf(record.Spec.Params, ng.Status.Applied)
 	if err != nil {
@@ -172,12 +208,28 @@ func (c *Controller) carryOn(ctx context.Context, ng *eksv1.NodeGroup) (reconcil
 // progress, and the generation it was for.
 func (c *Controller) end(ctx context.Context, ng *eksv1.NodeGroup, record *eksv1.NodeGroupUpdate) error {
 	before := ng.DeepCopy()
-	if record.Status.Status == eksv1.UpdateSuccessful {
-		change, err := resources.ChangeOf(record.Spec.Params, ng.Status.Applied)
-		if err != nil {
+	version := record.Spec.Type == eksv1.VersionUpdate
+	if version && record.Status.Status != eksv1.UpdateSuccessful {
+		if err := c.restore(ctx, ng, record); err != nil {
 			return err
 		}
-		ng.Status.Applied = change.Apply(ng.Status.Applied)
+	}
+	if record.Status.Status == eksv1.UpdateSuccessful {
+		if version {
+			v, err := resources.VersionOf(record.Spec.Params)
+			if err != nil {
+				return err
+			}
+			p := record.Status.Rollout
+			ng.Status.Applied = resources.ApplyVersion(ng.Status.Applied, v, resources.Image{ID: p.ImageID, ReleaseVersion: p.ReleaseVersion})
+			ng.Status.ReleaseVersion = p.ReleaseVersion
+		} else {
+			change, err := resources.ChangeOf(record.Spec.Params, ng.Status.Applied)
+			if err != nil {
+				return err
+			}
+			ng.Status.Applied = change.Apply(ng.Status.Applied)
+		}
 		// The version of the group's launch template its nodes launch
 		// from now, as the cloud has it.
 		group, err := c.cloud.GetGroup(ctx, resources.ASGName(ng))

@@ -13,25 +13,18 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	eksv1 "github.com/kdp-project/kdp/api/eks/v1alpha1"
-	"github.com/kdp-project/kdp/internal/nodegroup/resources"
 )
 
-// ensureRecord writes the record of the update that brings the group's
-// generation into effect, or finds it: its name (the update's id) is the
-// same for the same group and generation, so a crash between writing it
-// and naming it in the group's status does not make a second one.
-func (c *Controller) ensureRecord(ctx context.Context, ng *eksv1.NodeGroup, params []eksv1.UpdateParam) (*eksv1.NodeGroupUpdate, error) {
-	record := &eksv1.NodeGroupUpdate{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:   resources.UpdateID(ng, ng.Generation),
-			Labels: map[string]string{eksv1.LabelUpdateNodegroup: ng.Name},
-			OwnerReferences: []metav1.OwnerReference{{
-				APIVersion: eksv1.GroupVersion.String(), Kind: "NodeGroup", Name: ng.Name, UID: ng.UID,
-				Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true),
-			}},
-		},
-		Spec: eksv1.NodeGroupUpdateSpec{NodegroupName: ng.Name, Type: eksv1.ConfigUpdate, Params: params, Generation: ng.Generation},
-	}
+// ensureRecord writes the record of an update, or finds it: its name (the
+// update's id) is the same for the same group and generation (a
+// ConfigUpdate) or request (a VersionUpdate), so a crash between writing
+// it and naming it in the group's status does not make a second one.
+func (c *Controller) ensureRecord(ctx context.Context, ng *eksv1.NodeGroup, record *eksv1.NodeGroupUpdate) (*eksv1.NodeGroupUpdate, error) {
+	record.Labels = map[string]string{eksv1.LabelUpdateNodegroup: ng.Name}
+	record.OwnerReferences = []metav1.OwnerReference{{
+		APIVersion: eksv1.GroupVersion.String(), Kind: "NodeGroup", Name: ng.Name, UID: ng.UID,
+		Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true),
+	}}
 	err := c.client.Create(ctx, record)
 	if apierrors.IsAlreadyExists(err) {
 		err = c.client.Get(ctx, client.ObjectKeyFromObject(record), record)

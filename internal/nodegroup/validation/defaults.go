@@ -24,6 +24,15 @@ func Default(ng *eksv1.NodeGroup, old *eksv1.NodeGroup, f *Facts) {
 	s := &ng.Spec
 	if old != nil {
 		keep(s, &old.Spec)
+		// A new Kubernetes version without a release of its own goes to
+		// the newest release of that version, as UpdateNodegroupVersion
+		// does.
+		custom := f.LaunchTemplate != nil && f.LaunchTemplate.ImageID != ""
+		if s.Version != old.Spec.Version && s.ReleaseVersion == old.Spec.ReleaseVersion && !custom && s.AMIType != eksv1.CustomAMI {
+			if img, ok := f.ImageFor(string(s.AMIType), s.Version, ""); ok {
+				s.ReleaseVersion = img.ReleaseVersion
+			}
+		}
 		return
 	}
 	if s.ScalingConfig == nil {

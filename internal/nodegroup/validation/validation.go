@@ -3,6 +3,7 @@ package validation
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -370,16 +371,33 @@ func validateVersion(s *eksv1.NodeGroupSpec, old *eksv1.NodeGroup, f *Facts, spe
 	custom := f.LaunchTemplate != nil && f.LaunchTemplate.ImageID != ""
 	vp, rp := spec.Child("version"), spec.Child("releaseVersion")
 	if !versionPattern.MatchString(s.Version) {
-		errs = append(errs, field.Invalid(vp, s.Version, "must be a Kubernetes minor version, e.g. 1.37"))
-	} else if old == nil && !custom && s.Version != f.ClusterVersion {
-		errs = append(errs, field.Invalid(vp, s.Version, fmt.Sprintf("a node group is created with the cluster's version, %s", f.ClusterVersion)))
+		return append(errs, field.Invalid(vp, s.Version, "must be a Kubernetes minor version, e.g. 1.37"))
+	}
+	switch {
+	case compareMinor(s.Version, f.ClusterVersion) > 0:
+		errs = append(errs, field.Invalid(vp, s.Version, fmt.Sprintf("cannot be greater than the cluster's version, %s", f.ClusterVersion)))
+	case old == nil && !custom && compareMinor(s.Version, f.ClusterVersion) < -MaxSkew:
+		errs = append(errs, field.Invalid(vp, s.Version, fmt.Sprintf("a node group's version may be the cluster's, %s, or up to %d minor versions older", f.ClusterVersion, MaxSkew)))
 	}
 	if old != nil {
 		o := &old.Spec
-		if s.Version != o.Version || s.ReleaseVersion != o.ReleaseVersion || launchTemplateVersion(s) != launchTemplateVersion(o) {
-			errs = append(errs, field.Forbidden(spec, "changing version, releaseVersion or launchTemplate.version is a version update (UpdateNodegroupVersion), which this kdp does not do yet: create a new node group"))
+		if s.Version == o.Version && s.ReleaseVersion == o.ReleaseVersion && launchTemplateVersion(s) == launchTemplateVersion(o) {
+			return errs // no version update
 		}
-		return errs
+		// A version update (UpdateNodegroupVersion): never back to what is
+		// older than what is in effect.
+		was := eksv1.AppliedConfig{Version: o.Version, ReleaseVersion: o.ReleaseVersion}
+		if a := old.Status.Applied; a != nil {
+			was = *a
+		}
+		if compareMinor(s.Version, was.Version) < 0 {
+			errs = append(errs, field.Invalid(vp, s.Version, fmt.Sprintf("cannot roll back from Kubernetes %s, the node group's version (create a new node group)", was.Version)))
+			return errs
+		}
+		if !custom && s.Version == was.Version && releaseDate(s.ReleaseVersion) < releaseDate(was.ReleaseVersion) {
+			errs = append(errs, field.Invalid(rp, s.ReleaseVersion, fmt.Sprintf("cannot roll back from release %s, the node group's (create a new node group)", was.ReleaseVersion)))
+			return errs
+		}
 	}
 	switch {
 	case custom && s.ReleaseVersion != "":
@@ -395,6 +413,26 @@ func validateVersion(s *eksv1.NodeGroupSpec, old *eksv1.NodeGroup, f *Facts, spe
 		}
 	}
 	return errs
+}
+
+// MaxSkew is how many minor versions older than the cluster a node
+// group's nodes may be (the kubelet's supported skew).
+const MaxSkew = 3
+
+// compareMinor compares two minor versions (1.37 and 1.9: by number).
+func compareMinor(a, b string) int {
+	minor := func(v string) int {
+		_, m, _ := strings.Cut(v, ".")
+		n, _ := strconv.Atoi(m)
+		return n
+	}
+	return minor(a) - minor(b)
+}
+
+// releaseDate is the date of a release (20261101 of 1.37.2-20261101).
+func releaseDate(release string) string {
+	_, date, _ := strings.Cut(release, "-")
+	return date
 }
 
 func launchTemplateVersion(s *eksv1.NodeGroupSpec) string {

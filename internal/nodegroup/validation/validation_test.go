@@ -169,7 +169,8 @@ func TestValidateNamesTheField(t *testing.T) {
 		{name: "repair override incomplete", spec: func(s *eksv1.NodeGroupSpec) {
 			s.NodeRepairConfig = &eksv1.NodeRepairConfig{NodeRepairConfigOverrides: []eksv1.NodeRepairConfigOverride{{NodeMonitoringCondition: "Ready", MinRepairWaitTimeMins: 5, RepairAction: "Replace"}}}
 		}, field: "spec.nodeRepairConfig.nodeRepairConfigOverrides[0].nodeUnhealthyReason"},
-		{name: "not the cluster's version", spec: func(s *eksv1.NodeGroupSpec) { s.Version = "1.36" }, field: "spec.version"},
+		{name: "newer than the cluster", spec: func(s *eksv1.NodeGroupSpec) { s.Version = "1.38" }, field: "spec.version"},
+		{name: "older than the skew", spec: func(s *eksv1.NodeGroupSpec) { s.Version = "1.33" }, field: "spec.version"},
 		{name: "unknown release", spec: func(s *eksv1.NodeGroupSpec) { s.ReleaseVersion = "1.37.2-20200101" }, field: "spec.releaseVersion"},
 		{name: "capacity type", spec: func(s *eksv1.NodeGroupSpec) { s.CapacityType = "CAPACITY_BLOCK" }, field: "spec.capacityType"},
 		{name: "disk size with a template", spec: func(s *eksv1.NodeGroupSpec) { withLT(s); s.DiskSize = ptr.To[int32](30) }, facts: func(f *Facts) { f.LaunchTemplate = lt }, field: "spec.diskSize"},
@@ -273,6 +274,62 @@ func TestImmutableAfterCreate(t *testing.T) {
 	tagged.Spec.Tags = map[string]string{"cost-center": "1"}
 	if Changes(&tagged.Spec, &old.Spec) {
 		t.Fatal("tags are not an update's change")
+	}
+}
+
+// TestVersionUpdates: UpdateNodegroupVersion's rules on a group created
+// at 1.36 with its oldest release.
+func TestVersionUpdates(t *testing.T) {
+	f := facts(t)
+	old := group("web", func(s *eksv1.NodeGroupSpec) { s.Version, s.ReleaseVersion = "1.36", "1.36.3-20261001" })
+	Default(old, nil, f)
+	if errs := Validate(old, nil, f); len(errs) != 0 {
+		t.Fatalf("a group within the skew: %v", errs.ToAggregate())
+	}
+	old.Status.Status = eksv1.StatusActive
+	old.Status.Applied = &eksv1.AppliedConfig{Version: "1.36", ReleaseVersion: "1.36.3-20261001"}
+	for _, c := range []struct {
+		name, version, release string
+		// field is the refused field, "" if the change is allowed;
+		// wantRelease the release it is defaulted to.
+		field, wantRelease string
+	}{
+		{name: "a newer release", version: "1.36", release: "1.36.3-20261101", wantRelease: "1.36.3-20261101"},
+		{name: "the cluster's version, newest release by default", version: "1.37", wantRelease: "1.37.2-20261101"},
+		{name: "the cluster's version and a release of it", version: "1.37", release: "1.37.2-20261015", wantRelease: "1.37.2-20261015"},
+		{name: "newer than the cluster", version: "1.38", field: "spec.version"},
+		{name: "a rollback of the version", version: "1.35", field: "spec.version"},
+		{name: "a release of another version", version: "1.37", release: "1.36.3-20261101", field: "spec.releaseVersion"},
+		{name: "a release that does not exist", version: "1.36", release: "1.36.3-20250101", field: "spec.releaseVersion"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ng := old.DeepCopy()
+			ng.Spec.Version = c.version
+			if c.release != "" {
+				ng.Spec.ReleaseVersion = c.release
+			}
+			Default(ng, old, f)
+			errs := Validate(ng, old, f)
+			if c.field == "" {
+				if len(errs) != 0 || ng.Spec.ReleaseVersion != c.wantRelease {
+					t.Fatalf("got release %s, errors %v; want release %s, no error", ng.Spec.ReleaseVersion, errs.ToAggregate(), c.wantRelease)
+				}
+				return
+			}
+			if len(errs) == 0 || errs[0].Field != c.field {
+				t.Fatalf("got %v, want an error for %s", errs.ToAggregate(), c.field)
+			}
+		})
+	}
+	// Back to the release in effect, after an update to a newer one
+	// failed, is no rollback.
+	failed := old.DeepCopy()
+	failed.Spec.ReleaseVersion = "1.36.3-20261101"
+	back := failed.DeepCopy()
+	back.Spec.ReleaseVersion = "1.36.3-20261001"
+	Default(back, failed, f)
+	if errs := Validate(back, failed, f); len(errs) != 0 {
+		t.Fatalf("back to the release in effect: %v", errs.ToAggregate())
 	}
 }
 
