@@ -477,4 +477,3 @@ func TestIntegration_VersionUpdateSurvivesRestarts(t *testing.T) {
 		t.Errorf("only %d of web's 4 pods were Ready at one moment", fewest)
 	}
 }
-

@@ -182,7 +182,7 @@ type DrainingNode struct {
 	InstanceID string `json:"instanceId"`
 	// NodeName is its Node's name ("" if it never registered one).
 	// +optional
-	NodeName  string      `json:"nodeName,omitempty"`
+	NodeName  string           `json:"nodeName,omitempty"`
 	StartedAt metav1.MicroTime `json:"startedAt"`
 	// DrainedAt is when it was empty (or, forced, given up on): its
 	// instance is terminated 60 seconds later.
