@@ -30,8 +30,8 @@ func repairing(enabled bool, overrides ...eksv1.NodeRepairConfigOverride) *eksv1
 	return &eksv1.NodeRepairConfig{Enabled: ptr.To(enabled), NodeRepairConfigOverrides: overrides}
 }
 
-func override(condition, reason string, action repair.Action) eksv1.NodeRepairConfigOverride {
-	return eksv1.NodeRepairConfigOverride{NodeMonitoringCondition: condition, NodeUnhealthyReason: reason, MinRepairWaitTimeMins: 1, RepairAction: string(action)}
+func override(condition, reason string, mins int32, action repair.Action) eksv1.NodeRepairConfigOverride {
+	return eksv1.NodeRepairConfigOverride{NodeMonitoringCondition: condition, NodeUnhealthyReason: reason, MinRepairWaitTimeMins: mins, RepairAction: string(action)}
 }
 
 // readyGroup creates a group of n nodes with the repair configuration and
@@ -89,6 +89,13 @@ func awaitRepair(t *testing.T, k *kdp, n corev1.Node, cond, reason string, wait,
 	var since time.Time
 	var got corev1.Event
 	testenv.Eventually(t, timeout, func() error {
+		now := node(t, n.Name)
+		var c *corev1.NodeCondition
+		if now != nil {
+			if c = condition(now, cond); c != nil && c.Status != corev1.ConditionTrue {
+				since = c.LastTransitionTime.Time
+			}
+		}
 		if evs := events(t, n.Name, reason); len(evs) > 0 {
 			got = evs[0]
 			return nil
@@ -96,19 +103,13 @@ func awaitRepair(t *testing.T, k *kdp, n corev1.Node, cond, reason string, wait,
 		if i := instance(t, k, id); i.LifecycleState != cloud.LifecycleInService {
 			t.Fatalf("instance %s is %s before its %s event", id, i.LifecycleState, reason)
 		}
-		now := node(t, n.Name)
 		if now == nil {
 			t.Fatalf("node %s went before its %s event", n.Name, reason)
 		}
 		if now.Spec.Unschedulable {
 			t.Fatalf("node %s was cordoned before its %s event", n.Name, reason)
 		}
-		c := condition(now, cond)
-		if c == nil || c.Status == corev1.ConditionTrue {
-			return errorf("node %s: %s is %+v", n.Name, cond, c)
-		}
-		since = c.LastTransitionTime.Time
-		return errorf("node %s: %s %s since %s, no %s event yet", n.Name, cond, c.Status, since, reason)
+		return errorf("node %s: %s is %+v, no %s event yet", n.Name, cond, c, reason)
 	})
 	if since.IsZero() {
 		t.Fatalf("the %s event came before the node's %s went bad", reason, cond)
@@ -200,8 +201,8 @@ func TestIntegration_RepairReplacesANodeWhoseKubeletFailed(t *testing.T) {
 func TestIntegration_RepairOverridesAndAGroupWithoutRepair(t *testing.T) {
 	ctx := testenv.Context(t)
 	k := start(t, options{})
-	kernel := override("KernelReady", "KernelBug", repair.Replace)
-	readyGroup(t, "repair-overrides", 2, repairing(true, kernel, override("NetworkingReady", "IPAMDNotReady", repair.NoAction)))
+	kernel := override("KernelReady", "KernelBug", 1, repair.Replace)
+	readyGroup(t, "repair-overrides", 2, repairing(true, kernel, override("NetworkingReady", "IPAMDNotReady", 1, repair.NoAction)))
 	readyGroup(t, "repair-off", 1, repairing(false, kernel))
 	nodes := nodesOf(t, "repair-overrides")
 	off := nodesOf(t, "repair-off")[0]
@@ -253,7 +254,8 @@ func TestIntegration_RepairOverridesAndAGroupWithoutRepair(t *testing.T) {
 func TestIntegration_RepairHeldBackWhenTooManyNodesAreUnhealthy(t *testing.T) {
 	ctx := testenv.Context(t)
 	k := start(t, options{})
-	readyGroup(t, "repair-many", 6, repairing(true, override("KernelReady", "KernelBug", repair.Replace)))
+	// 5 minutes (3 s): both nodes report their fault before either is due.
+	readyGroup(t, "repair-many", 6, repairing(true, override("KernelReady", "KernelBug", 5, repair.Replace)))
 	nodes := nodesOf(t, "repair-many")[:2]
 	for _, n := range nodes {
 		if err := k.provider.FailCondition(ctx, kubelet.InstanceID(&n), "KernelReady", "KernelBug"); err != nil {
@@ -261,7 +263,7 @@ func TestIntegration_RepairHeldBackWhenTooManyNodesAreUnhealthy(t *testing.T) {
 		}
 	}
 	for _, n := range nodes {
-		ev := awaitRepair(t, k, n, "KernelReady", repair.ReasonHeld, scaled(time.Minute), time.Minute)
+		ev := awaitRepair(t, k, n, "KernelReady", repair.ReasonHeld, scaled(5*time.Minute), time.Minute)
 		if !strings.Contains(ev.Message, "2 of 6 nodes are unhealthy, more than 20%") {
 			t.Errorf("held event %q", ev.Message)
 		}
@@ -341,4 +343,35 @@ func TestIntegration_RepairReplacesAnInstanceWhoseNodeWasDeleted(t *testing.T) {
 	}
 	awaitReplaced(t, k, victim)
 	waitReady(t, "repair-deleted", 2, time.Minute)
+}
+
+// TestIntegration_RepairResumesAfterARestart: kdp stopped between marking a
+// node for replacement and terminating its instance (the state is written
+// here by hand while kdp is down): the kdp that starts again terminates
+// that instance, without deciding the repair again, and nothing else.
+func TestIntegration_RepairResumesAfterARestart(t *testing.T) {
+	ctx := testenv.Context(t)
+	k := start(t, options{})
+	readyGroup(t, "repair-restart", 2, repairing(true))
+	defer deleteGroup(t, "repair-restart", 2*time.Minute) // before the second kdp stops
+	nodes := nodesOf(t, "repair-restart")
+	victim, other := nodes[0], nodes[1]
+	k.stop()
+	marked := victim.DeepCopy()
+	marked.Annotations[repair.AnnotationRepairStarted] = time.Now().UTC().Format(time.RFC3339Nano)
+	marked.Annotations[repair.AnnotationRepairAction] = string(repair.Replace)
+	marked.Annotations[repair.AnnotationRepairProblem] = "Ready/NodeStatusUnknown@" + time.Now().UTC().Format(time.RFC3339)
+	marked.Spec.Unschedulable = true
+	if err := env.Client.Patch(ctx, marked, client.MergeFrom(&victim)); err != nil {
+		t.Fatal(err)
+	}
+	k = start(t, options{dir: k.dir})
+	awaitReplaced(t, k, victim)
+	waitReady(t, "repair-restart", 2, time.Minute)
+	if evs := events(t, victim.Name, repair.ReasonRepairing); len(evs) != 0 {
+		t.Errorf("the repair was decided again: %+v", evs)
+	}
+	if n := node(t, other.Name); n == nil || n.Spec.Unschedulable {
+		t.Errorf("the healthy node was touched: %+v", n)
+	}
 }

@@ -197,6 +197,14 @@ func Decide(now time.Time, candidates []Candidate, cfg *eksv1.NodeRepairConfig) 
 		if c.Problem == nil && !c.Repairing {
 			continue
 		}
+		if !c.Repairing && c.Problem.Condition == NodeMissing && now.Before(c.Problem.Due) {
+			// Joining, or within its grace: not unhealthy yet (a scale-up
+			// of many nodes must not hold repairs back).
+			if p.Next.IsZero() || c.Problem.Due.Before(p.Next) {
+				p.Next = c.Problem.Due
+			}
+			continue
+		}
 		p.Unhealthy++
 		if c.Repairing || c.Acknowledged || c.Problem == nil {
 			continue

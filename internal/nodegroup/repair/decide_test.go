@@ -161,6 +161,9 @@ func TestDecide(t *testing.T) {
 			name: "NoAction and Reboot are not held", candidates: append(noAction("x", "y"), healthy(4)...), start: []string{"x", "y"}, threshold: "2 of 6",
 		},
 		{
+			name: "instances still joining are not unhealthy", candidates: append(append(unhealthy("x"), joining(5)...), healthy(4)...), start: []string{"x"},
+		},
+		{
 			name: "acknowledged problems are not acted on again", candidates: []Candidate{{Name: "x", Problem: &Problem{Due: epoch, Rule: Rule{Action: NoAction}}, Acknowledged: true}},
 		},
 	} {
@@ -174,6 +177,14 @@ func TestDecide(t *testing.T) {
 			}
 		})
 	}
+}
+
+func joining(n int) []Candidate {
+	out := healthy(n)
+	for i := range out {
+		out[i].Problem = Missing(epoch, time.Minute)
+	}
+	return out
 }
 
 func noAction(names ...string) []Candidate {
