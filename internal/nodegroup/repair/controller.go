@@ -28,6 +28,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -255,15 +256,14 @@ func (c *Controller) candidates(ctx context.Context, ng *eksv1.NodeGroup, member
 			out = append(out, Candidate{Name: node.Name, Instance: inst.ID, Repairing: true})
 		case !inService(inst):
 		default:
-			cand := Candidate{Name: node.Name, Instance: inst.ID, Problem: Diagnose(node, rules, c.env.Wait)}
-			if node.Annotations[AnnotationRepairAction] != "" {
-				if cand.Problem != nil && cand.Problem.Key() == node.Annotations[AnnotationRepairProblem] {
-					cand.Acknowledged = true
-				} else if err := c.clear(ctx, node); err != nil {
+			acked := recorded(node)
+			p, ack, keep := Pending(Diagnose(node, rules, c.env.Wait), acked)
+			if len(keep) != len(acked) {
+				if err := c.record(ctx, node, keep); err != nil {
 					return nil, nil, err
 				}
 			}
-			out = append(out, cand)
+			out = append(out, Candidate{Name: node.Name, Instance: inst.ID, Problem: p, Acknowledged: ack})
 		}
 	}
 	c.mu.Lock()
@@ -288,12 +288,16 @@ func (c *Controller) start(ctx context.Context, ng *eksv1.NodeGroup, m resources
 	inst, node := m.Instance, m.Node
 	action := p.Rule.Action
 	if node != nil {
+		problems := p.Key()
+		if action != Replace {
+			problems = strings.Join(append(recorded(node), p.Key()), ",")
+		}
 		patch := map[string]any{"metadata": map[string]any{
 			"resourceVersion": node.ResourceVersion,
 			"annotations": map[string]string{
 				AnnotationRepairStarted: now.UTC().Format(time.RFC3339Nano),
 				AnnotationRepairAction:  string(action),
-				AnnotationRepairProblem: p.Key(),
+				AnnotationRepairProblem: problems,
 			},
 		}}
 		if action == Replace {
@@ -363,12 +367,25 @@ func nodeOf(m resources.Member) *corev1.Node {
 
 func nodeName(m resources.Member) string { return nodeOf(m).Name }
 
-// clear removes the record of a NoAction or Reboot whose problem is over,
-// so that the next one is acted on again.
-func (c *Controller) clear(ctx context.Context, node *corev1.Node) error {
+// recorded are the problems (keys) a NoAction or Reboot was recorded for on
+// a node.
+func recorded(node *corev1.Node) []string {
+	if node.Annotations[AnnotationRepairAction] == "" || node.Annotations[AnnotationRepairProblem] == "" {
+		return nil
+	}
+	return strings.Split(node.Annotations[AnnotationRepairProblem], ",")
+}
+
+// record keeps, of the problems a NoAction or Reboot was recorded for,
+// those still there (all annotations go with the last), so that the next
+// episode of a problem that is over is acted on again.
+func (c *Controller) record(ctx context.Context, node *corev1.Node, keep []string) error {
+	annotations := map[string]any{AnnotationRepairStarted: nil, AnnotationRepairAction: nil, AnnotationRepairProblem: nil}
+	if len(keep) > 0 {
+		annotations = map[string]any{AnnotationRepairProblem: strings.Join(keep, ",")}
+	}
 	return c.patch(ctx, node, map[string]any{"metadata": map[string]any{
-		"resourceVersion": node.ResourceVersion,
-		"annotations":     map[string]any{AnnotationRepairStarted: nil, AnnotationRepairAction: nil, AnnotationRepairProblem: nil},
+		"resourceVersion": node.ResourceVersion, "annotations": annotations,
 	}})
 }
 

@@ -120,10 +120,11 @@ func bad(c corev1.NodeCondition) bool {
 	return c.Status == corev1.ConditionFalse
 }
 
-// Diagnose returns the problem of a node that is due first, or nil if
-// the node is healthy; wait compresses EKS's waits (resources.Env.Wait).
-func Diagnose(node *corev1.Node, rules []Rule, wait func(time.Duration) time.Duration) *Problem {
-	var out *Problem
+// Diagnose returns the problems of a node, the one due first first (none
+// if the node is healthy); wait compresses EKS's waits
+// (resources.Env.Wait).
+func Diagnose(node *corev1.Node, rules []Rule, wait func(time.Duration) time.Duration) []Problem {
+	var out []Problem
 	for _, c := range node.Status.Conditions {
 		if !bad(c) {
 			continue
@@ -132,15 +133,32 @@ func Diagnose(node *corev1.Node, rules []Rule, wait func(time.Duration) time.Dur
 		if !ok {
 			continue
 		}
-		p := &Problem{
+		out = append(out, Problem{
 			Condition: string(c.Type), Status: string(c.Status), Reason: c.Reason,
 			Since: c.LastTransitionTime.Time, Due: c.LastTransitionTime.Add(wait(r.Wait)), Rule: r,
-		}
-		if out == nil || p.Due.Before(out.Due) {
-			out = p
+		})
+	}
+	slices.SortStableFunc(out, func(a, b Problem) int { return a.Due.Compare(b.Due) })
+	return out
+}
+
+// Pending picks, of a node's problems, the first that has not been acted
+// on (whose key is not in acked), and says which of acked still are
+// problems: an action recorded for a problem that is over is forgotten, so
+// that the next episode of it is acted on again. With every problem acted
+// on, it returns the first, acknowledged.
+func Pending(problems []Problem, acked []string) (p *Problem, acknowledged bool, keep []string) {
+	for i := range problems {
+		if slices.Contains(acked, problems[i].Key()) {
+			keep = append(keep, problems[i].Key())
+		} else if p == nil {
+			p = &problems[i]
 		}
 	}
-	return out
+	if p == nil && len(problems) > 0 {
+		return &problems[0], true, keep
+	}
+	return p, false, keep
 }
 
 // Missing is the problem of an instance that runs without a Node: gone

@@ -65,16 +65,17 @@ func TestDiagnose(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := clocktesting.NewFakeClock(epoch)
 			rules := Rules(tc.cfg)
-			p := Diagnose(tc.node, rules, exact)
+			ps := Diagnose(tc.node, rules, exact)
 			if tc.wait == 0 {
-				if p != nil {
-					t.Fatalf("a healthy node has a problem: %+v", p)
+				if len(ps) != 0 {
+					t.Fatalf("a healthy node has problems: %+v", ps)
 				}
 				return
 			}
-			if p == nil {
+			if len(ps) == 0 {
 				t.Fatal("no problem")
 			}
+			p := &ps[0]
 			if p.Condition != tc.condition || p.Rule.Action != tc.action || p.Rule.Override != tc.isOverride {
 				t.Errorf("problem %+v, want %s, %s, override %v", p, tc.condition, tc.action, tc.isOverride)
 			}
@@ -93,9 +94,9 @@ func TestDiagnose(t *testing.T) {
 
 // TestDiagnoseScales: the waits are compressed by the time scale.
 func TestDiagnoseScales(t *testing.T) {
-	p := Diagnose(node(cond("Ready", "Unknown", "", epoch)), Rules(nil), func(d time.Duration) time.Duration { return d / 100 })
-	if p == nil || !p.Due.Equal(epoch.Add(18*time.Second)) {
-		t.Errorf("at scale 100: %+v, want due 18s after the transition", p)
+	ps := Diagnose(node(cond("Ready", "Unknown", "", epoch)), Rules(nil), func(d time.Duration) time.Duration { return d / 100 })
+	if len(ps) != 1 || !ps[0].Due.Equal(epoch.Add(18*time.Second)) {
+		t.Errorf("at scale 100: %+v, want due 18s after the transition", ps)
 	}
 }
 
@@ -211,5 +212,26 @@ func TestMissing(t *testing.T) {
 	}
 	if got := p.String(); !strings.Contains(got, "its Node has been gone since 09:00:00") {
 		t.Errorf("%q", got)
+	}
+}
+
+// TestPending: a problem acted on (NoAction) does not hide the next one,
+// and a recorded action whose problem is over is forgotten.
+func TestPending(t *testing.T) {
+	cfg := &eksv1.NodeRepairConfig{NodeRepairConfigOverrides: []eksv1.NodeRepairConfigOverride{
+		{NodeMonitoringCondition: "NetworkingReady", NodeUnhealthyReason: "IPAMDNotReady", MinRepairWaitTimeMins: 1, RepairAction: "NoAction"},
+	}}
+	ps := Diagnose(node(cond("NetworkingReady", "False", "IPAMDNotReady", epoch), cond("Ready", "Unknown", "", epoch)), Rules(cfg), exact)
+	networking := ps[0].Key()
+	p, acked, keep := Pending(ps, []string{networking, "KernelReady/KernelBug@2026-12-01T08:00:00Z"})
+	if p == nil || p.Condition != "Ready" || acked || !slices.Equal(keep, []string{networking}) {
+		t.Errorf("pending %+v acked %v keep %v", p, acked, keep)
+	}
+	p, acked, keep = Pending(ps[:1], []string{networking})
+	if p == nil || p.Condition != "NetworkingReady" || !acked || len(keep) != 1 {
+		t.Errorf("all acted on: pending %+v acked %v keep %v", p, acked, keep)
+	}
+	if p, _, keep := Pending(nil, []string{networking}); p != nil || len(keep) != 0 {
+		t.Errorf("healthy: pending %+v keep %v", p, keep)
 	}
 }
