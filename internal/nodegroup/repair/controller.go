@@ -251,7 +251,7 @@ func (c *Controller) candidates(ctx context.Context, ng *eksv1.NodeGroup, member
 			if inst.LaunchTime.After(since) {
 				since = inst.LaunchTime
 			}
-			out = append(out, Candidate{Name: inst.ID, Instance: inst.ID, Problem: Missing(since, c.env.Wait(resources.JoinTimeout))})
+			out = append(out, Candidate{Name: inst.ID, Instance: inst.ID, Problem: Missing(since, resources.JoinTimeout, c.env.Wait)})
 		case Action(node.Annotations[AnnotationRepairAction]) == Replace:
 			out = append(out, Candidate{Name: node.Name, Instance: inst.ID, Repairing: true})
 		case !inService(inst):

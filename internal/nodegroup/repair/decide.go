@@ -162,11 +162,11 @@ func Pending(problems []Problem, acked []string) (p *Problem, acknowledged bool,
 }
 
 // Missing is the problem of an instance that runs without a Node: gone
-// since since, due once it has been so for the join timeout (wait already
-// compressed), so that an instance still joining is left to join.
-func Missing(since time.Time, joinTimeout time.Duration) *Problem {
+// since since, due once it has been so for the join timeout (compressed
+// by wait), so that an instance still joining is left to join.
+func Missing(since time.Time, joinTimeout time.Duration, wait func(time.Duration) time.Duration) *Problem {
 	return &Problem{
-		Condition: NodeMissing, Status: "gone", Since: since, Due: since.Add(joinTimeout),
+		Condition: NodeMissing, Status: "gone", Since: since, Due: since.Add(wait(joinTimeout)),
 		Rule: Rule{Condition: NodeMissing, Wait: joinTimeout, Action: Replace},
 	}
 }

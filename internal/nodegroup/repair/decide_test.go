@@ -183,7 +183,7 @@ func TestDecide(t *testing.T) {
 func joining(n int) []Candidate {
 	out := healthy(n)
 	for i := range out {
-		out[i].Problem = Missing(epoch, time.Minute)
+		out[i].Problem = Missing(epoch, time.Minute, exact)
 	}
 	return out
 }
@@ -200,7 +200,7 @@ func noAction(names ...string) []Candidate {
 // was first seen so.
 func TestMissing(t *testing.T) {
 	clk := clocktesting.NewFakeClock(epoch)
-	p := Missing(clk.Now(), 15*time.Minute)
+	p := Missing(clk.Now(), 15*time.Minute, exact)
 	c := []Candidate{{Name: "i-1", Problem: p}}
 	clk.Step(15*time.Minute - time.Millisecond)
 	if plan := Decide(clk.Now(), c, nil); len(plan.Start) != 0 {
