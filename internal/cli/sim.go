@@ -49,6 +49,7 @@ func newSimCommand() *cobra.Command {
 		newInstanceActionCommand("terminate", "Terminate an instance (its group launches a replacement unless --should-decrement-desired-capacity)", terminate),
 		newInstanceActionCommand("interrupt", "Send a spot instance its 2-minute interruption notice; it is terminated when the notice runs out", interrupt),
 		newInstanceActionCommand("fail", "Kill an instance's kubelet: the instance runs on, its node goes NotReady", failKubelet),
+		newFailConditionCommand(),
 		newInstanceActionCommand("rebalance", "Send a spot instance a rebalance recommendation (its group replaces it if capacity rebalancing is on)", rebalance),
 		newMaintenanceCommand(),
 		newCompleteLifecycleActionCommand(),
@@ -82,7 +83,7 @@ var flagOf = map[string]string{
 	"lifecycleActionResult": "--lifecycle-action-result", "shouldDecrementDesiredCapacity": "--should-decrement-desired-capacity",
 	"lifecycleHookName": "--lifecycle-hook-name", "lifecycleTransition": "--lifecycle-transition",
 	"heartbeatTimeout": "--heartbeat-timeout", "defaultResult": "--default-result",
-	"rate": "--rate", "for": "--for", "delay": "--delay", "in": "--in",
+	"rate": "--rate", "for": "--for", "delay": "--delay", "in": "--in", "condition": "--condition", "reason": "--reason",
 	"autoScalingGroupName": "NAME", "launchTemplateName": "NAME", "instanceId": "INSTANCE-ID", "since": "--since",
 }
 
@@ -1160,6 +1161,37 @@ func newLaunchFailureCommand() *cobra.Command {
 	_ = cmd.MarkFlagRequired("auto-scaling-group-name")
 	_ = cmd.MarkFlagRequired("for")
 	aliases(cmd.Flags(), map[string]string{"group": "auto-scaling-group-name"})
+	return cmd
+}
+
+type failConditionFlags struct {
+	clusterFlags
+	condition, reason string
+}
+
+func newFailConditionCommand() *cobra.Command {
+	f := &failConditionFlags{}
+	cmd := &cobra.Command{
+		Use:   "fail-condition INSTANCE-ID",
+		Short: "Make an instance's node report a node monitoring condition (KernelReady, NetworkingReady, ...) False, as EKS's node monitoring agent does",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, _, err := f.cloud(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := c.FailCondition(cmd.Context(), args[0], f.condition, f.reason); err != nil {
+				return flagError(err)
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "instance %s%s: its node reports %s False (%s)\n", args[0], f.nodeOf(cmd.Context(), args[0]), f.condition, f.reason)
+			return err
+		},
+	}
+	f.add(cmd.Flags())
+	cmd.Flags().StringVar(&f.condition, "condition", "", "the condition: "+strings.Join(cloud.NodeMonitoringConditions, ", "))
+	cmd.Flags().StringVar(&f.reason, "reason", "", "the condition's reason, e.g. KernelBug")
+	_ = cmd.MarkFlagRequired("condition")
+	_ = cmd.MarkFlagRequired("reason")
 	return cmd
 }
 

@@ -41,6 +41,7 @@ const (
 	DetailTerminateSuccessful  = "EC2 Instance Terminate Successful"
 	DetailScheduledMaintenance = "AWS Health Event"
 	DetailKubeletFailed        = "Simulated Kubelet Failure"
+	DetailConditionFailed      = "Simulated Node Condition Failure"
 )
 
 // SpotInterruptionDetail is the detail of a spot interruption warning.
@@ -53,6 +54,14 @@ type SpotInterruptionDetail struct {
 // simulated kubelet failure.
 type InstanceDetail struct {
 	InstanceID string `json:"instance-id"`
+}
+
+// ConditionDetail is the detail of a simulated node condition failure:
+// the node monitoring condition that is now False, and why.
+type ConditionDetail struct {
+	InstanceID string `json:"instance-id"`
+	Condition  string `json:"condition"`
+	Reason     string `json:"reason"`
 }
 
 // StateChangeDetail is the detail of an instance state change.

@@ -375,7 +375,17 @@ type Instance struct {
 	// instance has died (kdp sim fail), while the instance runs on. A real
 	// cloud never sets it.
 	KubeletFailed bool `json:"kubeletFailed,omitempty"`
+	// FailedConditions is a simulated cloud's fault too: the node
+	// monitoring conditions (KernelReady, NetworkingReady, ...) its
+	// kubelet reports False, each with its reason (kdp sim fail-condition),
+	// the others True. A real cloud never sets it.
+	FailedConditions map[string]string `json:"failedConditions,omitempty"`
 }
+
+// NodeMonitoringConditions are the Node conditions EKS's node monitoring
+// agent reports (True when healthy), which a simulated instance's
+// FailedConditions may turn False.
+var NodeMonitoringConditions = []string{"KernelReady", "NetworkingReady", "StorageReady", "ContainerRuntimeReady", "AcceleratedHardwareReady"}
 
 // InstanceFilter narrows ListInstances; an empty field does not.
 type InstanceFilter struct {

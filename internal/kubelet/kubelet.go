@@ -111,7 +111,7 @@ func (k *Controller) Register(mgr ctrl.Manager) error {
 	}
 	relevant := func(e cloud.Event) bool {
 		s := stateChange(e)
-		return s == cloud.StateRunning || s == cloud.StateShuttingDown || e.DetailType == cloud.DetailKubeletFailed
+		return s == cloud.StateRunning || s == cloud.StateShuttingDown || e.DetailType == cloud.DetailKubeletFailed || e.DetailType == cloud.DetailConditionFailed
 	}
 	return ctrl.NewControllerManagedBy(mgr).Named(k.Name()).
 		WatchesRawSource(instanceEvents(k.cloud, []string{cloud.StateRunning}, relevant, byInstance)).
@@ -135,6 +135,9 @@ func (k *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	err = k.client.Get(ctx, client.ObjectKey{Name: nodeName}, node)
 	switch id, ours := InstanceOf(node); {
 	case err == nil && ours && id == inst.ID:
+		if err := k.reportConditions(ctx, inst, node); err != nil {
+			return reconcile.Result{}, err
+		}
 		next, err := k.heartbeat(ctx, inst.ID, node)
 		return reconcile.Result{RequeueAfter: next}, err
 	case err == nil:
@@ -146,8 +149,16 @@ func (k *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	case !apierrors.IsNotFound(err):
 		return reconcile.Result{}, err
 	}
-	if at, ok := k.registered.Load(inst.ID); ok && k.clock.Since(at.(time.Time)) < time.Minute {
-		return reconcile.Result{RequeueAfter: time.Second}, nil // registered; the cache has yet to see it
+	if at, ok := k.registered.Load(inst.ID); ok {
+		if k.clock.Since(at.(time.Time)) < time.Minute {
+			return reconcile.Result{RequeueAfter: time.Second}, nil // registered; the cache has yet to see it
+		}
+		// Its Node was deleted while it ran. A real kubelet registers once
+		// per start and does not register again (which is why EKS's node
+		// repair replaces such an instance); this one does the same, until
+		// kdp restarts, which starts its kubelets again.
+		log.FromContext(ctx).Info("the node of a running kubelet was deleted; it does not register again", "instance", inst.ID, "node", nodeName)
+		return reconcile.Result{}, nil
 	}
 	if wait := k.timing.jittered(k.timing.Join, inst.ID+"/join") - k.clock.Since(inst.StateTransitionTime); wait > 0 {
 		return reconcile.Result{RequeueAfter: wait}, nil

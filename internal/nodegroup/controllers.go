@@ -14,6 +14,7 @@ import (
 	"github.com/kdp-project/kdp/internal/drain"
 	"github.com/kdp-project/kdp/internal/nodegroup/admission"
 	"github.com/kdp-project/kdp/internal/nodegroup/lifecycle"
+	"github.com/kdp-project/kdp/internal/nodegroup/repair"
 	"github.com/kdp-project/kdp/internal/nodegroup/resources"
 	"github.com/kdp-project/kdp/internal/nodegroup/termination"
 	"github.com/kdp-project/kdp/internal/nodegroup/update"
@@ -59,6 +60,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, p cloud.Provider, hooks *webho
 		lifecycle.NewController(c, kube, p, recorder, env),
 		update.NewController(c, kube, p, drainer, recorder, env),
 		termination.NewController(c, p, drainer, recorder, env),
+		repair.NewController(c, p, recorder, env),
 	} {
 		if err := r.Register(mgr); err != nil {
 			return fmt.Errorf("registering %s: %w", r.Name(), err)

@@ -30,6 +30,7 @@ var sources = map[string]string{
 	cloud.DetailTerminateSuccessful:  cloud.SourceAutoScaling,
 	cloud.DetailScheduledMaintenance: cloud.SourceHealth,
 	cloud.DetailKubeletFailed:        cloud.SourceSimulation,
+	cloud.DetailConditionFailed:      cloud.SourceSimulation,
 }
 
 // emit makes an event at the transaction's time.

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,13 @@ type Faults interface {
 	// FailKubelet stops an instance's kubelet: the instance runs on, its
 	// node stops renewing its Lease and goes NotReady.
 	FailKubelet(ctx context.Context, id string) error
+	// FailCondition makes an instance's node report one of the node
+	// monitoring conditions (cloud.NodeMonitoringConditions) False with
+	// reason, as EKS's node monitoring agent does on a kernel, network,
+	// storage, runtime or accelerator fault; the instance and its kubelet
+	// run on, and its other conditions stay True. Failing a condition
+	// again changes its reason.
+	FailCondition(ctx context.Context, id, condition, reason string) error
 	// SetCapacity limits how many instances of a type a zone holds
 	// (launches beyond fail with InsufficientInstanceCapacity); a negative
 	// n removes the limit. Capacity is the region's, for every cluster.
@@ -93,6 +101,34 @@ func (p *Provider) ScheduleRetirement(_ context.Context, id string, in time.Dura
 // FailKubelet implements Faults.
 func (p *Provider) FailKubelet(_ context.Context, id string) error {
 	return p.onInstance(id, false, func(tx *txn, i *instance) { p.c.failKubelet(tx, i) })
+}
+
+// FailCondition implements Faults.
+func (p *Provider) FailCondition(_ context.Context, id, condition, reason string) error {
+	var ps cloud.Problems
+	if !slices.Contains(cloud.NodeMonitoringConditions, condition) {
+		ps.Add("condition", "must be one of %s, got %q (Ready fails with kdp sim fail)", strings.Join(cloud.NodeMonitoringConditions, ", "), condition)
+	}
+	if reason == "" {
+		ps.Add("reason", "is required")
+	}
+	if err := ps.Err(); err != nil {
+		return err
+	}
+	return p.onInstance(id, false, func(tx *txn, i *instance) { p.c.failCondition(tx, i, condition, reason) })
+}
+
+func (c *Cloud) failCondition(tx *txn, i *instance, condition, reason string) {
+	if i.FailedConditions[condition] == reason {
+		return
+	}
+	if i.FailedConditions == nil {
+		i.FailedConditions = map[string]string{}
+	}
+	i.FailedConditions[condition] = reason
+	tx.putInstance(i)
+	tx.emit(i.Cluster, cloud.DetailConditionFailed, []string{c.instanceARN(i.ID)}, cloud.ConditionDetail{InstanceID: i.ID, Condition: condition, Reason: reason})
+	c.log.Info("node condition failed", "instance", i.ID, "condition", condition, "reason", reason)
 }
 
 func (p *Provider) onInstance(id string, spotOnly bool, fn func(*txn, *instance)) error {

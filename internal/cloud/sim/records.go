@@ -204,6 +204,9 @@ type instance struct {
 	RebalanceAt     *time.Time `json:"rebalanceAt,omitempty"`
 	RetireAt        *time.Time `json:"retireAt,omitempty"`
 	KubeletFailed   bool       `json:"kubeletFailed,omitempty"`
+	// FailedConditions are the node monitoring conditions its kubelet
+	// reports False, with their reasons.
+	FailedConditions map[string]string `json:"failedConditions,omitempty"`
 
 	// Termination: when it was asked for, why (the state reason) and the
 	// cause its group's activity gives, whether it skips the group's hooks
@@ -235,7 +238,7 @@ func (i *instance) toCloud() cloud.Instance {
 		ImageID: i.ImageID, Lifecycle: i.Lifecycle, State: i.State, StateReason: i.StateReason, StateTransitionTime: i.StateTime, Group: i.Group,
 		LifecycleState: i.LifecycleState, LaunchTime: i.LaunchTime, Tags: maps.Clone(i.Tags),
 		SpotInterruptionTime: i.SpotInterruptAt, RebalanceRecommended: i.RebalanceAt, RetirementTime: i.RetireAt,
-		KubeletFailed: i.KubeletFailed,
+		KubeletFailed: i.KubeletFailed, FailedConditions: maps.Clone(i.FailedConditions),
 	}
 	if i.Template != nil {
 		ref := *i.Template

@@ -214,3 +214,37 @@ func TestSpotStorm(t *testing.T) {
 		t.Errorf("reclaims at %v, want %v (2 minutes after each notice)", reclaims, want)
 	}
 }
+
+// TestFailCondition: a failed node monitoring condition is recorded on the
+// instance with its reason (durably: a restart keeps it), announced once,
+// and a bad condition or a missing reason changes nothing.
+func TestFailCondition(t *testing.T) {
+	ctx := context.Background()
+	h := start(t)
+	h.group(cloud.GroupInput{Name: "web", DesiredCapacity: 1})
+	h.step(time.Second)
+	id := h.instances("web")[0].ID
+	for _, bad := range [][2]string{{"Ready", "KubeletDown"}, {"KernelReady", ""}} {
+		if err := h.p.FailCondition(ctx, id, bad[0], bad[1]); !cloud.IsInvalid(err) {
+			t.Errorf("FailCondition(%q, %q): %v, want InvalidParameter", bad[0], bad[1], err)
+		}
+	}
+	for range 2 {
+		if err := h.p.FailCondition(ctx, id, "KernelReady", "KernelBug"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.restart()
+	if got := h.instance(id).FailedConditions; len(got) != 1 || got["KernelReady"] != "KernelBug" {
+		t.Errorf("failed conditions after a restart: %v", got)
+	}
+	n := 0
+	for _, e := range h.history() {
+		if e.DetailType == cloud.DetailConditionFailed {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d condition failure events, want 1", n)
+	}
+}

@@ -276,6 +276,10 @@ func (c *Client) FailKubelet(ctx context.Context, id string) error {
 	return c.call(ctx, "FailKubelet", idInput{ID: id}, nil)
 }
 
+func (c *Client) FailCondition(ctx context.Context, id, condition, reason string) error {
+	return c.call(ctx, "FailCondition", conditionInput{ID: id, Condition: condition, Reason: reason}, nil)
+}
+
 func (c *Client) SetCapacity(ctx context.Context, instanceType, zone string, n int) error {
 	return c.call(ctx, "SetCapacity", capacityInput{InstanceType: instanceType, Zone: zone, Available: n}, nil)
 }

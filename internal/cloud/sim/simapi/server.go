@@ -129,6 +129,11 @@ type (
 		ID       string `json:"instanceId"`
 		Decrease bool   `json:"shouldDecrementDesiredCapacity"`
 	}
+	conditionInput struct {
+		ID        string `json:"instanceId"`
+		Condition string `json:"condition"`
+		Reason    string `json:"reason"`
+	}
 	retirementInput struct {
 		ID string         `json:"instanceId"`
 		In cloud.Duration `json:"in"`
@@ -261,6 +266,9 @@ var ops = map[string]op{
 	}),
 	"FailKubelet": with(func(ctx context.Context, p *sim.Provider, in idInput) (any, error) {
 		return none, p.FailKubelet(ctx, in.ID)
+	}),
+	"FailCondition": with(func(ctx context.Context, p *sim.Provider, in conditionInput) (any, error) {
+		return none, p.FailCondition(ctx, in.ID, in.Condition, in.Reason)
 	}),
 	"ScheduleRetirement": with(func(ctx context.Context, p *sim.Provider, in retirementInput) (any, error) {
 		return none, p.ScheduleRetirement(ctx, in.ID, in.In.Duration)

@@ -117,6 +117,15 @@ func TestClientAndServer(t *testing.T) {
 	if i, err := c.GetInstance(ctx, is[0].ID); err != nil || !i.KubeletFailed {
 		t.Errorf("after FailKubelet: %+v, %v", i, err)
 	}
+	if err := c.FailCondition(ctx, is[0].ID, "Kernel", "KernelBug"); !cloud.IsInvalid(err) {
+		t.Errorf("failing an unknown condition: %v", err)
+	}
+	if err := c.FailCondition(ctx, is[0].ID, "KernelReady", "KernelBug"); err != nil {
+		t.Fatal(err)
+	}
+	if i, err := c.GetInstance(ctx, is[0].ID); err != nil || i.FailedConditions["KernelReady"] != "KernelBug" {
+		t.Errorf("after FailCondition: %+v, %v", i, err)
+	}
 }
 
 func TestErrorsRoundTrip(t *testing.T) {
