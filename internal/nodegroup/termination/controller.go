@@ -40,6 +40,7 @@ import (
 	"github.com/kdp-project/kdp/internal/cloud"
 	"github.com/kdp-project/kdp/internal/cloud/watch"
 	"github.com/kdp-project/kdp/internal/drain"
+	"github.com/kdp-project/kdp/internal/nodegroup/repair"
 	"github.com/kdp-project/kdp/internal/nodegroup/resources"
 )
 
@@ -255,6 +256,9 @@ func (c *Controller) begin(ctx context.Context, ng *eksv1.NodeGroup, node *corev
 	}
 	now := c.env.Clock.Now()
 	reason := c.reason(ctx, inst)
+	if node.Annotations[repair.AnnotationRepairStarted] != "" {
+		reason = "node repair" // its instance was terminated to replace it
+	}
 	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q,%q:%q}}}`, AnnotationDrainStarted, now.UTC().Format(time.RFC3339Nano), AnnotationDrainReason, reason)
 	if err := c.client.Patch(ctx, node, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
 		return time.Time{}, "", fmt.Errorf("marking node %s as draining: %w", node.Name, err)
