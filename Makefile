@@ -48,6 +48,7 @@ bench: build
 	KDP_BINARY=$(BIN) $(GO) test -run '^$$' -bench 'BenchmarkPods$$' -benchtime 2x -timeout 60m ./internal/cli -kdp.nodes=1000 -kdp.pods=10000
 	KDP_BINARY=$(BIN) $(GO) test -run '^$$' -bench 'BenchmarkCreateThreeGroupsOfTen|BenchmarkScaleOutTo450' -benchtime 2x -timeout 30m ./internal/nodegroup
 	KDP_BINARY=$(BIN) $(GO) test -run '^$$' -bench 'BenchmarkScaleInFrom450WithBudgets' -benchtime 1x -timeout 40m ./internal/nodegroup
+	KDP_BINARY=$(BIN) $(GO) test -run '^$$' -bench 'BenchmarkRollingUpdate30Nodes' -benchtime 1x -timeout 40m ./internal/nodegroup
 
 clean:
 	rm -rf bin
