@@ -165,10 +165,14 @@ func (r *run) save(ctx context.Context) error {
 
 // enter moves the update to its next phase, and says so.
 func (r *run) enter(ctx context.Context, phase eksv1.UpdatePhase, note string) error {
+	was, since := r.record.Status.Phase, r.record.Status.PhaseStartedAt
 	r.record.Status.Phase = phase
 	r.record.Status.PhaseStartedAt = &metav1.MicroTime{Time: r.now}
 	if err := r.save(ctx); err != nil {
 		return err
+	}
+	if since != nil && was != "" {
+		phases.WithLabelValues(string(was), r.rollout().Strategy).Observe(r.now.Sub(since.Time).Seconds())
 	}
 	log.FromContext(ctx).Info("version update phase", "nodegroup", r.ng.Name, "update", r.record.Name, "phase", phase, "note", note)
 	r.c.recorder.Eventf(r.ng, r.record, corev1.EventTypeNormal, "Update"+string(phase), "Update", "Update %s: %s phase: %s", r.record.Name, phaseName(phase), note)
@@ -509,13 +513,13 @@ func (r *run) upgrade(ctx context.Context) (reconcile.Result, error) {
 // once), and, for MINIMAL, launches are suspended first so that its
 // replacement launches only once it is gone.
 func (r *run) terminate(ctx context.Context, m resources.Member, d eksv1.DrainingNode) error {
+	how := drain.ResultDrained
+	if d.Forced {
+		how = drain.ResultForced
+	}
 	if m.Node != nil && m.Node.Annotations[termination.AnnotationDrainResult] == "" {
-		result := drain.ResultDrained
-		if d.Forced {
-			result = drain.ResultForced
-		}
 		patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q,%q:%q,%q:%q}}}`,
-			termination.AnnotationDrainStarted, d.StartedAt.UTC().Format(time.RFC3339Nano), termination.AnnotationDrainReason, drainReason, termination.AnnotationDrainResult, result)
+			termination.AnnotationDrainStarted, d.StartedAt.UTC().Format(time.RFC3339Nano), termination.AnnotationDrainReason, drainReason, termination.AnnotationDrainResult, how)
 		if err := r.c.client.Patch(ctx, m.Node, client.RawPatch(types.MergePatchType, []byte(patch))); client.IgnoreNotFound(err) != nil {
 			return fmt.Errorf("marking node %s drained: %w", m.Node.Name, err)
 		}
@@ -529,6 +533,7 @@ func (r *run) terminate(ctx context.Context, m resources.Member, d eksv1.Drainin
 	if err := r.c.cloud.TerminateInstance(ctx, m.Instance.ID, false); err != nil && !cloud.IsNotFound(err) {
 		return fmt.Errorf("terminating instance %s: %w", m.Instance.ID, err)
 	}
+	replaced.WithLabelValues(r.ng.Name, how).Inc()
 	r.c.recorder.Eventf(r.ng, nodeOf(m), corev1.EventTypeNormal, "TerminatingNode", "Update", "Update %s: terminating instance %s of node %s, %s after its drain; the group launches its replacement from launch template version %s",
 		r.record.Name, m.Instance.ID, d.NodeName, r.c.env.Wait(resources.AfterDrain), r.rollout().LaunchTemplateVersion)
 	return nil
@@ -566,6 +571,7 @@ func (r *run) scaleDown(ctx context.Context) (reconcile.Result, error) {
 	if err := r.save(ctx); err != nil {
 		return reconcile.Result{}, err
 	}
+	phases.WithLabelValues(string(eksv1.PhaseScaleDown), p.Strategy).Observe(r.now.Sub(r.record.Status.PhaseStartedAt.Time).Seconds())
 	return reconcile.Result{}, r.c.end(ctx, r.ng, r.record)
 }
 
