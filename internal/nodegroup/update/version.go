@@ -145,7 +145,14 @@ type run struct {
 	group   *cloud.Group
 	members []resources.Member
 	now     time.Time
+	// said are the events of decisions not yet saved: recorded once the
+	// record's status that holds them is written, so that a decision made
+	// again after a conflict is not told twice.
+	said []func()
 }
+
+// say records an event once the status is saved.
+func (r *run) say(event func()) { r.said = append(r.said, event) }
 
 func (r *run) rollout() *eksv1.Rollout { return r.record.Status.Rollout }
 
@@ -160,6 +167,10 @@ func (r *run) save(ctx context.Context) error {
 	if err := r.c.client.Status().Update(ctx, r.record); err != nil {
 		return fmt.Errorf("recording update %s: %w", r.record.Name, err)
 	}
+	for _, e := range r.said {
+		e()
+	}
+	r.said = nil
 	return nil
 }
 
@@ -409,12 +420,16 @@ func (r *run) upgrade(ctx context.Context) (reconcile.Result, error) {
 				switch {
 				case res.Done:
 					d.DrainedAt, d.BlockedBy = &metav1.MicroTime{Time: r.now}, nil
-					r.c.recorder.Eventf(r.ng, m.Node, corev1.EventTypeNormal, "Drained", "Update", "Update %s: drained node %s in %s; it is terminated in %s",
-						r.record.Name, m.Node.Name, r.now.Sub(d.StartedAt.Time).Round(time.Millisecond), r.c.env.Wait(resources.AfterDrain))
+					r.say(func() {
+						r.c.recorder.Eventf(r.ng, m.Node, corev1.EventTypeNormal, "Drained", "Update", "Update %s: drained node %s in %s; it is terminated in %s",
+							r.record.Name, m.Node.Name, r.now.Sub(d.StartedAt.Time).Round(time.Millisecond), r.c.env.Wait(resources.AfterDrain))
+					})
 				case !r.now.Before(deadline) && r.record.Spec.Force:
 					d.DrainedAt, d.Forced = &metav1.MicroTime{Time: r.now}, true
-					r.c.recorder.Eventf(r.ng, m.Node, corev1.EventTypeWarning, "ForcedDrain", "Update", "Update %s (forced): node %s was not drained within %s; it is terminated with %s",
-						r.record.Name, m.Node.Name, r.c.env.Wait(resources.EvictionTimeout), strings.Join(blockedBy(res), ", "))
+					r.say(func() {
+						r.c.recorder.Eventf(r.ng, m.Node, corev1.EventTypeWarning, "ForcedDrain", "Update", "Update %s (forced): node %s was not drained within %s; it is terminated with %s",
+							r.record.Name, m.Node.Name, r.c.env.Wait(resources.EvictionTimeout), strings.Join(blockedBy(res), ", "))
+					})
 				case !r.now.Before(deadline):
 					stuck = append(stuck, d)
 					stuckPods[d.InstanceID] = blockedBy(res)
@@ -425,8 +440,10 @@ func (r *run) upgrade(ctx context.Context) (reconcile.Result, error) {
 					if b := blockedBy(res); !slices.Equal(b, d.BlockedBy) {
 						d.BlockedBy = b
 						if len(b) > 0 {
-							r.c.recorder.Eventf(r.ng, m.Node, corev1.EventTypeWarning, "DrainBlocked", "Update", "Update %s: node %s is not drained yet, %s of %s: %s",
-								r.record.Name, m.Node.Name, r.now.Sub(d.StartedAt.Time).Round(time.Second), r.c.env.Wait(resources.EvictionTimeout), strings.Join(b, ", "))
+							r.say(func() {
+								r.c.recorder.Eventf(r.ng, m.Node, corev1.EventTypeWarning, "DrainBlocked", "Update", "Update %s: node %s is not drained yet, %s of %s: %s",
+									r.record.Name, m.Node.Name, r.now.Sub(d.StartedAt.Time).Round(time.Second), r.c.env.Wait(resources.EvictionTimeout), strings.Join(b, ", "))
+							})
 						}
 					}
 					wake(deadline.Sub(r.now))
@@ -486,8 +503,10 @@ func (r *run) upgrade(ctx context.Context) (reconcile.Result, error) {
 			d.NodeName = m.Node.Name
 		}
 		draining = append(draining, d)
-		r.c.recorder.Eventf(r.ng, nodeOf(m), corev1.EventTypeNormal, "ReplacingNode", "Update", "Update %s: draining node %s (instance %s) to replace it: %d of %d old nodes replaced, %d at a time",
-			r.record.Name, d.NodeName, d.InstanceID, p.NodesToReplace-int32(liveOld), p.NodesToReplace, p.MaxUnavailable)
+		r.say(func() {
+			r.c.recorder.Eventf(r.ng, nodeOf(m), corev1.EventTypeNormal, "ReplacingNode", "Update", "Update %s: draining node %s (instance %s) to replace it: %d of %d old nodes replaced, %d at a time",
+				r.record.Name, d.NodeName, d.InstanceID, p.NodesToReplace-int32(liveOld), p.NodesToReplace, p.MaxUnavailable)
+		})
 		wake(0)
 	}
 	if p.Strategy == "MINIMAL" && leavingOld == 0 && !terminated && slices.Contains(r.group.SuspendedProcesses, cloud.ProcessLaunch) {

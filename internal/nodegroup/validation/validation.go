@@ -375,9 +375,9 @@ func validateVersion(s *eksv1.NodeGroupSpec, old *eksv1.NodeGroup, f *Facts, spe
 	}
 	switch {
 	case compareMinor(s.Version, f.ClusterVersion) > 0:
-		errs = append(errs, field.Invalid(vp, s.Version, fmt.Sprintf("cannot be greater than the cluster's version, %s", f.ClusterVersion)))
+		return append(errs, field.Invalid(vp, s.Version, fmt.Sprintf("cannot be greater than the cluster's version, %s", f.ClusterVersion)))
 	case old == nil && !custom && compareMinor(s.Version, f.ClusterVersion) < -MaxSkew:
-		errs = append(errs, field.Invalid(vp, s.Version, fmt.Sprintf("a node group's version may be the cluster's, %s, or up to %d minor versions older", f.ClusterVersion, MaxSkew)))
+		return append(errs, field.Invalid(vp, s.Version, fmt.Sprintf("a node group's version may be the cluster's, %s, or up to %d minor versions older", f.ClusterVersion, MaxSkew)))
 	}
 	if old != nil {
 		o := &old.Spec
