@@ -100,7 +100,8 @@ func TestIntegration_EveryRuleIsRefusedThroughTheAPIServer(t *testing.T) {
 		{name: "both maxUnavailable forms", spec: func(s *eksv1.NodeGroupSpec) {
 			s.UpdateConfig = &eksv1.UpdateConfig{MaxUnavailable: ptr.To[int32](1), MaxUnavailablePercentage: ptr.To[int32](10)}
 		}, field: "spec.updateConfig"},
-		{name: "not the cluster's version", spec: func(s *eksv1.NodeGroupSpec) { s.Version = "1.36" }, field: "spec.version"},
+		{name: "newer than the cluster", spec: func(s *eksv1.NodeGroupSpec) { s.Version = "1.38" }, field: "spec.version"},
+		{name: "older than the kubelet's skew", spec: func(s *eksv1.NodeGroupSpec) { s.Version = "1.33" }, field: "spec.version"},
 		{name: "unknown release", spec: func(s *eksv1.NodeGroupSpec) { s.ReleaseVersion = "1.37.2-20200101" }, field: "spec.releaseVersion"},
 		{name: "capacity type", spec: func(s *eksv1.NodeGroupSpec) { s.CapacityType = "CAPACITY_BLOCK" }, field: "spec.capacityType"},
 		{name: "template id and name", spec: func(s *eksv1.NodeGroupSpec) {

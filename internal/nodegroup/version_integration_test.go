@@ -309,6 +309,24 @@ func TestIntegration_PodEvictionFailureThenForce(t *testing.T) {
 	testenv.Eventually(t, 30*time.Second, func() error { return budgetAllows(ns, "guarded", 0) })
 
 	edit(t, ng.Name, func(s *eksv1.NodeGroupSpec) { s.ReleaseVersion = "1.37.2-20261101" })
+	// A user sees which node drains and what blocks it, in the record and
+	// in events.
+	testenv.Eventually(t, time.Minute, func() error {
+		records := versionUpdates(t, ng.Name)
+		if len(records) != 1 || records[0].Status.Rollout == nil || len(records[0].Status.Rollout.Draining) == 0 {
+			return errorf("no node draining yet")
+		}
+		d := records[0].Status.Rollout.Draining[0]
+		if d.NodeName == "" || len(d.BlockedBy) != 1 || !strings.HasSuffix(d.BlockedBy[0], ": PodDisruptionBudget "+ns+"/guarded") {
+			return errorf("draining %+v: want its node and the pod the budget blocks", d)
+		}
+		for _, e := range events(t, ng.Name, "DrainBlocked") {
+			if strings.Contains(e.Message, d.NodeName) && strings.Contains(e.Message, "PodDisruptionBudget "+ns+"/guarded") && strings.Contains(e.Message, "of 9s") {
+				return nil
+			}
+		}
+		return errorf("no DrainBlocked event about node %s", d.NodeName)
+	})
 	failed := waitVersionUpdate(t, ng.Name, eksv1.UpdateFailed, 2*time.Minute)
 	if len(failed.Status.Errors) != 1 {
 		t.Fatalf("errors %+v, want one", failed.Status.Errors)
