@@ -495,3 +495,55 @@ func TestIntegration_VersionUpdateSurvivesRestarts(t *testing.T) {
 		t.Errorf("only %d of web's 4 pods were Ready at one moment", fewest)
 	}
 }
+
+// TestIntegration_LaunchTemplateVersionUpdate: a group on a launch
+// template of the user's, with its own image, moves to a new version of
+// that template: one VersionUpdate with EKS's LaunchTemplateName and
+// LaunchTemplateVersion params, and every node runs the new version's
+// image, labelled with the template version it came from.
+func TestIntegration_LaunchTemplateVersionUpdate(t *testing.T) {
+	ctx := testenv.Context(t)
+	k := start(t, options{})
+	image := map[string]string{}
+	for _, img := range k.cloud.Catalog().Images() {
+		if img.Type == string(eksv1.AL2023x86Standard) && strings.HasPrefix(img.ReleaseVersion, "1.37.2-") {
+			image[img.ReleaseVersion] = img.ID
+		}
+	}
+	oldImage, newImage := image["1.37.2-20261015"], image["1.37.2-20261101"]
+	lt, err := k.provider.CreateLaunchTemplate(ctx, cloud.LaunchTemplateInput{Name: "own", LaunchTemplateData: cloud.LaunchTemplateData{ImageID: oldImage, InstanceType: "t3.medium"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ng := group(t, "own-lt", func(s *eksv1.NodeGroupSpec) {
+		s.ScalingConfig = &eksv1.ScalingConfig{MinSize: 1, MaxSize: 2, DesiredSize: 2}
+		s.LaunchTemplate = &eksv1.LaunchTemplateSpecification{Name: lt.Name}
+		s.UpdateConfig = &eksv1.UpdateConfig{MaxUnavailable: ptr.To[int32](2)}
+	})
+	defer deleteGroup(t, ng.Name, 2*time.Minute)
+	created := waitStatus(t, ng.Name, eksv1.StatusActive, time.Minute)
+	if created.Spec.LaunchTemplate.Version != "1" || created.Status.ReleaseVersion != oldImage {
+		t.Fatalf("created on launch template version %s, release %s; want 1, %s", created.Spec.LaunchTemplate.Version, created.Status.ReleaseVersion, oldImage)
+	}
+	if _, err := k.provider.CreateLaunchTemplateVersion(ctx, cloud.TemplateRef{ID: lt.ID}, cloud.LaunchTemplateVersionInput{LaunchTemplateData: cloud.LaunchTemplateData{ImageID: newImage}}); err != nil {
+		t.Fatal(err)
+	}
+
+	edit(t, ng.Name, func(s *eksv1.NodeGroupSpec) { s.LaunchTemplate.Version = "2" })
+	r := waitVersionUpdate(t, ng.Name, eksv1.UpdateSuccessful, 3*time.Minute)
+	if p := params(r); p[eksv1.ParamLaunchTemplateName] != "own" || p[eksv1.ParamLaunchTemplateVersion] != "2" {
+		t.Errorf("params %v: want LaunchTemplateName own, LaunchTemplateVersion 2", p)
+	}
+	if r.Status.Rollout.ImageID != newImage {
+		t.Errorf("the update's image is %s, want the template version's %s", r.Status.Rollout.ImageID, newImage)
+	}
+	checkUpgraded(t, k.provider, ng.Name, r, "v1.37.2")
+	for _, n := range nodesOf(t, ng.Name) {
+		if n.Labels[eksv1.LabelSourceLaunchTemplateVersion] != "2" || n.Labels[eksv1.LabelSourceLaunchTemplateID] != lt.ID {
+			t.Errorf("node %s: source launch template %s version %s, want %s version 2", n.Name, n.Labels[eksv1.LabelSourceLaunchTemplateID], n.Labels[eksv1.LabelSourceLaunchTemplateVersion], lt.ID)
+		}
+	}
+	if got := get(t, ng.Name); got.Status.ReleaseVersion != newImage || got.Status.Applied.LaunchTemplateVersion != "2" {
+		t.Errorf("after the update: release %s, launch template version %s", got.Status.ReleaseVersion, got.Status.Applied.LaunchTemplateVersion)
+	}
+}
