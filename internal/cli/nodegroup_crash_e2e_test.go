@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"strconv"
@@ -9,13 +8,8 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	policyv1 "k8s.io/api/policy/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	eksv1 "github.com/kdp-project/kdp/api/eks/v1alpha1"
@@ -47,41 +41,7 @@ func TestE2E_KillNineDuringANodeGroupScaleIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	ng = waitNodeGroup(t, e.Client, "crash", 6)
-	labels := map[string]string{"app": "steady"}
-	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "steady"}, Spec: appsv1.DeploymentSpec{
-		Replicas: ptr.To[int32](12), Selector: &metav1.LabelSelector{MatchLabels: labels},
-		Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{
-			NodeSelector:                  map[string]string{eksv1.LabelNodegroup: "crash"},
-			TerminationGracePeriodSeconds: ptr.To[int64](0),
-			Containers: []corev1.Container{{Name: "app", Image: "registry.k8s.io/pause:3.10", Resources: corev1.ResourceRequirements{
-				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m")},
-			}}},
-		}},
-	}}
-	pdb := &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "steady"}, Spec: policyv1.PodDisruptionBudgetSpec{
-		MaxUnavailable: ptr.To(intstr.FromInt32(1)), Selector: &metav1.LabelSelector{MatchLabels: labels},
-	}}
-	for _, o := range []client.Object{d, pdb} {
-		if err := e.Client.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
-	running := func(c client.Client) error {
-		pods := &corev1.PodList{}
-		if err := c.List(ctx, pods, client.InNamespace("default"), client.MatchingLabels(labels)); err != nil {
-			return err
-		}
-		n := 0
-		for _, p := range pods.Items {
-			if p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
-				n++
-			}
-		}
-		if n != 12 {
-			return fmt.Errorf("%d of 12 pods running", n)
-		}
-		return nil
-	}
+	running := steady(t, e.Client, "crash", 12)
 	testenv.Eventually(t, time.Minute, func() error { return running(e.Client) })
 
 	ng.Spec.ScalingConfig.DesiredSize = 2

@@ -49,41 +49,7 @@ func TestE2E_KillNineDuringAVersionUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	ng = waitNodeGroup(t, e.Client, "roll", 4)
-	labels := map[string]string{"app": "steady"}
-	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "steady"}, Spec: appsv1.DeploymentSpec{
-		Replicas: ptr.To[int32](8), Selector: &metav1.LabelSelector{MatchLabels: labels},
-		Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{
-			NodeSelector:                  map[string]string{eksv1.LabelNodegroup: "roll"},
-			TerminationGracePeriodSeconds: ptr.To[int64](0),
-			Containers: []corev1.Container{{Name: "app", Image: "registry.k8s.io/pause:3.10", Resources: corev1.ResourceRequirements{
-				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m")},
-			}}},
-		}},
-	}}
-	pdb := &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "steady"}, Spec: policyv1.PodDisruptionBudgetSpec{
-		MaxUnavailable: ptr.To(intstr.FromInt32(1)), Selector: &metav1.LabelSelector{MatchLabels: labels},
-	}}
-	for _, o := range []client.Object{d, pdb} {
-		if err := e.Client.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
-	running := func(c client.Client) error {
-		pods := &corev1.PodList{}
-		if err := c.List(ctx, pods, client.InNamespace("default"), client.MatchingLabels(labels)); err != nil {
-			return err
-		}
-		n := 0
-		for _, p := range pods.Items {
-			if p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
-				n++
-			}
-		}
-		if n != 8 {
-			return fmt.Errorf("%d of 8 pods running", n)
-		}
-		return nil
-	}
+	running := steady(t, e.Client, "roll", 8)
 	testenv.Eventually(t, time.Minute, func() error { return running(e.Client) })
 	asg := ng.Status.Resources.AutoScalingGroups[0].Name
 	before := launched(t, dir, asg)
@@ -186,5 +152,49 @@ func launched(t *testing.T, dir, asg string) []string {
 			return out
 		}
 		page.NextToken = next
+	}
+}
+
+// steady makes a Deployment "steady" of n pods on a node group's nodes,
+// behind a PodDisruptionBudget of maxUnavailable 1, in the default
+// namespace, and returns a check that all n are running (through the
+// client it is given: kdp's changes with each restart).
+func steady(t *testing.T, c client.Client, group string, n int32) func(client.Client) error {
+	t.Helper()
+	ctx := testenv.Context(t)
+	labels := map[string]string{"app": "steady"}
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "steady"}, Spec: appsv1.DeploymentSpec{
+		Replicas: ptr.To(n), Selector: &metav1.LabelSelector{MatchLabels: labels},
+		Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{
+			NodeSelector:                  map[string]string{eksv1.LabelNodegroup: group},
+			TerminationGracePeriodSeconds: ptr.To[int64](0),
+			Containers: []corev1.Container{{Name: "app", Image: "registry.k8s.io/pause:3.10", Resources: corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m")},
+			}}},
+		}},
+	}}
+	pdb := &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "steady"}, Spec: policyv1.PodDisruptionBudgetSpec{
+		MaxUnavailable: ptr.To(intstr.FromInt32(1)), Selector: &metav1.LabelSelector{MatchLabels: labels},
+	}}
+	for _, o := range []client.Object{d, pdb} {
+		if err := c.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return func(c client.Client) error {
+		pods := &corev1.PodList{}
+		if err := c.List(ctx, pods, client.InNamespace("default"), client.MatchingLabels(labels)); err != nil {
+			return err
+		}
+		running := 0
+		for _, p := range pods.Items {
+			if p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
+				running++
+			}
+		}
+		if running != int(n) {
+			return fmt.Errorf("%d of %d pods running", running, n)
+		}
+		return nil
 	}
 }
