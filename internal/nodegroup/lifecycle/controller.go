@@ -25,7 +25,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	eksv1 "github.com/kdp-project/kdp/api/eks/v1alpha1"
@@ -62,41 +61,10 @@ func (c *Controller) Register(mgr ctrl.Manager) error {
 	serveMetrics(mgr.GetClient())
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
 		For(&eksv1.NodeGroup{}).
-		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(byNodeLabel)).
-		WatchesRawSource(watch.Source(c.cloud, c.byGroupEvent, c.all)).
+		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(resources.ByNodeLabel)).
+		WatchesRawSource(watch.Source(c.cloud, resources.ByGroupEvent, resources.AllGroups(c.client))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 8}).
 		Complete(c)
-}
-
-// byNodeLabel is the request of the group a Node says it is of; the
-// reconcile itself only counts Nodes of the group's instances.
-func byNodeLabel(_ context.Context, o client.Object) []reconcile.Request {
-	if name := o.GetLabels()[eksv1.LabelNodegroup]; name != "" {
-		return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: name}}}
-	}
-	return nil
-}
-
-// byGroupEvent is the request of the group an Auto Scaling event is of.
-func (c *Controller) byGroupEvent(_ context.Context, e cloud.Event) []reconcile.Request {
-	if name, ok := resources.NodegroupOfASG(watch.Group(e)); ok {
-		return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: name}}}
-	}
-	return nil
-}
-
-// all are the requests of every group, to catch up on missed events.
-func (c *Controller) all(ctx context.Context) []reconcile.Request {
-	groups := &eksv1.NodeGroupList{}
-	if err := c.client.List(ctx, groups); err != nil {
-		log.FromContext(ctx).Error(err, "listing node groups")
-		return nil
-	}
-	out := make([]reconcile.Request, 0, len(groups.Items))
-	for _, g := range groups.Items {
-		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&g)})
-	}
-	return out
 }
 
 // Reconcile brings one node group's cloud resources and status in line.

@@ -100,37 +100,10 @@ func (*Controller) Name() string { return "nodegroup.repair" }
 func (c *Controller) Register(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
 		For(&eksv1.NodeGroup{}).
-		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(byNodeLabel)).
-		WatchesRawSource(watch.Source(c.cloud, c.byGroupEvent, c.all)).
+		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(resources.ByNodeLabel)).
+		WatchesRawSource(watch.Source(c.cloud, resources.ByGroupEvent, resources.AllGroups(c.client))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 4}).
 		Complete(c)
-}
-
-func byNodeLabel(_ context.Context, o client.Object) []reconcile.Request {
-	if name := o.GetLabels()[eksv1.LabelNodegroup]; name != "" {
-		return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: name}}}
-	}
-	return nil
-}
-
-func (c *Controller) byGroupEvent(_ context.Context, e cloud.Event) []reconcile.Request {
-	if name, ok := resources.NodegroupOfASG(watch.Group(e)); ok {
-		return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: name}}}
-	}
-	return nil
-}
-
-func (c *Controller) all(ctx context.Context) []reconcile.Request {
-	groups := &eksv1.NodeGroupList{}
-	if err := c.client.List(ctx, groups); err != nil {
-		log.FromContext(ctx).Error(err, "listing node groups")
-		return nil
-	}
-	out := make([]reconcile.Request, 0, len(groups.Items))
-	for _, g := range groups.Items {
-		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&g)})
-	}
-	return out
 }
 
 // errStale says a node changed after repair decided on it: the group is

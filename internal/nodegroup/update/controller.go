@@ -74,12 +74,7 @@ func (c *Controller) Register(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
 		For(&eksv1.NodeGroup{}).
 		Owns(&eksv1.NodeGroupUpdate{}).
-		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
-			if name := o.GetLabels()[eksv1.LabelNodegroup]; name != "" {
-				return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: name}}}
-			}
-			return nil
-		})).
+		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(resources.ByNodeLabel)).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(c.byPod)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 4}).
 		Complete(c)
