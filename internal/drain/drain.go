@@ -125,6 +125,24 @@ func (d *Drainer) Step(ctx context.Context, node *corev1.Node, req Request) (Res
 	return r, nil
 }
 
+// Pods are the pods on a node that must leave and have not yet: those a
+// drain evicts, and those evicted and still terminating. It reads only, so
+// it also tells what a drain left on a node that has gone (its pods stay
+// bound to its name until the pod garbage collector removes them).
+func (d *Drainer) Pods(ctx context.Context, nodeName string) ([]types.NamespacedName, error) {
+	pods := &corev1.PodList{}
+	if err := d.client.List(ctx, pods, client.MatchingFields{NodeNameIndex: nodeName}); err != nil {
+		return nil, fmt.Errorf("listing the pods of node %s: %w", nodeName, err)
+	}
+	var out []types.NamespacedName
+	for i := range pods.Items {
+		if !stays(&pods.Items[i]) {
+			out = append(out, client.ObjectKeyFromObject(&pods.Items[i]))
+		}
+	}
+	return out, nil
+}
+
 // stays reports whether a pod stays on a drained node: a DaemonSet's (its
 // controller would put it back), a mirror pod (the kubelet's static pod),
 // or one that has finished.
