@@ -173,6 +173,11 @@ func (d *Drainer) evict(ctx context.Context, pod *corev1.Pod, node *corev1.Node,
 		return nil, nil
 	case apierrors.IsNotFound(err), apierrors.IsConflict(err):
 		return nil, nil // gone, or replaced by a pod of the same name: nothing of this one to evict
+	case apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause):
+		// Its namespace is being deleted, which refuses the eviction (a
+		// new object in it) and deletes the pod itself: it is on its way
+		// out, and the drain waits for it as for any other.
+		return nil, nil
 	case apierrors.IsTooManyRequests(err), isMultipleBudgets(err):
 		b := d.blocked(ctx, pod, err)
 		evictionsBlocked.WithLabelValues(req.Reason, req.Group).Inc()
