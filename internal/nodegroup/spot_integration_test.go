@@ -312,6 +312,60 @@ func TestSpotIntegration_InterruptionDrainsAtOnce(t *testing.T) {
 	waitAvailable(t, ns, "web", 2, time.Minute)
 }
 
+// TestSpotIntegration_InterruptionDrainSurvivesARestart: kdp (controllers
+// and cloud) stops during a drain under a spot notice and starts again on
+// the same data: the drain goes on from the node's annotations (its start
+// and reason kept), and when EC2 reclaims the instance the event says how
+// many of its pods left in time.
+func TestSpotIntegration_InterruptionDrainSurvivesARestart(t *testing.T) {
+	ctx := testenv.Context(t)
+	const scaleBy = 10 // a 12 s notice: room for a restart inside it
+	k := start(t, options{scale: scaleBy})
+	ns := env.Namespace(t)
+	ng := spotGroup(t, "spot-restart", 1, 1, 2)
+	defer deleteGroup(t, ng.Name, time.Minute)
+	waitStatus(t, ng.Name, eksv1.StatusActive, time.Minute)
+	deployment(t, ns, "web", ng.Name, 1, false)
+	deployment(t, ns, "guarded", ng.Name, 1, false)
+	waitAvailable(t, ns, "web", 1, time.Minute)
+	waitAvailable(t, ns, "guarded", 1, time.Minute)
+	pdb := budget(t, ns, "guarded", ptr.To(intstr.FromInt32(1)), nil)
+	defer deleteBudget(t, pdb)
+	testenv.Eventually(t, 30*time.Second, func() error { return budgetAllows(ns, "guarded", 0) })
+	node := nodesOf(t, ng.Name)[0]
+	testenv.Eventually(t, time.Minute, func() error { return onlyPodsOf(ns, node.Name) })
+	id := cloud.InstanceOfProviderID(node.Spec.ProviderID)
+	if err := k.provider.Interrupt(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	before := waitDraining(t, node.Name, 30*time.Second)
+
+	k.stop()
+	k = start(t, options{scale: scaleBy, dir: k.dir})
+
+	guarded := podsOf(t, ns, "guarded")[0]
+	testenv.Eventually(t, time.Minute, func() error {
+		for _, e := range events(t, ng.Name, "SpotInterrupted") {
+			if strings.Contains(e.Message, node.Name) && strings.Contains(e.Message, "1 of 2 pods left in time") && strings.Contains(e.Message, guarded.Name) {
+				return nil
+			}
+		}
+		return errorf("no SpotInterrupted event saying 1 of 2 pods left node %s in time", node.Name)
+	})
+	if n := len(events(t, ng.Name, "Draining")); n != 1 {
+		t.Errorf("%d Draining events, want 1: the drain resumed, not began again", n)
+	}
+	after := &corev1.Node{}
+	if err := env.Client.Get(ctx, clientKey(node.Name), after); err == nil {
+		if a, b := after.Annotations[termination.AnnotationDrainStarted], before.Annotations[termination.AnnotationDrainStarted]; a != b {
+			t.Errorf("drain-started %s after the restart, %s before", a, b)
+		}
+	}
+	if inst := waitGone(t, k, id, 30*time.Second); inst.StateReason != sim.SpotReclaimReason {
+		t.Errorf("instance %s ended with %q, want a spot reclaim", id, inst.StateReason)
+	}
+}
+
 // waitDraining waits for a node to carry a drain's start, and returns it.
 func waitDraining(t testing.TB, name string, timeout time.Duration) *corev1.Node {
 	t.Helper()
