@@ -1,6 +1,6 @@
 // Package termination is the node group termination controller: every
 // instance of a node group that leaves (scale-in, the group's deletion,
-// spot rebalancing, and later updates and repair) waits on the group's
+// spot rebalancing, version updates and repair) waits on the group's
 // termination hook, and this controller drains its node first (cordon,
 // then evictions that honour PodDisruptionBudgets) and lets the instance
 // go when the node is empty or the hook's timeout (30 minutes, as on EKS)
