@@ -7,6 +7,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -207,8 +208,17 @@ func (c *Controller) reclaimed(ctx context.Context, ng *eksv1.NodeGroup, node *c
 	if len(left) == 0 {
 		result = drain.ResultDrained
 	}
-	if err := c.finish(ctx, node, result); err != nil {
-		return err
+	// On the version of the node it was decided on, as finish does; but a
+	// node gone meanwhile (the cache was behind) is told from memory, once.
+	patch := fmt.Sprintf(`{"metadata":{"resourceVersion":%q,"annotations":{%q:%q}}}`, node.ResourceVersion, AnnotationDrainResult, result)
+	err = c.client.Patch(ctx, node, client.RawPatch(types.MergePatchType, []byte(patch)))
+	switch {
+	case apierrors.IsNotFound(err):
+		return c.reclaimedGone(ctx, ng, inst)
+	case apierrors.IsConflict(err):
+		return errStale
+	case err != nil:
+		return fmt.Errorf("recording the drain of node %s: %w", node.Name, err)
 	}
 	var last drain.Result
 	if v, ok := c.notices.LoadAndDelete(inst.ID); ok {
