@@ -255,9 +255,16 @@ func TestSpotIntegration_InterruptionDrainsAtOnce(t *testing.T) {
 		if r := d.Annotations[termination.AnnotationDrainReason]; r != termination.ReasonInterruption {
 			t.Errorf("node %s: drain reason %q, want %q", n.node.Name, r, termination.ReasonInterruption)
 		}
-		if !d.Spec.Unschedulable {
-			t.Errorf("node %s is not cordoned", n.node.Name)
-		}
+		// The cordon is the drain's first step, right after the annotation.
+		testenv.EventuallyEvery(t, inst.SpotInterruptionTime.Sub(time.Now())+time.Second, 20*time.Millisecond, func() error {
+			if err := env.Client.Get(ctx, clientKey(n.node.Name), d); err != nil {
+				return err
+			}
+			if !d.Spec.Unschedulable {
+				return errorf("node %s is not cordoned", n.node.Name)
+			}
+			return nil
+		})
 	}
 
 	// Y: drained in time.
@@ -352,8 +359,10 @@ func TestSpotIntegration_InterruptionDrainSurvivesARestart(t *testing.T) {
 		}
 		return errorf("no SpotInterrupted event saying 1 of 2 pods left node %s in time", node.Name)
 	})
-	if n := len(events(t, ng.Name, "Draining")); n != 1 {
-		t.Errorf("%d Draining events, want 1: the drain resumed, not began again", n)
+	// (The one before the stop may not have been sent: events are best
+	// effort, and kdp stopped right after it.)
+	if n := len(events(t, ng.Name, "Draining")); n > 1 {
+		t.Errorf("%d Draining events, want at most 1: the drain resumed, not began again", n)
 	}
 	after := &corev1.Node{}
 	if err := env.Client.Get(ctx, clientKey(node.Name), after); err == nil {
