@@ -125,6 +125,24 @@ func (d *Drainer) Step(ctx context.Context, node *corev1.Node, req Request) (Res
 	return r, nil
 }
 
+// Pods are the pods on a node that must leave and have not yet: those a
+// drain evicts, and those evicted and still terminating. It reads only, so
+// it also tells what a drain left on a node that has gone (its pods stay
+// bound to its name until the pod garbage collector removes them).
+func (d *Drainer) Pods(ctx context.Context, nodeName string) ([]types.NamespacedName, error) {
+	pods := &corev1.PodList{}
+	if err := d.client.List(ctx, pods, client.MatchingFields{NodeNameIndex: nodeName}); err != nil {
+		return nil, fmt.Errorf("listing the pods of node %s: %w", nodeName, err)
+	}
+	var out []types.NamespacedName
+	for i := range pods.Items {
+		if !stays(&pods.Items[i]) {
+			out = append(out, client.ObjectKeyFromObject(&pods.Items[i]))
+		}
+	}
+	return out, nil
+}
+
 // stays reports whether a pod stays on a drained node: a DaemonSet's (its
 // controller would put it back), a mirror pod (the kubelet's static pod),
 // or one that has finished.
@@ -155,6 +173,11 @@ func (d *Drainer) evict(ctx context.Context, pod *corev1.Pod, node *corev1.Node,
 		return nil, nil
 	case apierrors.IsNotFound(err), apierrors.IsConflict(err):
 		return nil, nil // gone, or replaced by a pod of the same name: nothing of this one to evict
+	case apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause):
+		// Its namespace is being deleted, which refuses the eviction (a
+		// new object in it) and deletes the pod itself: it is on its way
+		// out, and the drain waits for it as for any other.
+		return nil, nil
 	case apierrors.IsTooManyRequests(err), isMultipleBudgets(err):
 		b := d.blocked(ctx, pod, err)
 		evictionsBlocked.WithLabelValues(req.Reason, req.Group).Inc()

@@ -18,7 +18,7 @@ var (
 	}, []string{"reason", "nodegroup"})
 	duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: "kdp", Subsystem: "drain", Name: "duration_seconds",
-		Help:    "How long drains took, from the first step to the node empty (result drained) or given up on (result timeout).",
+		Help:    "How long drains took, from the first step to the node empty (result drained), given up on (result timeout) or ended by a spot reclaim (result interrupted).",
 		Buckets: prometheus.ExponentialBuckets(0.5, 2, 14), // 0.5 s to ~68 min
 	}, []string{"reason", "nodegroup", "result"})
 )
@@ -34,6 +34,9 @@ const (
 	// ResultForced is a drain a forced version update gave up on: the
 	// node went with the pods budgets kept on it.
 	ResultForced = "forced"
+	// ResultInterrupted is a drain the cloud ended first: the spot
+	// instance was reclaimed with pods still on its node.
+	ResultInterrupted = "interrupted"
 )
 
 // ObserveDrain records how long a drain took and how it ended.

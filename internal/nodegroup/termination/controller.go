@@ -1,13 +1,19 @@
 // Package termination is the node group termination controller: every
 // instance of a node group that leaves (scale-in, the group's deletion,
-// and later updates, spot and repair) waits on the group's termination
-// hook, and this controller drains its node first (cordon, then evictions
-// that honour PodDisruptionBudgets) and lets the instance go when the node
-// is empty or the hook's timeout (30 minutes, as on EKS) has passed since
-// the drain started (kdp heartbeats the hook meanwhile, so that it is kdp,
-// not the hook, that ends a drain that runs out of time). EKS's
-// documents disagree on whether a scale-in honours budgets; kdp's does, up
-// to the timeout.
+// spot rebalancing, version updates and repair) waits on the group's
+// termination hook, and this controller drains its node first (cordon,
+// then evictions that honour PodDisruptionBudgets) and lets the instance
+// go when the node is empty or the hook's timeout (30 minutes, as on EKS)
+// has passed since the drain started (kdp heartbeats the hook meanwhile,
+// so that it is kdp, not the hook, that ends a drain that runs out of
+// time). EKS's documents disagree on whether a scale-in honours budgets;
+// kdp's does, up to the timeout.
+//
+// Spot instances (spot.go): one replaced after a rebalance recommendation
+// is drained only once its replacement's node is Ready, as EKS does; one
+// that gets its two-minute interruption notice is drained at once, hook or
+// not, as far as the notice allows, and when it is reclaimed kdp says how
+// many of its pods left in time.
 //
 // Everything it has done is in the API server and the cloud (the node's
 // cordon and drain annotations, the evictions, the instance's lifecycle
@@ -20,7 +26,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -45,10 +50,11 @@ import (
 )
 
 // Annotations on a node being drained before its instance goes: when the
-// drain began, why, and how it ended.
+// drain began, why, how many pods it had to move, and how it ended.
 const (
 	AnnotationDrainStarted = "eks.kdp.dev/drain-started"
 	AnnotationDrainReason  = "eks.kdp.dev/drain-reason"
+	AnnotationDrainPods    = "eks.kdp.dev/drain-pods"
 	AnnotationDrainResult  = "eks.kdp.dev/drain-result"
 )
 
@@ -67,6 +73,14 @@ type Controller struct {
 	// (instance id → time); lost on a restart, which only means one
 	// heartbeat more.
 	beats sync.Map
+	// held are the instances whose drain waits for a replacement (instance
+	// id → node group), so that a node of the group that turns Ready
+	// moves them on; lost on a restart, which only means one event more.
+	held sync.Map
+	// notices are the drains under a spot interruption notice (instance id
+	// → *notice), for when the node has gone by the time kdp sees the
+	// instance reclaimed.
+	notices sync.Map
 }
 
 // NewController returns the termination controller.
@@ -78,13 +92,15 @@ func NewController(c client.Client, p cloud.Provider, d *drain.Drainer, recorder
 func (*Controller) Name() string { return "nodegroup.termination" }
 
 // Register adds the controller to the manager. Its requests are instance
-// ids: from the cloud's lifecycle actions (and a list of every group's
-// waiting instances when the subscription starts), and from changes of the
-// pods on a node being drained (so a drain moves on as soon as a pod
-// leaves).
+// ids: from the cloud's lifecycle actions and spot interruption notices
+// (and a list of every group's waiting and interrupted instances when the
+// subscription starts), from changes of the pods on a node being drained
+// (so a drain moves on as soon as a pod leaves), and from changes of the
+// nodes of a group whose drain waits for a replacement.
 func (c *Controller) Register(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(c.byPod)).
+		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(c.byNode)).
 		WatchesRawSource(watch.Source(c.cloud, c.byEvent, c.waiting)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 64}).
 		Complete(c)
@@ -95,16 +111,23 @@ func request(id string) reconcile.Request {
 }
 
 func (c *Controller) byEvent(_ context.Context, e cloud.Event) []reconcile.Request {
+	id := watch.Instance(e)
+	if id == "" {
+		return nil
+	}
+	if e.DetailType == cloud.DetailSpotInterruption {
+		// The warning names the instance only: the reconcile finds its
+		// group, if it is a node group's.
+		return []reconcile.Request{request(id)}
+	}
 	if _, ok := resources.NodegroupOfASG(watch.Group(e)); !ok {
 		return nil
 	}
-	if id := watch.Instance(e); id != "" {
-		return []reconcile.Request{request(id)}
-	}
-	return nil
+	return []reconcile.Request{request(id)}
 }
 
-// waiting are the instances of every node group that wait on a hook.
+// waiting are the instances of every node group that wait on a hook or
+// have a spot interruption notice.
 func (c *Controller) waiting(ctx context.Context) []reconcile.Request {
 	groups := &eksv1.NodeGroupList{}
 	if err := c.client.List(ctx, groups); err != nil {
@@ -119,7 +142,7 @@ func (c *Controller) waiting(ctx context.Context) []reconcile.Request {
 			continue
 		}
 		for _, m := range members {
-			if m.Instance.LifecycleState == cloud.LifecycleTerminatingWait {
+			if m.Instance.LifecycleState == cloud.LifecycleTerminatingWait || m.Instance.SpotInterruptionTime != nil {
 				out = append(out, request(m.Instance.ID))
 			}
 		}
@@ -169,6 +192,9 @@ func (c *Controller) reconcile(ctx context.Context, req reconcile.Request) (reco
 	if err != nil {
 		return reconcile.Result{}, err
 	}
+	if inst.SpotInterruptionTime != nil {
+		return c.interruption(ctx, ng, node, inst)
+	}
 	if inst.LifecycleState != cloud.LifecycleTerminatingWait {
 		if node != nil && node.Annotations[AnnotationDrainStarted] != "" && node.Annotations[AnnotationDrainResult] == "" {
 			// The cloud let it go before the drain ended: its hook timed
@@ -187,9 +213,22 @@ func (c *Controller) reconcile(ctx context.Context, req reconcile.Request) (reco
 		c.recorder.Eventf(ng, node, corev1.EventTypeNormal, "Terminating", "Drain", "Instance %s terminates: node %s was drained already (%s, %s)", inst.ID, node.Name, node.Annotations[AnnotationDrainReason], result)
 		return reconcile.Result{}, c.proceed(ctx, inst)
 	}
-	started, reason, err := c.begin(ctx, ng, node, inst)
-	if err != nil {
-		return reconcile.Result{}, err
+	started, reason, ok := draining(node)
+	if !ok {
+		var since *time.Time
+		reason, since = c.reason(ctx, inst)
+		if node.Annotations[repair.AnnotationRepairStarted] != "" {
+			reason = "node repair" // its instance was terminated to replace it
+		}
+		if reason == ReasonRebalance && since != nil {
+			if wait, err := c.holdForReplacement(ctx, ng, node, inst, *since); wait > 0 || err != nil {
+				return reconcile.Result{RequeueAfter: wait}, err
+			}
+		}
+		if started, _, err = c.begin(ctx, node, reason); err != nil {
+			return reconcile.Result{}, err
+		}
+		c.recorder.Eventf(ng, node, corev1.EventTypeNormal, "Draining", "Drain", "Draining node %s before termination (%s): instance %s waits on hook %s for up to %s", node.Name, reason, inst.ID, resources.TerminateHook, c.env.Wait(resources.HookTimeout))
 	}
 	dreq := drain.Request{Reason: reason, Group: ng.Name}
 	r, err := c.drainer.Step(ctx, node, dreq)
@@ -245,63 +284,76 @@ func (c *Controller) groupOf(ctx context.Context, inst *cloud.Instance) (*eksv1.
 	return ng, nil
 }
 
-// begin records on the node, once, when its drain began and why, so that
-// a restart resumes it with both.
-func (c *Controller) begin(ctx context.Context, ng *eksv1.NodeGroup, node *corev1.Node, inst *cloud.Instance) (time.Time, string, error) {
-	if s := node.Annotations[AnnotationDrainStarted]; s != "" {
-		started, err := time.Parse(time.RFC3339Nano, s)
-		if err == nil {
-			return started, node.Annotations[AnnotationDrainReason], nil
-		}
-	}
-	now := c.env.Clock.Now()
-	reason := c.reason(ctx, inst)
-	if node.Annotations[repair.AnnotationRepairStarted] != "" {
-		reason = "node repair" // its instance was terminated to replace it
-	}
-	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q,%q:%q}}}`, AnnotationDrainStarted, now.UTC().Format(time.RFC3339Nano), AnnotationDrainReason, reason)
-	if err := c.client.Patch(ctx, node, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
-		return time.Time{}, "", fmt.Errorf("marking node %s as draining: %w", node.Name, err)
-	}
-	c.recorder.Eventf(ng, node, corev1.EventTypeNormal, "Draining", "Drain", "Draining node %s before termination (%s): instance %s waits on hook %s for up to %s", node.Name, reason, inst.ID, resources.TerminateHook, c.env.Wait(resources.HookTimeout))
-	return now, reason, nil
+// draining is when a node's drain began and why, if it has.
+func draining(node *corev1.Node) (time.Time, string, bool) {
+	started, err := time.Parse(time.RFC3339Nano, node.Annotations[AnnotationDrainStarted])
+	return started, node.Annotations[AnnotationDrainReason], err == nil
 }
 
-// reason is why an instance is terminating, from its group's activity.
-func (c *Controller) reason(ctx context.Context, inst *cloud.Instance) string {
+// begin records on the node, once, when its drain began, why, and how many
+// pods it had to move, so that a restart resumes it with all three (and a
+// spot reclaim can say how many left in time). It returns the start and
+// that count.
+func (c *Controller) begin(ctx context.Context, node *corev1.Node, reason string) (time.Time, int, error) {
+	pods, err := c.drainer.Pods(ctx, node.Name)
+	if err != nil {
+		return time.Time{}, 0, err
+	}
+	now := c.env.Clock.Now()
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q,%q:%q,%q:"%d"}}}`, AnnotationDrainStarted, now.UTC().Format(time.RFC3339Nano),
+		AnnotationDrainReason, reason, AnnotationDrainPods, len(pods))
+	if err := c.client.Patch(ctx, node, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
+		return time.Time{}, 0, fmt.Errorf("marking node %s as draining: %w", node.Name, err)
+	}
+	return now, len(pods), nil
+}
+
+// reason is why an instance is terminating, from its group's activity,
+// and since when (nil if no activity says).
+func (c *Controller) reason(ctx context.Context, inst *cloud.Instance) (string, *time.Time) {
 	page := cloud.Page{MaxResults: cloud.MaxPageSize}
 	for {
 		activities, next, err := c.cloud.ListActivities(ctx, inst.Group, page)
 		if err != nil {
-			return "termination"
+			return "termination", nil
 		}
-		if next == "" || slices.ContainsFunc(activities, func(a cloud.Activity) bool {
-			return a.InstanceID == inst.ID && strings.HasPrefix(a.Description, "Terminating")
-		}) {
-			return drainReason(activities, inst.ID)
+		if a := terminationOf(activities, inst.ID); a != nil || next == "" {
+			if a == nil {
+				return "termination", nil
+			}
+			return drainReason(activities, inst.ID), &a.StartTime
 		}
 		page.NextToken = next // a scale-in of more than a page: further back
 	}
 }
 
+// terminationOf is instance id's newest termination among activities
+// (newest first), or nil.
+func terminationOf(activities []cloud.Activity, id string) *cloud.Activity {
+	for i, a := range activities {
+		if a.InstanceID == id && strings.HasPrefix(a.Description, "Terminating") {
+			return &activities[i]
+		}
+	}
+	return nil
+}
+
 // drainReason is why instance id is terminating: the cause of its newest
 // termination among activities (newest first), in a word a user reads.
 func drainReason(activities []cloud.Activity, id string) string {
-	for _, a := range activities {
-		if a.InstanceID != id || !strings.HasPrefix(a.Description, "Terminating") {
-			continue
-		}
-		switch cause := a.Cause; {
-		case strings.Contains(cause, "deletion of its group"):
-			return "node group deletion"
-		case strings.Contains(cause, "difference between desired and actual capacity"):
-			return "scale-in"
-		case strings.Contains(cause, "availability zone rebalancing"):
-			return "AZ rebalance"
-		case strings.Contains(cause, "rebalance recommendation"):
-			return "spot rebalance"
-		}
-		break
+	a := terminationOf(activities, id)
+	if a == nil {
+		return "termination"
+	}
+	switch cause := a.Cause; {
+	case strings.Contains(cause, "deletion of its group"):
+		return "node group deletion"
+	case strings.Contains(cause, "difference between desired and actual capacity"):
+		return "scale-in"
+	case strings.Contains(cause, "availability zone rebalancing"):
+		return "AZ rebalance"
+	case strings.Contains(cause, "rebalance recommendation"):
+		return ReasonRebalance
 	}
 	return "termination"
 }
