@@ -165,4 +165,3 @@ func (p *budgetProcess) Stop(t testing.TB) (violations, fewest int) {
 	}
 	return violations, fewest
 }
-
