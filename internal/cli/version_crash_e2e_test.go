@@ -33,7 +33,10 @@ import (
 // update drained its node; every node on the new image; every pod running.
 func TestE2E_KillNineDuringAVersionUpdate(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	args := []string{"--time-scale", "120", "--leader-elect=false", "--apiserver-port", strconv.Itoa(freePort(t))}
+	// EKS's waits compressed 30 times: the 15-minute eviction timeout is
+	// 30 s, longer than the restarts a drain may span (its clock runs
+	// while kdp is down, as it would on EKS).
+	args := []string{"--time-scale", "30", "--leader-elect=false", "--apiserver-port", strconv.Itoa(freePort(t))}
 	e, err := testenv.Start(testenv.Options{DataDir: dir, Full: true, Args: args})
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +79,10 @@ func TestE2E_KillNineDuringAVersionUpdate(t *testing.T) {
 		if len(records.Items) != 1 || records.Items[0].Status.Status != eksv1.UpdateSuccessful {
 			var st []string
 			for _, r := range records.Items {
-				st = append(st, fmt.Sprintf("%s %s %s", r.Spec.Type, r.Status.Status, r.Status.Phase))
+				st = append(st, fmt.Sprintf("%s %s %s %+v", r.Spec.Type, r.Status.Status, r.Status.Phase, r.Status.Errors))
+				if r.Status.Status == eksv1.UpdateFailed {
+					t.Fatalf("update %s failed: %+v", r.Name, r.Status.Errors)
+				}
 			}
 			return fmt.Errorf("update records %v, want one Successful VersionUpdate", st)
 		}
