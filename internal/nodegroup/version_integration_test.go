@@ -547,3 +547,44 @@ func TestIntegration_LaunchTemplateVersionUpdate(t *testing.T) {
 		t.Errorf("after the update: release %s, launch template version %s", got.Status.ReleaseVersion, got.Status.Applied.LaunchTemplateVersion)
 	}
 }
+
+// TestIntegration_FailedScaleUpGivesBackItsSize: with no capacity left in
+// any zone, none of the surge launches; the update fails with
+// NodeCreationFailure and the Auto Scaling group goes back to its size
+// before (the raise had no instances to take away).
+func TestIntegration_FailedScaleUpGivesBackItsSize(t *testing.T) {
+	ctx := testenv.Context(t)
+	k := start(t, options{})
+	ng := group(t, "nocapacity", func(s *eksv1.NodeGroupSpec) {
+		s.ScalingConfig = &eksv1.ScalingConfig{MinSize: 1, MaxSize: 4, DesiredSize: 3}
+		s.ReleaseVersion = "1.37.2-20261015"
+	})
+	defer deleteGroup(t, ng.Name, 2*time.Minute)
+	created := waitStatus(t, ng.Name, eksv1.StatusActive, time.Minute)
+	zones := map[string]int{}
+	for _, n := range nodesOf(t, ng.Name) {
+		zones[n.Labels[corev1.LabelTopologyZone]]++
+	}
+	for z, n := range zones {
+		if err := k.provider.SetCapacity(ctx, created.Spec.InstanceTypes[0], z, n); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = k.provider.SetCapacity(context.Background(), created.Spec.InstanceTypes[0], z, -1) })
+	}
+	edit(t, ng.Name, func(s *eksv1.NodeGroupSpec) { s.ReleaseVersion = "1.37.2-20261101" })
+	failed := waitVersionUpdate(t, ng.Name, eksv1.UpdateFailed, 2*time.Minute)
+	if e := failed.Status.Errors[0]; e.ErrorCode != "NodeCreationFailure" {
+		t.Errorf("error %+v: want NodeCreationFailure", e)
+	}
+	testenv.Eventually(t, time.Minute, func() error {
+		g, err := k.provider.GetGroup(ctx, resources.ASGName(created))
+		if err != nil {
+			return err
+		}
+		if g.MinSize != 1 || g.DesiredCapacity != 3 || g.MaxSize != 4 || len(g.SuspendedProcesses) > 0 {
+			return errorf("Auto Scaling group %d/%d/%d, suspended %v; want 1/3/4 as before", g.MinSize, g.DesiredCapacity, g.MaxSize, g.SuspendedProcesses)
+		}
+		return nil
+	})
+	waitReady(t, ng.Name, 3, time.Minute)
+}

@@ -57,11 +57,13 @@ func UpdateID(ng *eksv1.NodeGroup, generation int64) string {
 }
 
 // VersionUpdateID is the id of the version update that takes the group
-// to v, with force and the request token: the same request is the same
-// update (tried once, as EKS's clientRequestToken makes it), and a retry
-// after a failure is a new request (forced, or with a new token).
-func VersionUpdateID(ng *eksv1.NodeGroup, v Version, force bool, token string) string {
-	key := strings.Join([]string{string(ng.UID), "version", v.Version, v.ReleaseVersion, v.LaunchTemplate, v.LaunchTemplateVersion, strconv.FormatBool(force), token}, "/")
+// from the configuration applied to v, with force and the request token:
+// the same request is the same update (tried once, as EKS's
+// clientRequestToken makes it), and a retry after a failure (which leaves
+// applied as it was) is a new request only if forced, or with a new token.
+func VersionUpdateID(ng *eksv1.NodeGroup, applied *eksv1.AppliedConfig, v Version, force bool, token string) string {
+	key := strings.Join([]string{string(ng.UID), "version", applied.Version, applied.ReleaseVersion, applied.LaunchTemplateVersion,
+		v.Version, v.ReleaseVersion, v.LaunchTemplate, v.LaunchTemplateVersion, strconv.FormatBool(force), token}, "/")
 	return uuid.NewSHA1(updateSpace, []byte(key)).String()
 }
 

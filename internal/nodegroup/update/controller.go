@@ -144,6 +144,9 @@ func (c *Controller) start(ctx context.Context, ng *eksv1.NodeGroup) (reconcile.
 		ng.Status.ObservedGeneration = ng.Generation
 		return reconcile.Result{}, c.patchStatus(ctx, before, ng)
 	}
+	if err := c.cancelOrphans(ctx, ng, resources.UpdateID(ng, ng.Generation)); err != nil {
+		return reconcile.Result{}, err
+	}
 	record, err := c.ensureRecord(ctx, ng, &eksv1.NodeGroupUpdate{
 		ObjectMeta: metav1.ObjectMeta{Name: resources.UpdateID(ng, ng.Generation)},
 		Spec:       eksv1.NodeGroupUpdateSpec{NodegroupName: ng.Name, Type: eksv1.ConfigUpdate, Params: change.Params(applied), Generation: ng.Generation},

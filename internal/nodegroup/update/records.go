@@ -41,6 +41,30 @@ func (c *Controller) ensureRecord(ctx context.Context, ng *eksv1.NodeGroup, reco
 	return record, nil
 }
 
+// cancelOrphans ends as Cancelled the records of the group's updates in
+// progress other than keep that no group status names: a record written
+// just before a crash (or a conflict) whose request changed before it was
+// started. Nothing of it was carried out.
+func (c *Controller) cancelOrphans(ctx context.Context, ng *eksv1.NodeGroup, keep string) error {
+	records := &eksv1.NodeGroupUpdateList{}
+	if err := c.client.List(ctx, records, client.MatchingLabels{eksv1.LabelUpdateNodegroup: ng.Name}); err != nil {
+		return fmt.Errorf("listing the updates of %s: %w", ng.Name, err)
+	}
+	for i := range records.Items {
+		r := &records.Items[i]
+		if done(r) || r.Name == keep || r.Name == ng.Status.ActiveUpdate {
+			continue
+		}
+		now := metav1.NewTime(c.env.Clock.Now())
+		r.Status.Status, r.Status.CompletedAt = eksv1.UpdateCancelled, &now
+		if err := c.client.Status().Update(ctx, r); err != nil {
+			return fmt.Errorf("cancelling update %s, never started: %w", r.Name, err)
+		}
+		log.FromContext(ctx).Info("cancelled an update that was recorded but never started", "nodegroup", ng.Name, "update", r.Name)
+	}
+	return nil
+}
+
 // done reports whether an update has ended.
 func done(r *eksv1.NodeGroupUpdate) bool {
 	return r.Status.Status != "" && r.Status.Status != eksv1.UpdateInProgress

@@ -63,7 +63,7 @@ const drainReason = "version update"
 func (c *Controller) startVersion(ctx context.Context, ng *eksv1.NodeGroup, v resources.Version) (reconcile.Result, error) {
 	force := ng.Annotations[eksv1.AnnotationForceUpdate] == "true"
 	token := ng.Annotations[eksv1.AnnotationUpdateRequest]
-	id := resources.VersionUpdateID(ng, v, force, token)
+	id := resources.VersionUpdateID(ng, ng.Status.Applied, v, force, token)
 	existing := &eksv1.NodeGroupUpdate{}
 	err := c.client.Get(ctx, client.ObjectKey{Name: id}, existing)
 	switch {
@@ -71,6 +71,9 @@ func (c *Controller) startVersion(ctx context.Context, ng *eksv1.NodeGroup, v re
 		return reconcile.Result{}, nil // tried: it failed; a retry is a new request
 	case err != nil && !apierrors.IsNotFound(err):
 		return reconcile.Result{}, fmt.Errorf("reading update %s: %w", id, err)
+	}
+	if err := c.cancelOrphans(ctx, ng, id); err != nil {
+		return reconcile.Result{}, err
 	}
 	record, err := c.ensureRecord(ctx, ng, &eksv1.NodeGroupUpdate{
 		ObjectMeta: metav1.ObjectMeta{Name: id},
@@ -454,6 +457,12 @@ func (r *run) upgrade(ctx context.Context) (reconcile.Result, error) {
 			due := d.DrainedAt.Add(r.c.env.Wait(resources.AfterDrain))
 			if r.now.Before(due) {
 				wake(due.Sub(r.now))
+			} else if again, err := r.stillEmpty(ctx, m, d); err != nil {
+				return reconcile.Result{}, err
+			} else if !again {
+				// A pod came meanwhile: back to draining, on the same clock.
+				d.DrainedAt = nil
+				wake(0)
 			} else {
 				if err := r.terminate(ctx, m, d); err != nil {
 					return reconcile.Result{}, err
@@ -474,9 +483,14 @@ func (r *run) upgrade(ctx context.Context) (reconcile.Result, error) {
 	for _, d := range draining {
 		inDrain[d.InstanceID] = true
 	}
-	var candidates []resources.Member
+	// Old nodes that serve nothing (NotReady, or never joined) go first,
+	// and do not count against maxUnavailable: replacing them takes
+	// nothing out of service.
+	var candidates, idle []resources.Member
+	var late []string
 	for _, m := range r.members {
 		i := m.Instance
+		ready := m.Node != nil && resources.Ready(m.Node)
 		switch {
 		case resources.Leaving(i):
 			if r.old(i) {
@@ -484,19 +498,30 @@ func (r *run) upgrade(ctx context.Context) (reconcile.Result, error) {
 			}
 		case inDrain[i.ID]:
 			liveOld++
-		default:
-			if m.Node != nil && resources.Ready(m.Node) {
-				serving++
-			}
-			if r.old(i) {
-				liveOld++
-				candidates = append(candidates, m)
-			}
+		case r.old(i) && !ready:
+			liveOld++
+			idle = append(idle, m)
+		case r.old(i):
+			liveOld++
+			serving++
+			candidates = append(candidates, m)
+		case ready:
+			serving++
+		case m.Node == nil && r.now.Sub(i.LaunchTime) >= r.c.env.Wait(resources.JoinTimeout):
+			late = append(late, i.ID) // a replacement that never joined
 		}
 	}
-	unavailable := max(0, int(r.group.DesiredCapacity)-serving)
+	if len(late) > 0 {
+		slices.Sort(late)
+		p.Draining = draining
+		return reconcile.Result{}, &failure{code: "NodeCreationFailure", resources: late,
+			message: fmt.Sprintf("%d new instances did not join the cluster within %s", len(late), r.c.env.Wait(resources.JoinTimeout))}
+	}
+	unavailable := max(0, int(r.group.DesiredCapacity)-serving-len(idle))
 	slots := int(p.MaxUnavailable) - unavailable
+	rand.Shuffle(len(idle), func(a, b int) { idle[a], idle[b] = idle[b], idle[a] })
 	rand.Shuffle(len(candidates), func(a, b int) { candidates[a], candidates[b] = candidates[b], candidates[a] })
+	candidates = append(idle, candidates...)
 	for _, m := range candidates[:max(0, min(slots, len(candidates)))] {
 		d := eksv1.DrainingNode{InstanceID: m.Instance.ID, StartedAt: metav1.MicroTime{Time: r.now}}
 		if m.Node != nil {
@@ -525,6 +550,17 @@ func (r *run) upgrade(ctx context.Context) (reconcile.Result, error) {
 		return reconcile.Result{}, err
 	}
 	return reconcile.Result{RequeueAfter: next}, nil
+}
+
+// stillEmpty checks again, after the 60 seconds, that a drained node has
+// nothing left to evict (a pod may have come meanwhile); a forced node,
+// and one with no Node, go as they are.
+func (r *run) stillEmpty(ctx context.Context, m resources.Member, d eksv1.DrainingNode) (bool, error) {
+	if m.Node == nil || d.Forced || m.Node.Annotations[termination.AnnotationDrainResult] != "" {
+		return true, nil
+	}
+	res, err := r.c.drainer.Step(ctx, m.Node, drain.Request{Reason: drainReason, Group: r.ng.Name})
+	return res.Done, err
 }
 
 // terminate lets an old node's instance go, its drain done: the node is
@@ -585,6 +621,27 @@ func (r *run) scaleDown(ctx context.Context) (reconcile.Result, error) {
 	}
 	if err := r.c.cloud.ResumeProcesses(ctx, g.Name, []string{cloud.ProcessAZRebalance, cloud.ProcessLaunch}); err != nil {
 		return reconcile.Result{}, fmt.Errorf("resuming the processes of %s: %w", g.Name, err)
+	}
+	// Done when the group's desired nodes all run the new version and have
+	// joined with EKS's labels (MINIMAL's replacements launch last: an
+	// image whose nodes never join fails here).
+	var late []string
+	joined := 0
+	for _, m := range r.members {
+		switch {
+		case m.Node != nil && r.labelled(m.Node) && !r.old(m.Instance):
+			joined++
+		case m.Node == nil && r.now.Sub(m.Instance.LaunchTime) >= r.c.env.Wait(resources.JoinTimeout):
+			late = append(late, m.Instance.ID)
+		}
+	}
+	if len(late) > 0 {
+		slices.Sort(late)
+		return reconcile.Result{}, &failure{code: "NodeCreationFailure", resources: late,
+			message: fmt.Sprintf("%d new instances did not join the cluster within %s", len(late), r.c.env.Wait(resources.JoinTimeout))}
+	}
+	if joined < int(g.DesiredCapacity) {
+		return reconcile.Result{RequeueAfter: retry}, nil
 	}
 	r.record.Status.Status, r.record.Status.CompletedAt = eksv1.UpdateSuccessful, &metav1.Time{Time: r.now}
 	if err := r.save(ctx); err != nil {
@@ -652,9 +709,11 @@ func (c *Controller) restore(ctx context.Context, ng *eksv1.NodeGroup, record *e
 			return fmt.Errorf("terminating instance %s, added by the update: %w", i.ID, err)
 		}
 	}
-	desired := min(group.DesiredCapacity, p.Before.DesiredSize+int32(max(0, excess-len(added))))
-	maxSize := max(p.Before.MaxSize, desired)
-	if group.MaxSize != maxSize || excess > len(added) {
+	// Each termination lowered desired by one; what is left of the raise
+	// had no instance (a launch that failed): it goes too.
+	terminated := int32(max(0, min(excess, len(added))))
+	if group.DesiredCapacity-terminated != p.Before.DesiredSize || group.MaxSize != p.Before.MaxSize {
+		desired, maxSize := p.Before.DesiredSize, p.Before.MaxSize
 		if _, err := c.cloud.UpdateGroup(ctx, name, cloud.GroupUpdate{DesiredCapacity: &desired, MaxSize: &maxSize}); err != nil {
 			return fmt.Errorf("scaling %s back to its size before the update: %w", name, err)
 		}
