@@ -71,6 +71,7 @@ func start(t testing.TB, o options) *kdp {
 	ctx := context.Background()
 	if o.dir == "" {
 		o.dir = t.TempDir()
+		forgetNodes(t)
 	}
 	if o.scale == 0 {
 		o.scale = 100
@@ -156,6 +157,29 @@ func start(t testing.TB, o options) *kdp {
 		return nil
 	})
 	return k
+}
+
+// forgetNodes deletes the Nodes an earlier test's cloud left (its
+// machines are gone with it) and waits until they are: every test's cloud
+// has the same seed, so a new instance has the id, and its Node the name
+// and provider id, of one before, and a stale Node (cordoned by a drain,
+// say) would pass for the new one.
+func forgetNodes(t testing.TB) {
+	t.Helper()
+	ctx := context.Background()
+	if err := env.Client.DeleteAllOf(ctx, &corev1.Node{}); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 30*time.Second, func() error {
+		nodes := &corev1.NodeList{}
+		if err := env.Client.List(ctx, nodes); err != nil {
+			return err
+		}
+		if len(nodes.Items) > 0 {
+			return fmt.Errorf("%d Nodes of an earlier test are still there", len(nodes.Items))
+		}
+		return nil
+	})
 }
 
 // group creates a node group and deletes it (and waits for it to go) when

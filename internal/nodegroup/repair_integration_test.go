@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -93,6 +94,10 @@ func nodeEvents(t testing.TB, n corev1.Node, reasons ...string) []corev1.Event {
 	return out
 }
 
+// faulted is when each test asked the cloud for a node's fault (instance
+// id → time just before): the earliest its condition can have gone bad.
+var faulted sync.Map
+
 // awaitRepair waits for the first event with reason about node n, whose
 // condition cond goes bad, and checks it comes no earlier than wait after
 // the condition's transition, and that the node is neither cordoned nor
@@ -117,13 +122,23 @@ func awaitRepair(t *testing.T, k *kdp, n corev1.Node, cond, reason string, wait,
 		// The event may reach the API server after the repair has begun;
 		// the repair must not begin before its time.
 		touched := now == nil || now.Spec.Unschedulable || instance(t, k, id).LifecycleState != cloud.LifecycleInService
-		if touched && (since.IsZero() || time.Now().Before(since.Add(wait))) {
+		first := since
+		if at, ok := faulted.Load(id); ok && first.IsZero() {
+			first = at.(time.Time)
+		}
+		if touched && (first.IsZero() || time.Now().Before(first.Add(wait))) {
 			t.Fatalf("node %s (instance %s) was acted on before %s had been bad for %s (since %s)", n.Name, id, cond, wait, since)
 		}
 		return errorf("node %s: %s is %+v, no %s event yet", n.Name, cond, c, reason)
 	})
+	if at, ok := faulted.Load(id); ok && since.IsZero() {
+		// The repair came before a poll saw the condition (its transition
+		// time is in whole seconds, so it may have looked old enough at
+		// once): the fault cannot have come before it was asked for.
+		since = at.(time.Time)
+	}
 	if since.IsZero() {
-		t.Fatalf("the %s event came before the node's %s went bad", reason, cond)
+		t.Fatalf("the %s event (%s, at %s, node uid %s) came before the node's %s went bad", reason, got.Message, got.EventTime, got.InvolvedObject.UID, cond)
 	}
 	if at := got.EventTime.Time; at.Before(since.Add(wait)) {
 		t.Errorf("%s at %s, %s after %s went bad at %s: want at least %s", reason, at, at.Sub(since), cond, since, wait)
@@ -221,6 +236,7 @@ func TestIntegration_RepairOverridesAndAGroupWithoutRepair(t *testing.T) {
 		n                 corev1.Node
 		condition, reason string
 	}{{nodes[0], "KernelReady", "KernelBug"}, {nodes[1], "NetworkingReady", "IPAMDNotReady"}, {off, "KernelReady", "KernelBug"}} {
+		faulted.Store(kubelet.InstanceID(&f.n), time.Now())
 		if err := k.provider.FailCondition(ctx, kubelet.InstanceID(&f.n), f.condition, f.reason); err != nil {
 			t.Fatal(err)
 		}
@@ -277,6 +293,7 @@ func TestIntegration_RepairHeldBackWhenTooManyNodesAreUnhealthy(t *testing.T) {
 	readyGroup(t, "repair-many", 6, repairing(true, override("KernelReady", "KernelBug", 5, repair.Replace)))
 	nodes := nodesOf(t, "repair-many")[:2]
 	for _, n := range nodes {
+		faulted.Store(kubelet.InstanceID(&n), time.Now())
 		if err := k.provider.FailCondition(ctx, kubelet.InstanceID(&n), "KernelReady", "KernelBug"); err != nil {
 			t.Fatal(err)
 		}

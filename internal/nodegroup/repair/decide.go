@@ -133,9 +133,13 @@ func Diagnose(node *corev1.Node, rules []Rule, wait func(time.Duration) time.Dur
 		if !ok {
 			continue
 		}
+		// A transition time is stored in whole seconds: the condition went
+		// bad up to a second after it says. The wait counts from the end
+		// of that second, so a repair is never early (and, at EKS's
+		// minutes, at most a second late).
 		out = append(out, Problem{
 			Condition: string(c.Type), Status: string(c.Status), Reason: c.Reason,
-			Since: c.LastTransitionTime.Time, Due: c.LastTransitionTime.Add(wait(r.Wait)), Rule: r,
+			Since: c.LastTransitionTime.Time, Due: c.LastTransitionTime.Add(time.Second + wait(r.Wait)), Rule: r,
 		})
 	}
 	slices.SortStableFunc(out, func(a, b Problem) int { return a.Due.Compare(b.Due) })

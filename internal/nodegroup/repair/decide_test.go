@@ -80,8 +80,10 @@ func TestDiagnose(t *testing.T) {
 				t.Errorf("problem %+v, want %s, %s, override %v", p, tc.condition, tc.action, tc.isOverride)
 			}
 			c := []Candidate{{Name: "n", Problem: p}}
-			clk.SetTime(epoch.Add(tc.wait - time.Second))
-			if plan := Decide(clk.Now(), c, tc.cfg); len(plan.Start) != 0 || !plan.Next.Equal(epoch.Add(tc.wait)) {
+			// Due the wait after the end of the transition's second (its
+			// time is stored in whole seconds).
+			clk.SetTime(epoch.Add(tc.wait))
+			if plan := Decide(clk.Now(), c, tc.cfg); len(plan.Start) != 0 || !plan.Next.Equal(epoch.Add(time.Second+tc.wait)) {
 				t.Errorf("a second before the wait: %+v", plan)
 			}
 			clk.Step(time.Second)
@@ -95,8 +97,8 @@ func TestDiagnose(t *testing.T) {
 // TestDiagnoseScales: the waits are compressed by the time scale.
 func TestDiagnoseScales(t *testing.T) {
 	ps := Diagnose(node(cond("Ready", "Unknown", "", epoch)), Rules(nil), func(d time.Duration) time.Duration { return d / 100 })
-	if len(ps) != 1 || !ps[0].Due.Equal(epoch.Add(18*time.Second)) {
-		t.Errorf("at scale 100: %+v, want due 18s after the transition", ps)
+	if len(ps) != 1 || !ps[0].Due.Equal(epoch.Add(time.Second+18*time.Second)) {
+		t.Errorf("at scale 100: %+v, want due 18s after the transition's second", ps)
 	}
 }
 
