@@ -3,6 +3,7 @@ package nodegroup_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -150,6 +151,16 @@ func (w *peakWatcher) Peak() int {
 	return w.peak
 }
 
+// nodesPerZone counts a group's nodes in each zone.
+func nodesPerZone(t testing.TB, name string) map[string]int {
+	t.Helper()
+	zones := map[string]int{}
+	for _, n := range nodesOf(t, name) {
+		zones[n.Labels[corev1.LabelTopologyZone]]++
+	}
+	return zones
+}
+
 // checkUpgraded checks that every node of the group is Ready, runs the
 // image and Kubernetes version of the update, and is schedulable and in
 // load balancers again; and that the Auto Scaling group is back at its
@@ -207,10 +218,7 @@ func TestIntegration_VersionUpdateInFourPhases(t *testing.T) {
 	testenv.Eventually(t, 30*time.Second, func() error { return budgetAllows(ns, "web", 1) })
 	watcher := watchBudget(t, ns, "web", 4)
 	old := launches(t, k.provider, created)
-	oldZones := map[string]bool{}
-	for _, n := range nodesOf(t, ng.Name) {
-		oldZones[n.Labels[corev1.LabelTopologyZone]] = true
-	}
+	oldZones := nodesPerZone(t, ng.Name)
 
 	edit(t, ng.Name, func(s *eksv1.NodeGroupSpec) { s.Version = "1.37" })
 	r := waitVersionUpdate(t, ng.Name, eksv1.UpdateSuccessful, 3*time.Minute)
@@ -235,12 +243,9 @@ func TestIntegration_VersionUpdateInFourPhases(t *testing.T) {
 	if first := eventTime(t, ng.Name, "ReplacingNode"); first.Before(upgrade) {
 		t.Errorf("an old node was drained at %v, before the upgrade phase (%v)", first, upgrade)
 	}
-	newZones := map[string]bool{}
-	for _, n := range nodesOf(t, ng.Name) {
-		newZones[n.Labels[corev1.LabelTopologyZone]] = true
-	}
+	newZones := nodesPerZone(t, ng.Name)
 	for z := range oldZones {
-		if !newZones[z] {
+		if newZones[z] == 0 {
 			t.Errorf("zone %s had old nodes and has no new one", z)
 		}
 	}
@@ -401,20 +406,11 @@ func TestIntegration_VersionUpdateWaitsForEveryZone(t *testing.T) {
 	})
 	defer deleteGroup(t, ng.Name, 2*time.Minute)
 	created := waitStatus(t, ng.Name, eksv1.StatusActive, time.Minute)
-	zones := map[string]int{}
-	for _, n := range nodesOf(t, ng.Name) {
-		zones[n.Labels[corev1.LabelTopologyZone]]++
-	}
+	zones := nodesPerZone(t, ng.Name)
 	if len(zones) != 3 {
 		t.Fatalf("nodes in zones %v, want one in each of 3", zones)
 	}
-	full := slices.Sorted(func(yield func(string) bool) {
-		for z := range zones {
-			if !yield(z) {
-				return
-			}
-		}
-	})[0]
+	full := slices.Sorted(maps.Keys(zones))[0]
 	if err := k.provider.SetCapacity(context.Background(), created.Spec.InstanceTypes[0], full, zones[full]); err != nil {
 		t.Fatal(err)
 	}
@@ -561,10 +557,7 @@ func TestIntegration_FailedScaleUpGivesBackItsSize(t *testing.T) {
 	})
 	defer deleteGroup(t, ng.Name, 2*time.Minute)
 	created := waitStatus(t, ng.Name, eksv1.StatusActive, time.Minute)
-	zones := map[string]int{}
-	for _, n := range nodesOf(t, ng.Name) {
-		zones[n.Labels[corev1.LabelTopologyZone]]++
-	}
+	zones := nodesPerZone(t, ng.Name)
 	for z, n := range zones {
 		if err := k.provider.SetCapacity(ctx, created.Spec.InstanceTypes[0], z, n); err != nil {
 			t.Fatal(err)

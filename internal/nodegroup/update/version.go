@@ -254,17 +254,23 @@ func (r *run) plan(ctx context.Context, v resources.Version) (*eksv1.Rollout, er
 		spec.Version = v.LaunchTemplateVersion
 	}
 	source, issue, err := lifecycle.ReadSource(ctx, c.cloud, spec)
-	if issue == nil && err == nil {
-		var image resources.Image
-		image, issue, err = lifecycle.ImageOf(ctx, c.cloud, ng.Spec.AMIType, v.Version, v.ReleaseVersion, source)
-		if issue == nil && err == nil {
-			return r.planFor(ctx, v, source, image)
-		}
+	if issue != nil || err != nil {
+		return nil, planError(issue, err)
 	}
+	image, issue, err := lifecycle.ImageOf(ctx, c.cloud, ng.Spec.AMIType, v.Version, v.ReleaseVersion, source)
+	if issue != nil || err != nil {
+		return nil, planError(issue, err)
+	}
+	return r.planFor(ctx, v, source, image)
+}
+
+// planError is why the target cannot be planned: an issue (a template or
+// image that is not there) fails the update; an error is tried again.
+func planError(issue *eksv1.Issue, err error) error {
 	if issue != nil {
-		return nil, &failure{code: "Unknown", message: string(issue.Code) + ": " + issue.Message, resources: issue.ResourceIDs}
+		return &failure{code: "Unknown", message: string(issue.Code) + ": " + issue.Message, resources: issue.ResourceIDs}
 	}
-	return nil, err
+	return err
 }
 
 func (r *run) planFor(ctx context.Context, v resources.Version, source *resources.Source, image resources.Image) (*eksv1.Rollout, error) {
@@ -357,7 +363,8 @@ func (r *run) scaleUp(ctx context.Context) (reconcile.Result, error) {
 	deadline := r.record.Status.PhaseStartedAt.Add(r.c.env.Wait(resources.JoinTimeout))
 	if !r.now.Before(deadline) {
 		slices.Sort(notReady)
-		msg := fmt.Sprintf("%d of %d new nodes did not become Ready nodes within %s", len(notReady)+int(p.Surge)-min(len(fresh), int(p.Surge)), p.Surge, r.c.env.Wait(resources.JoinTimeout))
+		missingNodes := len(notReady) + max(0, int(p.Surge)-len(fresh)) // not Ready, or never launched
+		msg := fmt.Sprintf("%d of %d new nodes did not become Ready nodes within %s", missingNodes, p.Surge, r.c.env.Wait(resources.JoinTimeout))
 		if len(missing) > 0 {
 			msg += fmt.Sprintf("; no new node in zones %s, where old nodes are", strings.Join(missing, ", "))
 		}
@@ -404,7 +411,8 @@ func (r *run) upgrade(ctx context.Context) (reconcile.Result, error) {
 	wake := func(d time.Duration) { next = max(min(next, d), 10*time.Millisecond) }
 	var draining []eksv1.DrainingNode
 	var stuck []eksv1.DrainingNode
-	stuckPods := map[string][]string{}
+	why := map[string][]string{} // a stuck node's instance → what is left on it
+	var stuckPods []string
 	terminated := false
 	for _, d := range p.Draining {
 		m, ok := byID[d.InstanceID]
@@ -435,9 +443,9 @@ func (r *run) upgrade(ctx context.Context) (reconcile.Result, error) {
 					})
 				case !r.now.Before(deadline):
 					stuck = append(stuck, d)
-					stuckPods[d.InstanceID] = blockedBy(res)
+					why[d.InstanceID] = blockedBy(res)
 					for _, pod := range res.Remaining {
-						stuckPods["pods"] = append(stuckPods["pods"], pod.String())
+						stuckPods = append(stuckPods, pod.String())
 					}
 				default:
 					if b := blockedBy(res); !slices.Equal(b, d.BlockedBy) {
@@ -474,7 +482,7 @@ func (r *run) upgrade(ctx context.Context) (reconcile.Result, error) {
 	}
 	if len(stuck) > 0 {
 		p.Draining = draining
-		return reconcile.Result{}, &failure{code: "PodEvictionFailure", message: evictionMessage(r, stuck, stuckPods), resources: uniqueSorted(stuckPods["pods"])}
+		return reconcile.Result{}, &failure{code: "PodEvictionFailure", message: evictionMessage(r, stuck, why), resources: uniqueSorted(stuckPods)}
 	}
 	// How many of the desired nodes are not serving: those being replaced,
 	// and those whose replacement is not Ready yet.
