@@ -1,10 +1,11 @@
 // Package v1alpha1 holds kdp's EKS-shaped resources: managed node groups
-// (NodeGroup) and the records of their updates (NodeGroupUpdate). Their
-// fields mirror the EKS API's (CreateNodegroup, DescribeNodegroup,
-// DescribeUpdate) name for name, so that kubectl users and the EKS-compatible
+// (NodeGroup), the records of their updates (NodeGroupUpdate) and Fargate
+// profiles (FargateProfile). Their fields mirror the EKS API's
+// (CreateNodegroup, DescribeNodegroup, DescribeUpdate, CreateFargateProfile,
+// DescribeFargateProfile) name for name, so that kubectl users and the EKS-compatible
 // API see one model. Rules the schema and CEL can express are here; those
 // that need the cloud's catalogue or other objects are checked by kdp's
-// admission webhook (internal/nodegroup/admission).
+// admission webhooks (internal/nodegroup/admission, internal/fargate/admission).
 //
 // +kubebuilder:object:generate=true
 // +groupName=eks.kdp.dev
