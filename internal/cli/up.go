@@ -331,6 +331,7 @@ func startManager(ctx context.Context, restCfg *rest.Config, f *upFlags, cfg clu
 		t := c.cloud.Timing()
 		if err := kubelet.Setup(ctx, mgr, c.provider, kubelet.Options{Timing: kubelet.Timing{
 			Join: t.Join, PodStart: t.PodStart, Heartbeat: t.Heartbeat, Jitter: t.Jitter,
+			MicroVMJoin: t.MicroVMJoin, ImagePull: t.ImagePull, ImagePullCached: t.ImagePullCached,
 		}}); err != nil {
 			return nil, err
 		}

@@ -341,6 +341,26 @@ type RunInput struct {
 	// ClientToken makes the request idempotent: a second request with the
 	// same token returns the instances of the first, launching nothing.
 	ClientToken string `json:"clientToken,omitempty"`
+	// MicroVM sizes an instance of InstanceType MicroVMType (required
+	// then, and only then).
+	MicroVM *MicroVM `json:"microVm,omitempty"`
+}
+
+// MicroVMType is the instance type of micro-VMs: the isolated, right-sized
+// machines a Fargate-style pod runs on, one pod each. Unlike an EC2 type it
+// has no fixed shape: each launch gives its size (RunInput.MicroVM). A
+// micro-VM's DNS name, the name of its Node, is fargate-ip-….
+const MicroVMType = "fargate"
+
+// TagMicroVMPod on a micro-VM is the UID of the one pod it runs: its
+// kubelet runs no other.
+const TagMicroVMPod = "eks.kdp.dev/pod-uid"
+
+// MicroVM is the size of a micro-VM.
+type MicroVM struct {
+	MilliCPU   int64 `json:"milliCpu"`
+	MemoryMiB  int64 `json:"memoryMiB"`
+	StorageGiB int64 `json:"ephemeralStorageGiB"`
 }
 
 // Instance is one machine.
@@ -380,6 +400,8 @@ type Instance struct {
 	// kubelet reports False, each with its reason (kdp sim fail-condition),
 	// the others True. A real cloud never sets it.
 	FailedConditions map[string]string `json:"failedConditions,omitempty"`
+	// MicroVM is the size of a micro-VM (Type MicroVMType), else nil.
+	MicroVM *MicroVM `json:"microVm,omitempty"`
 }
 
 // NodeMonitoringConditions are the Node conditions EKS's node monitoring

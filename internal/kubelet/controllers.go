@@ -41,6 +41,12 @@ type Timing struct {
 	Join time.Duration
 	// PodStart is from a pod bound to a node to Running and Ready.
 	PodStart time.Duration
+	// MicroVMJoin is Join on a micro-VM (a Fargate pod's machine).
+	MicroVMJoin time.Duration
+	// ImagePull and ImagePullCached are PodStart on a micro-VM, whose pod
+	// pulls its images every time: the first pull of an image in a zone
+	// is cold, later ones are warm (the zone's registry cache has it).
+	ImagePull, ImagePullCached time.Duration
 	// Heartbeat is how often a kubelet renews its node Lease (10 s, as
 	// kubelets do; not compressed, so the node controller's grace periods
 	// keep their meaning).

@@ -160,7 +160,11 @@ func (k *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		log.FromContext(ctx).Info("the node of a running kubelet was deleted; it does not register again", "instance", inst.ID, "node", nodeName)
 		return reconcile.Result{}, nil
 	}
-	if wait := k.timing.jittered(k.timing.Join, inst.ID+"/join") - k.clock.Since(inst.StateTransitionTime); wait > 0 {
+	join := k.timing.Join
+	if inst.MicroVM != nil {
+		join = k.timing.MicroVMJoin
+	}
+	if wait := k.timing.jittered(join, inst.ID+"/join") - k.clock.Since(inst.StateTransitionTime); wait > 0 {
 		return reconcile.Result{RequeueAfter: wait}, nil
 	}
 	return k.join(ctx, inst)

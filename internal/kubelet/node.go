@@ -16,6 +16,9 @@ import (
 // labels and taints of its NodeConfig.
 func (m *machines) node(inst *cloud.Instance, nc *join.NodeConfig, name string, now metav1.Time) (*corev1.Node, error) {
 	it, ok := m.types[inst.Type]
+	if inst.MicroVM != nil {
+		it, ok = microVMType(*inst.MicroVM), true
+	}
 	if !ok {
 		return nil, fmt.Errorf("unknown instance type %s", inst.Type)
 	}
@@ -41,6 +44,9 @@ func (m *machines) node(inst *cloud.Instance, nc *join.NodeConfig, name string, 
 	} {
 		labels[key] = v
 	}
+	if inst.MicroVM != nil {
+		delete(labels, "node.kubernetes.io/instance-type") // a micro-VM has no EC2 type
+	}
 	capacity := corev1.ResourceList{
 		corev1.ResourceCPU:              *resource.NewQuantity(int64(it.VCPU), resource.DecimalSI),
 		corev1.ResourceMemory:           *resource.NewQuantity(it.MemoryMiB*1024*1024, resource.BinarySI),
@@ -50,6 +56,16 @@ func (m *machines) node(inst *cloud.Instance, nc *join.NodeConfig, name string, 
 	if it.GPUs > 0 {
 		capacity["nvidia.com/gpu"] = *resource.NewQuantity(int64(it.GPUs), resource.DecimalSI)
 	}
+	alloc := allocatable(capacity, it)
+	if size := inst.MicroVM; size != nil {
+		capacity[corev1.ResourceCPU] = *resource.NewMilliQuantity(size.MilliCPU, resource.DecimalSI)
+		capacity[corev1.ResourceEphemeralStorage] = *resource.NewQuantity(size.StorageGiB<<30, resource.BinarySI)
+		capacity[corev1.ResourcePods] = *resource.NewQuantity(1, resource.DecimalSI) // its own pod, no other
+		alloc = capacity.DeepCopy()
+		// Fargate's node components (kubelet, kube-proxy, containerd) take
+		// the 256 MiB its sizing added to the pod's memory.
+		alloc[corev1.ResourceMemory] = *resource.NewQuantity((size.MemoryMiB-256)<<20, resource.BinarySI)
+	}
 	return &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
 		Spec: corev1.NodeSpec{
@@ -58,7 +74,7 @@ func (m *machines) node(inst *cloud.Instance, nc *join.NodeConfig, name string, 
 		},
 		Status: corev1.NodeStatus{
 			Capacity:    capacity,
-			Allocatable: allocatable(capacity, it),
+			Allocatable: alloc,
 			Addresses: []corev1.NodeAddress{
 				{Type: corev1.NodeInternalIP, Address: inst.PrivateIP},
 				{Type: corev1.NodeHostName, Address: name},
@@ -145,4 +161,13 @@ func minor(v string) string {
 		}
 	}
 	return v
+}
+
+// microVMType is the shape of a micro-VM: its size, and amd64 (EKS on
+// Fargate is x86 only).
+func microVMType(size cloud.MicroVM) cloud.InstanceType {
+	return cloud.InstanceType{
+		Name: cloud.MicroVMType, Family: cloud.MicroVMType, VCPU: int((size.MilliCPU + 999) / 1000),
+		MemoryMiB: size.MemoryMiB, Architecture: cloud.ArchAMD64,
+	}
 }

@@ -3,11 +3,14 @@ package kubelet
 import (
 	"context"
 	"hash/fnv"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -29,6 +32,8 @@ type PodController struct {
 	machines *machines
 	clock    clock.Clock
 	timing   Timing
+	// pulls is the image cache of each zone, for micro-VMs' pods.
+	pulls pulls
 }
 
 // NewPodController returns the pod simulator.
@@ -69,6 +74,9 @@ func (p *PodController) Reconcile(ctx context.Context, req reconcile.Request) (r
 		return reconcile.Result{}, err
 	}
 	now := p.clock.Now()
+	if owner := inst.Tags[cloud.TagMicroVMPod]; inst.MicroVM != nil && owner != string(pod.UID) && pod.DeletionTimestamp == nil && pod.Status.Phase != corev1.PodFailed {
+		return reconcile.Result{}, p.reject(ctx, pod, node)
+	}
 
 	if pod.DeletionTimestamp != nil {
 		stop := time.Second
@@ -95,10 +103,15 @@ func (p *PodController) Reconcile(ctx context.Context, req reconcile.Request) (r
 				scheduled = c.LastTransitionTime.Time
 			}
 		}
-		if wait := p.timing.jittered(p.timing.PodStart, string(pod.UID)) - now.Sub(scheduled); wait > 0 {
+		start := p.timing.jittered(p.timing.PodStart, string(pod.UID))
+		if inst.MicroVM != nil {
+			start = p.pulls.pulled(pod, inst.Zone, scheduled, p.timing).Sub(scheduled)
+		}
+		if wait := start - now.Sub(scheduled); wait > 0 {
 			return reconcile.Result{RequeueAfter: wait}, nil
 		}
-		return p.start(ctx, pod, node)
+		p.pulls.forget(pod.UID)
+		return p.start(ctx, pod, node, inst.MicroVM != nil)
 	case corev1.PodRunning:
 		s, err := strconv.Atoi(pod.Annotations[AnnotationRunSeconds])
 		if err != nil || pod.Status.StartTime == nil {
@@ -112,7 +125,7 @@ func (p *PodController) Reconcile(ctx context.Context, req reconcile.Request) (r
 	return reconcile.Result{}, nil
 }
 
-func (p *PodController) start(ctx context.Context, pod *corev1.Pod, node *corev1.Node) (reconcile.Result, error) {
+func (p *PodController) start(ctx context.Context, pod *corev1.Pod, node *corev1.Node, microVM bool) (reconcile.Result, error) {
 	base := pod.DeepCopy()
 	now := metav1.NewTime(p.clock.Now())
 	hostIP := ""
@@ -121,8 +134,8 @@ func (p *PodController) start(ctx context.Context, pod *corev1.Pod, node *corev1
 			hostIP = a.Address
 		}
 	}
-	podIP := hostIP
-	if !pod.Spec.HostNetwork {
+	podIP := hostIP // on a micro-VM the pod has the machine's own address, as on Fargate
+	if !pod.Spec.HostNetwork && !microVM {
 		podIP = p.podIP(node, pod)
 	}
 	pod.Status.Phase = corev1.PodRunning
@@ -187,4 +200,70 @@ func setPodCondition(pod *corev1.Pod, t corev1.PodConditionType, now metav1.Time
 		}
 	}
 	pod.Status.Conditions = append(pod.Status.Conditions, corev1.PodCondition{Type: t, Status: corev1.ConditionTrue, LastTransitionTime: now})
+}
+
+// reject fails a pod bound to a micro-VM that is not its own, as a kubelet
+// rejects a pod it cannot admit: a micro-VM runs the one pod it was
+// launched for (a DaemonSet that tolerates every taint gets its pod there
+// rejected; its controller tries again later).
+func (p *PodController) reject(ctx context.Context, pod *corev1.Pod, node *corev1.Node) error {
+	base := pod.DeepCopy()
+	pod.Status.Phase = corev1.PodFailed
+	pod.Status.Reason = "MicroVMAdmission"
+	pod.Status.Message = "Pod was rejected: " + node.Name + " is the Fargate micro-VM of another pod and runs no other pod"
+	return p.client.Status().Patch(ctx, pod, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+}
+
+// pulls model the image pulls of micro-VMs' pods: a pod pulls all its
+// images at once; an image no pod of the zone pulled before takes
+// ImagePull (cold), one the zone has takes ImagePullCached (warm), and a
+// pod that asks while another pulls the same image waits for that pull.
+// It is simulation: a restart of kdp starts with cold caches.
+type pulls struct {
+	mu sync.Mutex
+	// cached is when each zone has (or will have) each image.
+	cached map[string]time.Time
+	// ready is when each pod's images are pulled, once decided.
+	ready map[types.UID]time.Time
+}
+
+// pulled returns when pod, bound at scheduled in zone, has its images.
+func (p *pulls) pulled(pod *corev1.Pod, zone string, scheduled time.Time, t Timing) time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if at, ok := p.ready[pod.UID]; ok {
+		return at
+	}
+	if p.cached == nil {
+		p.cached, p.ready = map[string]time.Time{}, map[types.UID]time.Time{}
+	}
+	done := scheduled
+	for _, c := range append(slices.Clone(pod.Spec.InitContainers), pod.Spec.Containers...) {
+		key := zone + "/" + c.Image
+		at, ok := p.cached[key]
+		switch {
+		case !ok:
+			at = scheduled.Add(t.jittered(t.ImagePull, string(pod.UID)+"/"+c.Image))
+			p.cached[key] = at
+		case at.Before(scheduled):
+			at = scheduled.Add(t.jittered(t.ImagePullCached, string(pod.UID)+"/"+c.Image))
+		}
+		done = later(done, at)
+	}
+	p.ready[pod.UID] = done
+	return done
+}
+
+// forget drops a pod's decision (it has started or is gone).
+func (p *pulls) forget(uid types.UID) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.ready, uid)
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

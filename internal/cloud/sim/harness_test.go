@@ -15,7 +15,7 @@ import (
 
 // exact is a timing without jitter, so tests can name the moment a thing
 // happens.
-var exact = Timing{Boot: time.Second, ShutDown: time.Second, Join: time.Second, PodStart: time.Second,
+var exact = Timing{Boot: time.Second, ShutDown: time.Second, Join: time.Second, PodStart: time.Second, MicroVMBoot: 200 * time.Millisecond,
 	Heartbeat: 10 * time.Second, Retention: time.Hour, SpotNotice: 2 * time.Minute, CapacityRetry: 10 * time.Second,
 	Events: 24 * time.Hour, Scale: 1}
 

@@ -186,6 +186,8 @@ type instance struct {
 	BootDelay     time.Duration `json:"bootDelay,omitempty"`
 	LaunchFailure string        `json:"launchFailure,omitempty"`
 	ClientToken   string        `json:"clientToken,omitempty"`
+	// MicroVM is a micro-VM's size.
+	MicroVM *cloud.MicroVM `json:"microVm,omitempty"`
 
 	State       string    `json:"state"`
 	StateReason string    `json:"stateReason,omitempty"`
@@ -239,6 +241,10 @@ func (i *instance) toCloud() cloud.Instance {
 		LifecycleState: i.LifecycleState, LaunchTime: i.LaunchTime, Tags: maps.Clone(i.Tags),
 		SpotInterruptionTime: i.SpotInterruptAt, RebalanceRecommended: i.RebalanceAt, RetirementTime: i.RetireAt,
 		KubeletFailed: i.KubeletFailed, FailedConditions: maps.Clone(i.FailedConditions),
+	}
+	if i.MicroVM != nil {
+		size := *i.MicroVM
+		out.MicroVM = &size
 	}
 	if i.Template != nil {
 		ref := *i.Template

@@ -380,3 +380,49 @@ func TestRunInstances(t *testing.T) {
 		t.Errorf("terminated standalone instance: %s", got.State)
 	}
 }
+
+func TestRunMicroVM(t *testing.T) {
+	ctx := context.Background()
+	h := start(t)
+	subnet := h.c.Catalog().PrivateSubnets()[1]
+	size := &cloud.MicroVM{MilliCPU: 250, MemoryMiB: 512, StorageGiB: 20}
+	in := cloud.RunInput{ImageID: h.image("AL2023_x86_64_STANDARD").ID, InstanceType: cloud.MicroVMType, MicroVM: size, SubnetID: subnet.ID,
+		Tags: map[string]string{cloud.TagMicroVMPod: "uid-1"}, ClientToken: "uid-1"}
+	is, err := h.p.RunInstances(ctx, in)
+	if err != nil || len(is) != 1 {
+		t.Fatalf("run: %+v, %v", is, err)
+	}
+	vm := is[0]
+	if !strings.HasPrefix(vm.PrivateDNSName, "fargate-ip-") || vm.MicroVM == nil || *vm.MicroVM != *size || vm.Tags[cloud.TagMicroVMPod] != "uid-1" {
+		t.Errorf("micro-VM %+v", vm)
+	}
+	// It boots in MicroVMBoot, not in Boot: running at 200 ms, not before.
+	h.step(199 * time.Millisecond)
+	if got := h.instance(vm.ID); got.State != cloud.StatePending {
+		t.Errorf("at 199ms: %s", got.State)
+	}
+	h.step(time.Millisecond)
+	if got := h.instance(vm.ID); got.State != cloud.StateRunning || got.MicroVM == nil {
+		t.Errorf("at 200ms: %s %+v", got.State, got.MicroVM)
+	}
+	if again, err := h.p.RunInstances(ctx, in); err != nil || again[0].ID != vm.ID {
+		t.Errorf("the same client token launched again: %+v, %v", again, err)
+	}
+	for _, c := range []struct {
+		in   cloud.RunInput
+		want string
+	}{
+		{cloud.RunInput{ImageID: in.ImageID, InstanceType: cloud.MicroVMType, SubnetID: subnet.ID}, "microVm: is required for instance type fargate"},
+		{cloud.RunInput{ImageID: in.ImageID, InstanceType: "t3.medium", MicroVM: size, SubnetID: subnet.ID}, "microVm: is only for instance type fargate, not t3.medium"},
+		{cloud.RunInput{ImageID: in.ImageID, InstanceType: cloud.MicroVMType, MicroVM: &cloud.MicroVM{MilliCPU: 32000, MemoryMiB: 512, StorageGiB: 200}, SubnetID: subnet.ID},
+			"microVm.milliCpu: must be between 1 and 16000, got 32000; microVm.ephemeralStorageGiB: must be between 20 and 175, got 200"},
+	} {
+		if _, err := h.p.RunInstances(ctx, c.in); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got %v, want %q", err, c.want)
+		}
+	}
+	_, err = h.p.CreateLaunchTemplate(ctx, cloud.LaunchTemplateInput{Name: "vm", LaunchTemplateData: cloud.LaunchTemplateData{ImageID: in.ImageID, InstanceType: cloud.MicroVMType}})
+	if err == nil || !strings.Contains(err.Error(), "only RunInstances launches it") {
+		t.Errorf("a launch template of micro-VMs: %v", err)
+	}
+}

@@ -281,6 +281,7 @@ func (c *Cloud) runInstances(tx *txn, cluster string, in cloud.RunInput) ([]*ins
 	if v.InstanceType == "" {
 		ps.Add("instanceType", "is required (here or in the launch template)")
 	}
+	checkMicroVM(&ps, v.InstanceType, in.MicroVM)
 	subnet, ok := c.catalog.Subnet(in.SubnetID)
 	if !ok {
 		ps.Add("subnetId", "unknown subnet %q (see kdp sim subnets)", in.SubnetID)
@@ -309,6 +310,12 @@ func (c *Cloud) runInstances(tx *txn, cluster string, in cloud.RunInput) ([]*ins
 	var out []*instance
 	for range count {
 		i := c.newInstance(tx, cluster, subnet, c.st.ips.next(subnet), v.InstanceType, v, t, capacityType)
+		if in.MicroVM != nil {
+			size := *in.MicroVM
+			i.MicroVM = &size
+			i.DNSName = "fargate-" + i.DNSName
+			i.BootAt = tx.now.Add(c.timing.Jittered(c.timing.MicroVMBoot, i.ID))
+		}
 		maps.Copy(i.Tags, in.Tags)
 		i.ClientToken = in.ClientToken
 		c.commitLaunch(tx, i)
@@ -316,4 +323,34 @@ func (c *Cloud) runInstances(tx *txn, cluster string, in cloud.RunInput) ([]*ins
 	}
 	c.log.Info("ran instances", "count", count, "type", v.InstanceType, "zone", subnet.Zone, "cluster", cluster)
 	return out, nil
+}
+
+// A micro-VM's limits: Fargate's largest size, and its storage.
+const (
+	maxMicroVMMilliCPU  = 16000
+	maxMicroVMMemoryMiB = 120 * 1024
+	minMicroVMStorage   = 20
+	maxMicroVMStorage   = 175
+)
+
+// checkMicroVM checks a launch's micro-VM size: given for the micro-VM type
+// (within its limits), and only for it.
+func checkMicroVM(ps *cloud.Problems, instanceType string, size *cloud.MicroVM) {
+	switch {
+	case instanceType != cloud.MicroVMType && size != nil:
+		ps.Add("microVm", "is only for instance type %s, not %s", cloud.MicroVMType, instanceType)
+	case instanceType == cloud.MicroVMType && size == nil:
+		ps.Add("microVm", "is required for instance type %s: a micro-VM's size is chosen at launch", cloud.MicroVMType)
+	case size == nil:
+	default:
+		if size.MilliCPU <= 0 || size.MilliCPU > maxMicroVMMilliCPU {
+			ps.Add("microVm.milliCpu", "must be between 1 and %d, got %d", maxMicroVMMilliCPU, size.MilliCPU)
+		}
+		if size.MemoryMiB <= 0 || size.MemoryMiB > maxMicroVMMemoryMiB {
+			ps.Add("microVm.memoryMiB", "must be between 1 and %d, got %d", maxMicroVMMemoryMiB, size.MemoryMiB)
+		}
+		if size.StorageGiB < minMicroVMStorage || size.StorageGiB > maxMicroVMStorage {
+			ps.Add("microVm.ephemeralStorageGiB", "must be between %d and %d, got %d", minMicroVMStorage, maxMicroVMStorage, size.StorageGiB)
+		}
+	}
 }

@@ -26,7 +26,11 @@ func (c *Cloud) checkTemplateData(ps *cloud.Problems, d cloud.LaunchTemplateData
 	case d.ImageID != "" && !ok:
 		ps.Add("imageId", "unknown image %q (see kdp sim images)", d.ImageID)
 	}
-	if d.InstanceType != "" {
+	if d.InstanceType == cloud.MicroVMType {
+		if !launch {
+			ps.Add("instanceType", "%s is the micro-VM type: only RunInstances launches it, with its size (microVm)", d.InstanceType)
+		}
+	} else if d.InstanceType != "" {
 		t, known := c.catalog.InstanceType(d.InstanceType)
 		switch {
 		case !known:
