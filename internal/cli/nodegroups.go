@@ -17,6 +17,8 @@ import (
 
 	eksv1 "github.com/kdp-project/kdp/api/eks/v1alpha1"
 	"github.com/kdp-project/kdp/internal/cluster"
+	"github.com/kdp-project/kdp/internal/fargate"
+	fargateresources "github.com/kdp-project/kdp/internal/fargate/resources"
 	"github.com/kdp-project/kdp/internal/join"
 	"github.com/kdp-project/kdp/internal/manager"
 	"github.com/kdp-project/kdp/internal/nodegroup"
@@ -57,6 +59,10 @@ func setupNodeGroups(ctx context.Context, mgr ctrl.Manager, restCfg *rest.Config
 	}
 	if err := nodegroup.Setup(ctx, mgr, c.provider, hooks, env); err != nil {
 		return nil, fmt.Errorf("setting up the node group controllers: %w", err)
+	}
+	fargateEnv := fargateresources.Env{Cluster: env.Cluster, Account: env.Account, Join: env.Join, Clock: env.Clock, Scale: env.Scale}
+	if err := fargate.Setup(ctx, mgr, c.provider, hooks, fargateEnv); err != nil {
+		return nil, fmt.Errorf("setting up the Fargate controllers: %w", err)
 	}
 	if err := hooks.AddToManager(mgr); err != nil {
 		return nil, err

@@ -47,7 +47,7 @@ func Issue(ctx context.Context, client kubernetes.Interface, now time.Time, o Op
 		return nil, err
 	}
 	id, secret, _ := strings.Cut(token, ".")
-	s := tokenSecret(id, secret, o.Description, nil)
+	s := tokenSecret(id, secret, o.Description, NodeGroup, nil)
 	s.StringData[bootstrapapi.BootstrapTokenExpirationKey] = now.Add(o.TTL).UTC().Format(time.RFC3339)
 	if _, err := client.CoreV1().Secrets(metav1.NamespaceSystem).Create(ctx, s, metav1.CreateOptions{}); err != nil {
 		return nil, fmt.Errorf("creating bootstrap token: %w", err)
@@ -60,12 +60,23 @@ func Issue(ctx context.Context, client kubernetes.Interface, now time.Time, o Op
 // join long after it was made (a node group's, which scale-ups use for
 // years, as kubeadm's --ttl 0). Labels mark the Secret as its owner's.
 func EnsureToken(ctx context.Context, client kubernetes.Interface, id, description string, labels map[string]string) (string, error) {
+	return EnsureGroupToken(ctx, client, id, description, NodeGroup, labels)
+}
+
+// EnsureGroupToken is EnsureToken for a token that authenticates as the
+// extra group (system:bootstrappers:…) instead of NodeGroup: a token whose
+// right to join is granted on its own (a Fargate profile's, granted and
+// revoked with the profile).
+func EnsureGroupToken(ctx context.Context, client kubernetes.Interface, id, description, group string, labels map[string]string) (string, error) {
 	if !bootstraputil.IsValidBootstrapTokenID(id) {
 		return "", fmt.Errorf("bootstrap token id %q: must be 6 characters a-z and 0-9", id)
 	}
 	secrets := client.CoreV1().Secrets(metav1.NamespaceSystem)
 	name := bootstraputil.BootstrapTokenSecretName(id)
 	if s, err := secrets.Get(ctx, name, metav1.GetOptions{}); err == nil {
+		if got := string(s.Data[bootstrapapi.BootstrapTokenExtraGroupsKey]); got != group {
+			return "", fmt.Errorf("bootstrap token %s authenticates as %q, not %q: it is not this token's (delete it to make a new one)", id, got, group)
+		}
 		return id + "." + string(s.Data[bootstrapapi.BootstrapTokenSecretKey]), nil
 	} else if !apierrors.IsNotFound(err) {
 		return "", fmt.Errorf("reading bootstrap token %s: %w", name, err)
@@ -75,9 +86,9 @@ func EnsureToken(ctx context.Context, client kubernetes.Interface, id, descripti
 		return "", err
 	}
 	_, secret, _ := strings.Cut(token, ".")
-	_, err = secrets.Create(ctx, tokenSecret(id, secret, description, labels), metav1.CreateOptions{})
+	_, err = secrets.Create(ctx, tokenSecret(id, secret, description, group, labels), metav1.CreateOptions{})
 	if apierrors.IsAlreadyExists(err) { // made meanwhile: use that one
-		return EnsureToken(ctx, client, id, description, labels)
+		return EnsureGroupToken(ctx, client, id, description, group, labels)
 	}
 	if err != nil {
 		return "", fmt.Errorf("creating bootstrap token %s: %w", name, err)
@@ -95,7 +106,7 @@ func DeleteToken(ctx context.Context, client kubernetes.Interface, id string) er
 	return nil
 }
 
-func tokenSecret(id, secret, description string, labels map[string]string) *corev1.Secret {
+func tokenSecret(id, secret, description, group string, labels map[string]string) *corev1.Secret {
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: bootstraputil.BootstrapTokenSecretName(id), Namespace: metav1.NamespaceSystem, Labels: labels},
 		Type:       bootstrapapi.SecretTypeBootstrapToken,
@@ -104,7 +115,7 @@ func tokenSecret(id, secret, description string, labels map[string]string) *core
 			bootstrapapi.BootstrapTokenSecretKey:           secret,
 			bootstrapapi.BootstrapTokenUsageAuthentication: "true",
 			bootstrapapi.BootstrapTokenUsageSigningKey:     "true",
-			bootstrapapi.BootstrapTokenExtraGroupsKey:      NodeGroup,
+			bootstrapapi.BootstrapTokenExtraGroupsKey:      group,
 			bootstrapapi.BootstrapTokenDescriptionKey:      description,
 		},
 	}

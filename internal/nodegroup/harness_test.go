@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,22 +12,16 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	eksv1 "github.com/kdp-project/kdp/api/eks/v1alpha1"
 	"github.com/kdp-project/kdp/internal/cloud/sim"
-	"github.com/kdp-project/kdp/internal/cluster"
-	"github.com/kdp-project/kdp/internal/crds"
-	"github.com/kdp-project/kdp/internal/join"
-	"github.com/kdp-project/kdp/internal/kubelet"
-	"github.com/kdp-project/kdp/internal/manager"
 	"github.com/kdp-project/kdp/internal/nodegroup"
 	"github.com/kdp-project/kdp/internal/nodegroup/resources"
 	"github.com/kdp-project/kdp/internal/testenv"
+	"github.com/kdp-project/kdp/internal/testenv/kdptest"
 	"github.com/kdp-project/kdp/internal/timescale"
-	"github.com/kdp-project/kdp/internal/webhook"
 )
 
 var env *testenv.Env
@@ -68,95 +61,26 @@ type options struct {
 
 func start(t testing.TB, o options) *kdp {
 	t.Helper()
-	ctx := context.Background()
 	if o.dir == "" {
-		o.dir = t.TempDir()
 		forgetNodes(t)
 	}
-	if o.scale == 0 {
-		o.scale = 100
-	}
-	if err := crds.Install(ctx, env.Client); err != nil {
-		t.Fatal(err)
-	}
-	if err := join.EnsureRBAC(ctx, env.Clientset); err != nil {
-		t.Fatal(err)
-	}
-	so := sim.DefaultOptions()
-	so.Dir, so.Scale, so.Seed = filepath.Join(o.dir, "cloud"), o.scale, 11
-	if o.profile != "" {
-		so.Profile = o.profile
-	}
-	c, err := sim.Open(so)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cloudCtx, stopCloud := context.WithCancel(ctx)
-	go func() { _ = c.Run(cloudCtx) }()
-	runCtx, cancel := context.WithCancel(ctx)
-	p := c.Provider(clusterName)
-	mgr, err := manager.New(env.Config, manager.Options{MetricsAddr: "0", HealthAddr: "0", SkipNameValidation: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	timing := c.Timing()
-	if err := kubelet.Setup(runCtx, mgr, p, kubelet.Options{Clock: clock.RealClock{}, Timing: kubelet.Timing{
-		Join: timing.Join, PodStart: timing.PodStart, Heartbeat: timing.Heartbeat, Jitter: timing.Jitter,
-	}}); err != nil {
-		t.Fatal(err)
-	}
-	hooks, err := webhook.New(env.Config, webhook.Options{Dir: filepath.Join(o.dir, "webhook")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	account, _ := p.Account(ctx)
-	cfg := rest.CopyConfig(env.Config)
-	if err := rest.LoadTLSFiles(cfg); err != nil {
-		t.Fatal(err)
-	}
-	if o.joinServer != "" {
-		cfg.Host = o.joinServer
-	}
-	e := resources.Env{
-		Cluster: clusterName, Account: account, Clock: clock.RealClock{}, Scale: o.scale,
-		Join: join.Options{Server: cfg.Host, CA: cfg.CAData, ServiceCIDR: cluster.ServiceCIDR},
-	}
-	if err := nodegroup.Setup(runCtx, mgr, p, hooks, e); err != nil {
-		t.Fatal(err)
-	}
-	if err := hooks.AddToManager(mgr); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := mgr.Start(runCtx); err != nil {
-			fmt.Fprintln(os.Stderr, "manager:", err)
-		}
-	}()
-	k := &kdp{cloud: c, provider: p, dir: o.dir}
-	stopped := false
-	k.stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel() // kdp first, then its cloud, as `kdp up` stops
-		<-done
-		stopCloud()
-		<-c.Stopped()
-	}
-	t.Cleanup(k.stop)
-	// The API server calls this server's hooks (not a stopped one's).
-	testenv.Eventually(t, 30*time.Second, func() error {
-		bad := &eksv1.NodeGroup{ObjectMeta: metav1.ObjectMeta{Name: "probe"}, Spec: eksv1.NodeGroupSpec{InstanceTypes: []string{"no.such"}}}
-		err := env.Client.Create(ctx, bad, client.DryRunAll)
-		if err == nil || !strings.Contains(err.Error(), "Ec2InstanceTypeDoesNotExist") {
-			return fmt.Errorf("the webhook is not answering yet: %v", err)
-		}
-		return nil
+	k := kdptest.Start(t, env, kdptest.Options{
+		Cluster: clusterName, Scale: o.scale, Dir: o.dir, Profile: o.profile, JoinServer: o.joinServer,
+		Setup: func(ctx context.Context, s kdptest.Setup) error {
+			return nodegroup.Setup(ctx, s.Manager, s.Provider, s.Hooks, resources.Env{
+				Cluster: clusterName, Account: s.Account, Clock: clock.RealClock{}, Scale: s.Scale, Join: s.Join,
+			})
+		},
+		Ready: func(ctx context.Context) error {
+			bad := &eksv1.NodeGroup{ObjectMeta: metav1.ObjectMeta{Name: "probe"}, Spec: eksv1.NodeGroupSpec{InstanceTypes: []string{"no.such"}}}
+			err := env.Client.Create(ctx, bad, client.DryRunAll)
+			if err == nil || !strings.Contains(err.Error(), "Ec2InstanceTypeDoesNotExist") {
+				return fmt.Errorf("the webhook is not answering yet: %v", err)
+			}
+			return nil
+		},
 	})
-	return k
+	return &kdp{cloud: k.Cloud, provider: k.Provider, dir: k.Dir, stop: k.Stop}
 }
 
 // forgetNodes deletes the Nodes an earlier test's cloud left (its

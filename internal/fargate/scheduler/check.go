@@ -1,0 +1,60 @@
+package scheduler
+
+import (
+	"context"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/kdp-project/kdp/internal/fargate/sizing"
+	"github.com/kdp-project/kdp/internal/fargate/support"
+)
+
+// check says what Fargate cannot run of the pod (every reason, in one
+// message) or sizes it, and writes the size in the pod's
+// CapacityProvisioned annotation, as EKS's scheduler does: it is what the
+// pod is billed for.
+func (s *Controller) check(ctx context.Context, pod *corev1.Pod) (sizing.Result, string, error) {
+	reasons, err := support.Check(pod, s.volumeOf(ctx, pod.Namespace))
+	if err != nil {
+		return sizing.Result{}, "", err
+	}
+	if len(reasons) > 0 {
+		return sizing.Result{}, support.Message(reasons), nil
+	}
+	size, err := sizing.Size(pod)
+	if err != nil {
+		return sizing.Result{}, err.Error(), nil
+	}
+	if want := size.CapacityProvisioned(); pod.Annotations[sizing.AnnotationCapacityProvisioned] != want {
+		err := s.patch(ctx, pod, func(p *corev1.Pod) {
+			if p.Annotations == nil {
+				p.Annotations = map[string]string{}
+			}
+			p.Annotations[sizing.AnnotationCapacityProvisioned] = want
+		})
+		if err != nil {
+			return sizing.Result{}, "", err
+		}
+	}
+	return size, "", nil
+}
+
+// volumeOf looks up the PersistentVolume a claim of the namespace is bound
+// to (nil if it is not bound yet).
+func (s *Controller) volumeOf(ctx context.Context, namespace string) func(claim string) (*corev1.PersistentVolume, error) {
+	return func(claim string) (*corev1.PersistentVolume, error) {
+		pvc := &corev1.PersistentVolumeClaim{}
+		if err := s.client.Get(ctx, client.ObjectKey{Namespace: namespace, Name: claim}, pvc); err != nil {
+			return nil, client.IgnoreNotFound(err)
+		}
+		if pvc.Spec.VolumeName == "" {
+			return nil, nil
+		}
+		pv := &corev1.PersistentVolume{}
+		if err := s.client.Get(ctx, client.ObjectKey{Name: pvc.Spec.VolumeName}, pv); err != nil {
+			return nil, client.IgnoreNotFound(err)
+		}
+		return pv, nil
+	}
+}
