@@ -14,6 +14,7 @@ import (
 
 	"github.com/kdp-project/kdp/internal/cloud"
 	"github.com/kdp-project/kdp/internal/fargate/admission"
+	"github.com/kdp-project/kdp/internal/fargate/audit"
 	"github.com/kdp-project/kdp/internal/fargate/profile"
 	"github.com/kdp-project/kdp/internal/fargate/resources"
 	"github.com/kdp-project/kdp/internal/fargate/scheduler"
@@ -51,7 +52,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, p cloud.Provider, hooks *webho
 	if err != nil {
 		return fmt.Errorf("reading the cloud's images: %w", err)
 	}
-	for _, h := range admission.Hooks(mgr.GetScheme(), mgr.GetClient(), mgr.GetAPIReader(), subnets) {
+	for _, h := range admission.Hooks(mgr.GetScheme(), admission.NewChecker(mgr.GetClient(), subnets)) {
 		if err := hooks.Add(h); err != nil {
 			return err
 		}
@@ -61,6 +62,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, p cloud.Provider, hooks *webho
 		profile.NewController(c, kube, mgr.GetEventRecorder("fargate-profile"), env, subnets),
 		scheduler.NewController(c, kube, p, mgr.GetEventRecorder("fargate-scheduler"), env, images, subnets),
 		teardown.NewController(c, p),
+		audit.NewController(c, mgr.GetEventRecorder("fargate-audit")),
 	} {
 		if err := r.Register(mgr); err != nil {
 			return fmt.Errorf("registering %s: %w", r.Name(), err)

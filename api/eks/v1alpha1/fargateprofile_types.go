@@ -92,7 +92,17 @@ type FargateProfileStatus struct {
 	// ObservedGeneration is the generation the status describes.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// Conditions are kdp's (EKS reports only the status): Ready is True
+	// from when the profile takes pods (ACTIVE) on.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
+
+// FargateProfileReady is the condition a profile that takes pods has; its
+// reason is the profile's status in CamelCase (Creating, Active, ...).
+const FargateProfileReady = "Ready"
 
 // FargateProfileStatusValue is EKS's FargateProfileStatus.
 type FargateProfileStatusValue string

@@ -21,6 +21,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/events"
@@ -111,7 +112,7 @@ func (c *Controller) create(ctx context.Context, fp *eksv1.FargateProfile) (reco
 	case eksv1.FargateActive, eksv1.FargateCreateFailed:
 		return reconcile.Result{}, nil
 	case "":
-		st.Status = eksv1.FargateCreating
+		c.setStatus(fp, eksv1.FargateCreating, "granting the pod execution role its nodes' join")
 		st.CreatedAt = ptr.To(fp.CreationTimestamp)
 		st.ClusterName = c.env.Cluster
 		st.FargateProfileArn = resources.ARN(c.env.Account, c.env.Cluster, fp)
@@ -129,14 +130,15 @@ func (c *Controller) create(ctx context.Context, fp *eksv1.FargateProfile) (reco
 		return reconcile.Result{}, err
 	}
 	if allowed {
-		st.Status, st.Health.Issues = eksv1.FargateActive, nil
+		st.Health.Issues = nil
+		c.setStatus(fp, eksv1.FargateActive, "pods matching the profile's selectors run on Fargate")
 		c.recorder.Eventf(fp, nil, corev1.EventTypeNormal, "Active", "Create", "Fargate profile is ACTIVE: pods matching its selectors run on Fargate from now on (pods created before keep their nodes)")
 		return reconcile.Result{}, nil
 	}
 	st.Health.Issues = []eksv1.FargateProfileIssue{{Code: eksv1.FargateIssueAccessDenied, Message: why, ResourceIDs: []string{fp.Spec.PodExecutionRoleArn}}}
 	left := c.env.Wait(resources.CreateTimeout) - c.env.Clock.Since(fp.CreationTimestamp.Time)
 	if left <= 0 {
-		st.Status = eksv1.FargateCreateFailed
+		c.setStatus(fp, eksv1.FargateCreateFailed, why)
 		c.recorder.Eventf(fp, nil, corev1.EventTypeWarning, "CreateFailed", "Create", "Fargate profile is CREATE_FAILED: %s", why)
 		return reconcile.Result{}, nil
 	}
@@ -189,4 +191,22 @@ func (c *Controller) mayJoin(ctx context.Context, fp *eksv1.FargateProfile) (boo
 		}
 	}
 	return true, "", nil
+}
+
+// setStatus sets the profile's status and its Ready condition with it.
+func (c *Controller) setStatus(fp *eksv1.FargateProfile, status eksv1.FargateProfileStatusValue, message string) {
+	fp.Status.Status = status
+	ready := metav1.ConditionFalse
+	if status == eksv1.FargateActive {
+		ready = metav1.ConditionTrue
+	}
+	meta.SetStatusCondition(&fp.Status.Conditions, metav1.Condition{
+		Type: eksv1.FargateProfileReady, Status: ready, Reason: reasons[status], Message: message,
+		ObservedGeneration: fp.Generation, LastTransitionTime: metav1.NewTime(c.env.Clock.Now()),
+	})
+}
+
+var reasons = map[eksv1.FargateProfileStatusValue]string{
+	eksv1.FargateCreating: "Creating", eksv1.FargateActive: "Active", eksv1.FargateDeleting: "Deleting",
+	eksv1.FargateCreateFailed: "CreateFailed", eksv1.FargateDeleteFailed: "DeleteFailed",
 }

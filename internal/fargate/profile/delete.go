@@ -26,7 +26,7 @@ func (c *Controller) delete(ctx context.Context, fp *eksv1.FargateProfile) (reco
 	}
 	if fp.Status.Status != eksv1.FargateDeleting {
 		base := fp.DeepCopy()
-		fp.Status.Status = eksv1.FargateDeleting
+		c.setStatus(fp, eksv1.FargateDeleting, "deleting the pods the profile placed")
 		if err := c.client.Status().Patch(ctx, fp, client.MergeFrom(base)); err != nil {
 			return reconcile.Result{}, client.IgnoreNotFound(err)
 		}
@@ -78,7 +78,7 @@ func (c *Controller) revoke(ctx context.Context, fp *eksv1.FargateProfile) error
 // the error as its issue; it is tried again.
 func (c *Controller) failDelete(ctx context.Context, fp *eksv1.FargateProfile, cause error) error {
 	base := fp.DeepCopy()
-	fp.Status.Status = eksv1.FargateDeleteFailed
+	c.setStatus(fp, eksv1.FargateDeleteFailed, cause.Error())
 	fp.Status.Health.Issues = []eksv1.FargateProfileIssue{{Code: eksv1.FargateIssueInternalFailure, Message: cause.Error()}}
 	if !apiequality.Semantic.DeepEqual(base.Status, fp.Status) {
 		if err := c.client.Status().Patch(ctx, fp, client.MergeFrom(base)); err != nil {
