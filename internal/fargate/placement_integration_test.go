@@ -3,6 +3,7 @@ package fargate_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -54,8 +55,10 @@ func TestIntegration_OneNodePerPod(t *testing.T) {
 		if n.Labels[eksv1.LabelComputeType] != eksv1.ComputeTypeFargate {
 			t.Errorf("node %s labels %v", n.Name, n.Labels)
 		}
-		if len(n.Spec.Taints) != 1 || n.Spec.Taints[0].Key != eksv1.LabelComputeType || n.Spec.Taints[0].Value != "fargate" || n.Spec.Taints[0].Effect != corev1.TaintEffectNoSchedule {
-			t.Errorf("node %s taints %+v", n.Name, n.Spec.Taints)
+		if !slices.ContainsFunc(n.Spec.Taints, func(tt corev1.Taint) bool {
+			return tt.Key == eksv1.LabelComputeType && tt.Value == "fargate" && tt.Effect == corev1.TaintEffectNoSchedule
+		}) {
+			t.Errorf("node %s taints %+v, want eks.amazonaws.com/compute-type=fargate:NoSchedule", n.Name, n.Spec.Taints)
 		}
 		if cpu, mem := n.Status.Capacity[corev1.ResourceCPU], n.Status.Capacity[corev1.ResourceMemory]; cpu.MilliValue() != 500 || mem.Value() != 2<<30 {
 			t.Errorf("node %s capacity cpu %s memory %s, want 500m and 2Gi", n.Name, cpu.String(), mem.String())
@@ -94,10 +97,10 @@ func TestIntegration_OneNodePerPod(t *testing.T) {
 		}
 		seen := 0
 		for _, p := range pods.Items {
-			if nodes[p.Spec.NodeName] {
+			if target := daemonTarget(&p); nodes[target] {
 				seen++
-				if p.Status.Phase == corev1.PodRunning {
-					return fmt.Errorf("DaemonSet pod %s runs on Fargate node %s", p.Name, p.Spec.NodeName)
+				if p.Spec.NodeName == target && p.Status.Phase == corev1.PodRunning {
+					return fmt.Errorf("DaemonSet pod %s runs on Fargate node %s", p.Name, target)
 				}
 			}
 		}
@@ -106,6 +109,23 @@ func TestIntegration_OneNodePerPod(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// daemonTarget is the node a DaemonSet's pod is for (its node affinity).
+func daemonTarget(p *corev1.Pod) string {
+	if p.Spec.NodeName != "" {
+		return p.Spec.NodeName
+	}
+	if a := p.Spec.Affinity; a != nil && a.NodeAffinity != nil && a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil {
+		for _, term := range a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
+			for _, f := range term.MatchFields {
+				if f.Key == "metadata.name" && len(f.Values) == 1 {
+					return f.Values[0]
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // A pod's size follows EKS's rules, and a pod too large for Fargate stays
