@@ -22,9 +22,10 @@ const PodTimeoutSeconds = 5
 
 // Hooks are Fargate's webhooks, for kdp's webhook server.
 //
-// The profile hook sees only creates: a profile's spec never changes (the
-// CRD's CEL refuses it), and what else an update changes (finalizers,
-// status) is kdp's own.
+// The profile hook sees creates and deletes (one profile is deleted at a
+// time), not updates: a profile's spec never changes (the CRD's CEL
+// refuses it), and what else an update changes (finalizers, status) is
+// kdp's own.
 //
 // The pod hook is EKS's 0500-amazon-eks-fargate-mutation.amazonaws.com
 // (the server wants a name of three segments or more): pods, CREATE,
@@ -42,7 +43,7 @@ func Hooks(scheme *runtime.Scheme, c *Checker) []webhook.Hook {
 			Name: "validate.fargateprofiles.eks.kdp.dev",
 			Path: ValidateProfilePath,
 			Rules: []admissionregistrationv1.RuleWithOperations{{
-				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Delete},
 				Rule: admissionregistrationv1.Rule{
 					APIGroups: []string{eksv1.GroupVersion.Group}, APIVersions: []string{eksv1.GroupVersion.Version},
 					Resources: []string{"fargateprofiles"}, Scope: ptr.To(admissionregistrationv1.ClusterScope),

@@ -39,7 +39,7 @@ func TestHooksAreServable(t *testing.T) {
 		}
 	}
 	profiles, pods := hs[0], hs[1]
-	if profiles.Mutating || profiles.FailurePolicy != "" || !reflect.DeepEqual(profiles.Rules[0].Operations, []admissionregistrationv1.OperationType{admissionregistrationv1.Create}) ||
+	if profiles.Mutating || profiles.FailurePolicy != "" || !reflect.DeepEqual(profiles.Rules[0].Operations, []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Delete}) ||
 		profiles.Rules[0].Resources[0] != "fargateprofiles" {
 		t.Errorf("profile hook: %+v", profiles)
 	}
