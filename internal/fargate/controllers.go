@@ -58,6 +58,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, p cloud.Provider, hooks *webho
 		}
 	}
 	c := mgr.GetClient()
+	scheduler.CollectFrom(c)
 	for _, r := range []reconciler{
 		profile.NewController(c, kube, mgr.GetEventRecorder("fargate-profile"), env, subnets),
 		scheduler.NewController(c, kube, p, mgr.GetEventRecorder("fargate-scheduler"), env, images, subnets),

@@ -73,6 +73,15 @@ func TestIntegration_OneNodePerPod(t *testing.T) {
 	if vms := microVMs(t, k); len(vms) != 3 {
 		t.Errorf("%d micro-VMs for 3 pods", len(vms))
 	}
+	byProfile := map[string]string{"profile": "one-node"}
+	for name, want := range map[string]float64{"kdp_fargate_pods": 3, "kdp_fargate_provisioned_vcpu": 1.5, "kdp_fargate_provisioned_memory_gb": 6} {
+		if got := metric(t, name, byProfile); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+	if got := metric(t, "kdp_fargate_pod_start_seconds", nil); got < 3 {
+		t.Errorf("kdp_fargate_pod_start_seconds has %v samples, want at least 3", got)
+	}
 	// A DaemonSet that tolerates every taint: the daemon controller makes
 	// pods for the Fargate nodes, which never run there.
 	ds := &appsv1.DaemonSet{
@@ -188,6 +197,9 @@ func TestIntegration_Unsupported(t *testing.T) {
 	}
 	if vms := microVMs(t, k); len(vms) != 0 {
 		t.Errorf("micro-VMs for an unsupported pod: %+v", vms)
+	}
+	if got := metric(t, "kdp_fargate_pods_unsupported", map[string]string{"profile": "unsupported"}); got != 1 {
+		t.Errorf("kdp_fargate_pods_unsupported = %v, want 1", got)
 	}
 }
 
