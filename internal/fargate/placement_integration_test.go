@@ -155,8 +155,8 @@ func TestIntegration_Sizing(t *testing.T) {
 		want string
 	}{
 		{pod(ns, "none", "", ""), "0.25vCPU 0.5GB"},
-		{pod(ns, "exact", "250m", "256Mi"), "0.25vCPU 0.5GB"},           // + 256 MiB = 0.5 GB exactly
-		{pod(ns, "next", "1", "8Gi"), "2vCPU 9GB"},                       // EKS's worked example: 8.25 GB
+		{pod(ns, "exact", "250m", "256Mi"), "0.25vCPU 0.5GB"},             // + 256 MiB = 0.5 GB exactly
+		{pod(ns, "next", "1", "8Gi"), "2vCPU 9GB"},                        // EKS's worked example: 8.25 GB
 		{pod(ns, "init", "250m", "512Mi", init("2", "4Gi")), "2vCPU 5GB"}, // the init container is larger than the sum
 	} {
 		create(t, c.pod)
