@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -24,6 +25,7 @@ import (
 	"github.com/kdp-project/kdp/internal/fargate/resources"
 	"github.com/kdp-project/kdp/internal/testenv"
 	"github.com/kdp-project/kdp/internal/testenv/kdptest"
+	"github.com/kdp-project/kdp/internal/timescale"
 )
 
 var env *testenv.Env
@@ -39,8 +41,14 @@ const (
 // (a new one if empty).
 func start(t testing.TB, dir string) *kdptest.KDP {
 	t.Helper()
+	return startWith(t, dir, "", 0)
+}
+
+// startWith is start with the cloud's timing profile and the time scale.
+func startWith(t testing.TB, dir, profile string, scale timescale.Scale) *kdptest.KDP {
+	t.Helper()
 	return kdptest.Start(t, env, kdptest.Options{
-		Cluster: clusterName, Dir: dir,
+		Cluster: clusterName, Dir: dir, Profile: profile, Scale: scale,
 		Setup: func(ctx context.Context, s kdptest.Setup) error {
 			return fargate.Setup(ctx, s.Manager, s.Provider, s.Hooks, resources.Env{
 				Cluster: clusterName, Account: s.Account, Join: s.Join, Clock: clock.RealClock{}, Scale: s.Scale,
@@ -249,3 +257,5 @@ func metric(t testing.TB, name string, labels map[string]string) float64 {
 	}
 	return -1
 }
+
+func ctrlmetricsRegistryGather() ([]*dto.MetricFamily, error) { return ctrlmetrics.Registry.Gather() }

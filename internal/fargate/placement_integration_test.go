@@ -305,3 +305,43 @@ func ptrVal[T any](p *T) T {
 	}
 	return *p
 }
+
+// With no Fargate capacity in any of its profile's zones a pod waits,
+// saying so, and runs once capacity is back; a zone without capacity
+// passes its pods to the others.
+func TestIntegration_NoCapacity(t *testing.T) {
+	k := start(t, "")
+	ns := env.Namespace(t)
+	ctx := context.Background()
+	fp := profile(t, "capacity", selector(ns))
+	zones := map[string]bool{}
+	subnets, _ := k.Provider.Subnets(ctx)
+	for _, s := range subnets {
+		if slices.Contains(fp.Status.Subnets, s.ID) {
+			zones[s.Zone] = true
+		}
+	}
+	for z := range zones {
+		if err := k.Provider.SetCapacity(ctx, cloud.MicroVMType, z, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	create(t, pod(ns, "waits", "", ""))
+	pending(t, ns, "waits", "Fargate has no capacity for 0.25vCPU 0.5GB")
+	first := ""
+	for z := range zones {
+		if first == "" {
+			first = z
+			if err := k.Provider.SetCapacity(ctx, cloud.MicroVMType, z, -1); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	p := running(t, ns, "waits")
+	if got := node(t, p.Spec.NodeName).Labels["topology.kubernetes.io/zone"]; got != first {
+		t.Errorf("pod in zone %s, want the only zone with capacity, %s", got, first)
+	}
+	for z := range zones {
+		_ = k.Provider.SetCapacity(ctx, cloud.MicroVMType, z, -1)
+	}
+}

@@ -236,8 +236,8 @@ type CapacityLimit struct {
 // catalogue spells it.
 func (c *Cloud) checkTypeAndZone(instanceType, zone string, required bool) (string, error) {
 	var ps cloud.Problems
-	if _, ok := c.catalog.InstanceType(instanceType); (required || instanceType != "") && !ok {
-		ps.Add("instanceType", "unknown instance type %q (see kdp sim instance-types)", instanceType)
+	if _, ok := c.catalog.InstanceType(instanceType); (required || instanceType != "") && !ok && instanceType != cloud.MicroVMType {
+		ps.Add("instanceType", "unknown instance type %q (see kdp sim instance-types; %s is Fargate's micro-VMs)", instanceType, cloud.MicroVMType)
 	}
 	z, ok := c.catalog.Zone(zone)
 	if (required || zone != "") && !ok {
@@ -270,6 +270,7 @@ func (c *Cloud) zoneOutage(tx *txn, zone string) int {
 	for _, t := range c.catalog.InstanceTypes() {
 		c.setCapacity(tx, t.Name, zone, 0)
 	}
+	c.setCapacity(tx, cloud.MicroVMType, zone, 0)
 	failed := 0
 	for _, id := range sortedKeys(c.st.instances) {
 		if i := c.st.instances[id]; i.Zone == zone && !i.leaving() && !i.KubeletFailed {

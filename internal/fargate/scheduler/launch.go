@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -58,6 +59,7 @@ func (s *Controller) launch(ctx context.Context, pod *corev1.Pod, fp *eksv1.Farg
 		break
 	}
 	if inst == nil {
+		slices.Sort(insufficient) // the same message (one event) at every retry
 		return nil, capacityRetry, s.unschedulable(ctx, pod, fmt.Sprintf("Fargate has no capacity for %s in %s right now; retrying", size.CapacityProvisioned(), strings.Join(insufficient, ", ")))
 	}
 	if inst.State == cloud.StateShuttingDown || inst.State == cloud.StateTerminated {

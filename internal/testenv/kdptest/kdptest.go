@@ -67,6 +67,8 @@ type KDP struct {
 	Cloud    *sim.Cloud
 	Provider *sim.Provider
 	Dir      string
+	// Join is where nodes join (what Setup was given).
+	Join join.Options
 	// Stop stops kdp, then its cloud, as `kdp up` stops (once; also at
 	// the test's end).
 	Stop func()
@@ -144,7 +146,7 @@ func Start(t testing.TB, env *testenv.Env, o Options) *KDP {
 			fmt.Fprintln(os.Stderr, "manager:", err)
 		}
 	}()
-	k := &KDP{Cloud: c, Provider: p, Dir: o.Dir}
+	k := &KDP{Cloud: c, Provider: p, Dir: o.Dir, Join: s.Join}
 	stopped := false
 	k.Stop = func() {
 		if stopped {
