@@ -10,10 +10,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
+	"k8s.io/client-go/informers"
+	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kdp-project/kdp/internal/cloud"
@@ -210,46 +208,45 @@ func removeDeployment(b *testing.B, ns, name string) {
 	})
 }
 
-// podWatch records, for the pods of a namespace, when a watch first saw
-// each and when it first saw it Running.
+// podWatch records, for the pods of a namespace, when an informer first
+// saw each and when it first saw it Running (an informer, not a bare watch:
+// it lists and watches again if its watch ends).
 type podWatch struct {
-	w       watch.Interface
 	mu      sync.Mutex
 	added   map[string]time.Time
 	running map[string]time.Duration
-	done    chan struct{}
+	cancel  context.CancelFunc
 }
 
 func watchPods(b *testing.B, ns string) *podWatch {
-	cfg := rest.CopyConfig(env.Config)
-	cfg.Timeout = 0 // a watch that lasts the whole rollout
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	w, err := cs.CoreV1().Pods(ns).Watch(context.Background(), metav1.ListOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	pw := &podWatch{w: w, added: map[string]time.Time{}, running: map[string]time.Duration{}, done: make(chan struct{})}
-	go func() {
-		defer close(pw.done)
-		for ev := range w.ResultChan() {
-			p, ok := ev.Object.(*corev1.Pod)
-			if !ok {
-				continue
-			}
-			now := time.Now()
-			pw.mu.Lock()
-			if _, seen := pw.added[p.Name]; !seen {
-				pw.added[p.Name] = now
-			}
-			if _, ran := pw.running[p.Name]; !ran && p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
-				pw.running[p.Name] = now.Sub(pw.added[p.Name])
-			}
-			pw.mu.Unlock()
+	pw := &podWatch{added: map[string]time.Time{}, running: map[string]time.Duration{}}
+	factory := informers.NewSharedInformerFactoryWithOptions(env.Clientset, 0, informers.WithNamespace(ns))
+	informer := factory.Core().V1().Pods().Informer()
+	record := func(obj any) {
+		p, ok := obj.(*corev1.Pod)
+		if !ok {
+			return
 		}
-	}()
+		now := time.Now()
+		pw.mu.Lock()
+		defer pw.mu.Unlock()
+		if _, seen := pw.added[p.Name]; !seen {
+			pw.added[p.Name] = now
+		}
+		if _, ran := pw.running[p.Name]; !ran && p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp == nil {
+			pw.running[p.Name] = now.Sub(pw.added[p.Name])
+		}
+	}
+	if _, err := informer.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		AddFunc:    record,
+		UpdateFunc: func(_, obj any) { record(obj) },
+	}); err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pw.cancel = cancel
+	factory.Start(ctx.Done())
+	factory.WaitForCacheSync(ctx.Done())
 	return pw
 }
 
@@ -271,10 +268,7 @@ func (pw *podWatch) wait(b *testing.B, n int) []time.Duration {
 	return out
 }
 
-func (pw *podWatch) stop() {
-	pw.w.Stop()
-	<-pw.done
-}
+func (pw *podWatch) stop() { pw.cancel() }
 
 // quantile of durations (nearest rank).
 func quantile(ds []time.Duration, q float64) time.Duration {

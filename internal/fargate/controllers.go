@@ -30,9 +30,6 @@ type reconciler interface {
 // Setup registers the Fargate controllers with the manager, and their
 // admission webhooks with kdp's webhook server, for pods on the cloud p.
 func Setup(ctx context.Context, mgr ctrl.Manager, p cloud.Provider, hooks *webhook.Server, env resources.Env) error {
-	if err := scheduler.IndexPods(ctx, mgr.GetFieldIndexer()); err != nil {
-		return err
-	}
 	kube, err := kubernetes.NewForConfig(mgr.GetConfig())
 	if err != nil {
 		return err

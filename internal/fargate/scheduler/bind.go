@@ -9,14 +9,21 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/kdp-project/kdp/internal/cloud"
+	"github.com/kdp-project/kdp/internal/fargate/sizing"
 )
 
 // bind binds the pod to its node, as kube-scheduler does, with the event
-// kube-scheduler writes.
-func (s *Controller) bind(ctx context.Context, pod *corev1.Pod, node *corev1.Node) error {
+// kube-scheduler writes. The binding carries the pod's CapacityProvisioned
+// annotation (the API server copies a binding's annotations onto its pod):
+// the size, which the pod is billed for, is written with the bind, not in
+// a write of its own.
+func (s *Controller) bind(ctx context.Context, pod *corev1.Pod, node *corev1.Node, size sizing.Result, inst *cloud.Instance) error {
 	binding := &corev1.Binding{
-		ObjectMeta: metav1.ObjectMeta{Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID},
-		Target:     corev1.ObjectReference{Kind: "Node", Name: node.Name},
+		ObjectMeta: metav1.ObjectMeta{Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID,
+			Annotations: map[string]string{sizing.AnnotationCapacityProvisioned: size.CapacityProvisioned()}},
+		Target: corev1.ObjectReference{Kind: "Node", Name: node.Name},
 	}
 	err := s.kube.CoreV1().Pods(pod.Namespace).Bind(ctx, binding, metav1.CreateOptions{})
 	switch {
@@ -25,7 +32,7 @@ func (s *Controller) bind(ctx context.Context, pod *corev1.Pod, node *corev1.Nod
 	case err != nil:
 		return fmt.Errorf("binding pod %s/%s to %s: %w", pod.Namespace, pod.Name, node.Name, err)
 	}
-	s.recorder.Eventf(pod, nil, corev1.EventTypeNormal, "Scheduled", "Binding", "Successfully assigned %s/%s to %s", pod.Namespace, pod.Name, node.Name)
+	s.recorder.Eventf(pod, nil, corev1.EventTypeNormal, "Scheduled", "Binding", "Successfully assigned %s/%s to %s (micro-VM %s, %s, %s)", pod.Namespace, pod.Name, node.Name, inst.ID, size.CapacityProvisioned(), inst.Zone)
 	log.FromContext(ctx).V(1).Info("bound", "node", node.Name)
 	return nil
 }

@@ -11,9 +11,7 @@ import (
 )
 
 // check says what Fargate cannot run of the pod (every reason, in one
-// message) or sizes it, and writes the size in the pod's
-// CapacityProvisioned annotation, as EKS's scheduler does: it is what the
-// pod is billed for.
+// message), or sizes it.
 func (s *Controller) check(ctx context.Context, pod *corev1.Pod) (sizing.Result, string, error) {
 	reasons, err := support.Check(pod, s.volumeOf(ctx, pod.Namespace))
 	if err != nil {
@@ -25,17 +23,6 @@ func (s *Controller) check(ctx context.Context, pod *corev1.Pod) (sizing.Result,
 	size, err := sizing.Size(pod)
 	if err != nil {
 		return sizing.Result{}, err.Error(), nil
-	}
-	if want := size.CapacityProvisioned(); pod.Annotations[sizing.AnnotationCapacityProvisioned] != want {
-		err := s.patch(ctx, pod, func(p *corev1.Pod) {
-			if p.Annotations == nil {
-				p.Annotations = map[string]string{}
-			}
-			p.Annotations[sizing.AnnotationCapacityProvisioned] = want
-		})
-		if err != nil {
-			return sizing.Result{}, "", err
-		}
 	}
 	return size, "", nil
 }

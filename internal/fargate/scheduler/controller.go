@@ -9,8 +9,12 @@
 // It is level-based and crash-safe: the launch's client token is the
 // pod's UID, so a pod never gets two micro-VMs however often it is
 // reconciled (a restart between the launch and the bind launches nothing
-// new), and the pod's status.nominatedNodeName, written before the bind as
-// EKS's scheduler writes it, says which node it waits for. Micro-VMs whose
+// new), and the micro-VM's tags name its pod, so a node that joins wakes
+// the pod it is for. It writes as little as it can, for every write to the
+// API server counts when hundreds of pods start at once: the bind (which
+// carries the CapacityProvisioned annotation) and its event, and nothing
+// else for a pod that can be placed (EKS's scheduler also writes
+// status.nominatedNodeName first; kdp does not need it). Micro-VMs whose
 // pod is gone are the teardown controller's.
 package scheduler
 
@@ -18,6 +22,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,20 +43,6 @@ import (
 	"github.com/kdp-project/kdp/internal/cloud"
 	"github.com/kdp-project/kdp/internal/fargate/resources"
 )
-
-// IndexNominatedNode indexes pods by status.nominatedNodeName: a joining
-// node wakes the pod waiting for it.
-const IndexNominatedNode = "status.nominatedNodeName"
-
-// IndexPods adds the scheduler's pod index to the manager's cache.
-func IndexPods(ctx context.Context, i client.FieldIndexer) error {
-	return i.IndexField(ctx, &corev1.Pod{}, IndexNominatedNode, func(o client.Object) []string {
-		if n := o.(*corev1.Pod).Status.NominatedNodeName; n != "" {
-			return []string{n}
-		}
-		return nil
-	})
-}
 
 // Controller is the fargate-scheduler.
 type Controller struct {
@@ -87,14 +78,14 @@ func NewController(c client.Client, kube kubernetes.Interface, p cloud.Provider,
 func (*Controller) Name() string { return "fargate.scheduler" }
 
 // Register adds the controller to the manager: it looks at the pods of
-// fargate-scheduler, and at a node that joins, for the pod nominated to it.
+// fargate-scheduler, and at a node that joins, for the pod it is for.
 func (s *Controller) Register(mgr ctrl.Manager) error {
 	ours := predicate.NewPredicateFuncs(func(o client.Object) bool {
 		return o.(*corev1.Pod).Spec.SchedulerName == eksv1.FargateScheduler
 	})
 	return ctrl.NewControllerManagedBy(mgr).Named(s.Name()).
 		For(&corev1.Pod{}, builder.WithPredicates(ours)).
-		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(s.nominated), builder.WithPredicates(fargateNode)).
+		Watches(&corev1.Node{}, handler.EnqueueRequestsFromMapFunc(s.podOf), builder.WithPredicates(fargateNode)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 32}).
 		Complete(s)
 }
@@ -103,16 +94,21 @@ var fargateNode = predicate.NewPredicateFuncs(func(o client.Object) bool {
 	return o.GetLabels()[eksv1.LabelComputeType] == eksv1.ComputeTypeFargate
 })
 
-func (s *Controller) nominated(ctx context.Context, o client.Object) []reconcile.Request {
-	pods := &corev1.PodList{}
-	if err := s.client.List(ctx, pods, client.MatchingFields{IndexNominatedNode: o.GetName()}); err != nil {
+// podOf is the pod a Fargate node is for: its micro-VM's tag says.
+func (s *Controller) podOf(ctx context.Context, o client.Object) []reconcile.Request {
+	id := cloud.InstanceOfProviderID(o.(*corev1.Node).Spec.ProviderID)
+	if id == "" {
 		return nil
 	}
-	var out []reconcile.Request
-	for _, p := range pods.Items {
-		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&p)})
+	inst, err := s.cloud.GetInstance(ctx, id)
+	if err != nil {
+		return nil
 	}
-	return out
+	ns, name, ok := strings.Cut(inst.Tags[resources.TagPod], "/")
+	if !ok {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: ns, Name: name}}}
 }
 
 // Reconcile places one pod: check, size, launch, wait for the node, bind.
@@ -121,7 +117,11 @@ func (s *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if err := s.client.Get(ctx, req.NamespacedName, pod); err != nil {
 		return reconcile.Result{}, client.IgnoreNotFound(err)
 	}
-	if pod.Spec.SchedulerName != eksv1.FargateScheduler || pod.DeletionTimestamp != nil {
+	if pod.Spec.SchedulerName != eksv1.FargateScheduler {
+		return reconcile.Result{}, nil
+	}
+	if pod.DeletionTimestamp != nil {
+		s.forget(pod.UID) // its micro-VM, if any, is teardown's
 		return reconcile.Result{}, nil
 	}
 	if pod.Spec.NodeName != "" {
@@ -159,7 +159,7 @@ func (s *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	return reconcile.Result{}, s.bind(ctx, pod, node)
+	return reconcile.Result{}, s.bind(ctx, pod, node, size, inst)
 }
 
 // profile is the pod's profile, or why the pod cannot use it.

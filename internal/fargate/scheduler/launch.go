@@ -10,7 +10,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	eksv1 "github.com/kdp-project/kdp/api/eks/v1alpha1"
@@ -28,9 +27,9 @@ const capacityRetry = 10 * time.Second
 // to it (by the Binding API, past taints) runs there, no DaemonSet's.
 var Taint = corev1.Taint{Key: eksv1.LabelComputeType, Value: eksv1.ComputeTypeFargate, Effect: corev1.TaintEffectNoSchedule}
 
-// launch makes sure the pod has its micro-VM, launching it if it has none,
-// and that the pod's nominatedNodeName names it. It returns nil and when
-// to retry if there is no micro-VM to wait for yet.
+// launch makes sure the pod has its micro-VM, launching it if it has none
+// (the same client token finds the one launched before). It returns nil
+// and when to retry if there is no micro-VM to wait for yet.
 func (s *Controller) launch(ctx context.Context, pod *corev1.Pod, fp *eksv1.FargateProfile, size sizing.Result) (*cloud.Instance, time.Duration, error) {
 	in, err := s.runInput(ctx, pod, fp, size)
 	if err != nil {
@@ -71,14 +70,6 @@ func (s *Controller) launch(ctx context.Context, pod *corev1.Pod, fp *eksv1.Farg
 			}
 			p.Annotations[resources.AnnotationAttempt] = strconv.Itoa(attempt(pod) + 1)
 		})
-	}
-	if pod.Status.NominatedNodeName != inst.PrivateDNSName {
-		base := pod.DeepCopy()
-		pod.Status.NominatedNodeName = inst.PrivateDNSName
-		if err := s.client.Status().Patch(ctx, pod, client.MergeFrom(base)); err != nil {
-			return nil, 0, client.IgnoreNotFound(err)
-		}
-		s.recorder.Eventf(pod, nil, corev1.EventTypeNormal, "LaunchingNode", "Launch", "Launching micro-VM %s (%s) in %s for the pod: node %s", inst.ID, size.CapacityProvisioned(), inst.Zone, inst.PrivateDNSName)
 	}
 	return inst, 0, nil
 }
