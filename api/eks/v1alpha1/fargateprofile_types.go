@@ -20,8 +20,8 @@ import (
 // +kubebuilder:resource:scope=Cluster,shortName=fp,categories=kdp
 // +kubebuilder:subresource:status
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.status`
-// +kubebuilder:printcolumn:name="Selectors",type=string,JSONPath=`.spec.selectors[*].namespace`,description="The namespaces the profile's selectors match"
-// +kubebuilder:printcolumn:name="Subnets",type=string,JSONPath=`.spec.subnets`
+// +kubebuilder:printcolumn:name="Selectors",type=string,JSONPath=`.spec.selectors`,description="The profile's selectors: namespaces and labels"
+// +kubebuilder:printcolumn:name="Subnets",type=string,JSONPath=`.status.subnets`,description="The subnets in effect (every private subnet when the spec names none)"
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63 && self.metadata.name.matches('^[a-z0-9][a-z0-9-]*$')",message="metadata.name: a Fargate profile's name is 1-63 characters, lowercase letters, digits and '-', starting with a letter or digit (EKS's fargateProfileName rule, within Kubernetes' rule for names)"
 type FargateProfile struct {
