@@ -16,7 +16,6 @@ const (
 	MaxSelectors = 5
 	// MaxSelectorLabels is how many labels a selector may have.
 	MaxSelectorLabels = 5
-	MaxTags           = 50
 )
 
 // Facts are what checking a new profile needs to know besides the object.

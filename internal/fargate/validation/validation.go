@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	eksv1 "github.com/kdp-project/kdp/api/eks/v1alpha1"
+	"github.com/kdp-project/kdp/internal/tags"
 )
 
 var (
@@ -29,7 +30,7 @@ func Validate(fp *eksv1.FargateProfile, f Facts) field.ErrorList {
 	errs = append(errs, validateRole(s.PodExecutionRoleArn, spec.Child("podExecutionRoleArn"))...)
 	errs = append(errs, validateSubnets(s.Subnets, f, spec.Child("subnets"))...)
 	errs = append(errs, validateSelectors(s.Selectors, spec.Child("selectors"))...)
-	errs = append(errs, validateTags(s.Tags, spec.Child("tags"))...)
+	errs = append(errs, tags.Validate(s.Tags, spec.Child("tags"))...)
 	return errs
 }
 

@@ -20,7 +20,6 @@ const (
 	// MaxNodes is how many nodes a node group may have.
 	MaxNodes  = 450
 	MaxTaints = 50
-	MaxTags   = 50
 	// MaxLabels is kdp's bound (EKS documents none).
 	MaxLabels        = 100
 	MaxInstanceTypes = 20

@@ -13,6 +13,7 @@ import (
 	kubeletapis "k8s.io/kubelet/pkg/apis"
 
 	eksv1 "github.com/kdp-project/kdp/api/eks/v1alpha1"
+	"github.com/kdp-project/kdp/internal/tags"
 )
 
 var (
@@ -49,7 +50,7 @@ func Validate(ng, old *eksv1.NodeGroup, f *Facts) field.ErrorList {
 	errs = append(errs, validateMachines(s, f, spec)...)
 	errs = append(errs, validateLabels(s.Labels, spec.Child("labels"))...)
 	errs = append(errs, validateTaints(s.Taints, spec.Child("taints"))...)
-	errs = append(errs, validateTags(s.Tags, spec.Child("tags"))...)
+	errs = append(errs, tags.Validate(s.Tags, spec.Child("tags"))...)
 	errs = append(errs, validateUpdateConfig(s.UpdateConfig, spec.Child("updateConfig"))...)
 	errs = append(errs, validateRepair(s.NodeRepairConfig, spec.Child("nodeRepairConfig"))...)
 	errs = append(errs, validateVersion(s, old, f, spec)...)
@@ -275,26 +276,6 @@ func validateTaints(taints []eksv1.Taint, p *field.Path) field.ErrorList {
 			errs = append(errs, field.Duplicate(tp, id))
 		} else {
 			seen.Insert(id)
-		}
-	}
-	return errs
-}
-
-func validateTags(tags map[string]string, p *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	if len(tags) > MaxTags {
-		errs = append(errs, field.TooMany(p, len(tags), MaxTags))
-	}
-	for _, k := range sets.List(sets.KeySet(tags)) {
-		kp := p.Key(k)
-		if len(k) < 1 || len(k) > 128 {
-			errs = append(errs, field.Invalid(kp, k, "a tag key must be 1-128 characters"))
-		}
-		if strings.HasPrefix(strings.ToLower(k), "aws:") {
-			errs = append(errs, field.Invalid(kp, k, "a tag key must not begin with aws: (AWS keeps those)"))
-		}
-		if v := tags[k]; len(v) > 256 {
-			errs = append(errs, field.TooLong(kp, v, 256))
 		}
 	}
 	return errs
