@@ -49,6 +49,7 @@ bench: build
 	KDP_BINARY=$(BIN) $(GO) test -run '^$$' -bench 'BenchmarkCreateThreeGroupsOfTen|BenchmarkScaleOutTo450' -benchtime 2x -timeout 30m ./internal/nodegroup
 	KDP_BINARY=$(BIN) $(GO) test -run '^$$' -bench 'BenchmarkScaleInFrom450WithBudgets' -benchtime 1x -timeout 40m ./internal/nodegroup
 	KDP_BINARY=$(BIN) $(GO) test -run '^$$' -bench 'BenchmarkRollingUpdate30Nodes' -benchtime 1x -timeout 40m ./internal/nodegroup
+	KDP_BINARY=$(BIN) $(GO) test -run '^$$' -bench 'BenchmarkDeployment500$$|BenchmarkSinglePod$$' -benchtime 1x -timeout 30m ./internal/fargate
 
 clean:
 	rm -rf bin
