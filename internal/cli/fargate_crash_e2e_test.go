@@ -15,6 +15,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -159,11 +160,9 @@ func TestE2E_KillNineWhilePlacingFargatePods(t *testing.T) {
 	t.Logf("%d pods placed through 3 kills, %.1f s after the Deployment; %d micro-VMs launched for pods that are gone", len(pods), time.Since(created).Seconds(), len(byPod))
 
 	// Scaled to 0: nothing is left.
-	if err := e.Client.Get(ctx, client.ObjectKeyFromObject(d), d); err != nil {
-		t.Fatal(err)
-	}
-	d.Spec.Replicas = ptr.To[int32](0)
-	if err := e.Client.Update(ctx, d); err != nil {
+	// A merge patch, not an update: the Deployment controller writes the
+	// object too, and an update from a stale read would conflict.
+	if err := e.Client.Patch(ctx, d, client.RawPatch(types.MergePatchType, []byte(`{"spec":{"replicas":0}}`))); err != nil {
 		t.Fatal(err)
 	}
 	scaled := time.Now()
