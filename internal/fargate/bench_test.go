@@ -94,7 +94,12 @@ func BenchmarkSinglePod(b *testing.B) {
 		if err := env.Client.Delete(ctx, p); err != nil {
 			b.Fatal(err)
 		}
-		time.Sleep(time.Second) // idle again: the pod and its micro-VM gone
+		testenv.EventuallyEvery(b, 30*time.Second, 20*time.Millisecond, func() error { // idle again
+			if n := len(fargateNodes(b)); n > 0 {
+				return fmt.Errorf("%d Fargate nodes left", n)
+			}
+			return nil
+		})
 		b.StartTimer()
 		i++
 	}

@@ -82,8 +82,20 @@ func TestIntegration_RestartAndWebhookDown(t *testing.T) {
 	profile(t, "restart", selector(ns))
 	// Times have whole seconds, and a pod of the second after the profile
 	// became ACTIVE is not warned about (the webhook may not have known the
-	// profile yet): the pod created while kdp is down comes later.
-	time.Sleep(2100 * time.Millisecond)
+	// profile yet): the pod created while kdp is down comes later, by the
+	// API server's clock (a dry-run create reads it).
+	fp := waitProfile(t, "restart", eksv1.FargateActive)
+	readyAt := fp.Status.Conditions[0].LastTransitionTime.Time
+	testenv.EventuallyEvery(t, 10*time.Second, 100*time.Millisecond, func() error {
+		probe := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "clock"}}
+		if err := env.Client.Create(ctx, probe, client.DryRunAll); err != nil {
+			return err
+		}
+		if !probe.CreationTimestamp.After(readyAt.Add(time.Second)) {
+			return fmt.Errorf("the API server's clock reads %s, not yet 2 s past the profile's ACTIVE at %s", probe.CreationTimestamp, readyAt)
+		}
+		return nil
+	})
 	for i := range 8 {
 		create(t, pod(ns, fmt.Sprintf("burst-%d", i), "", ""))
 	}
