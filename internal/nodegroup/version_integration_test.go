@@ -472,7 +472,11 @@ func TestIntegration_VersionUpdateSurvivesRestarts(t *testing.T) {
 		testenv.EventuallyEvery(t, 2*time.Minute, 20*time.Millisecond, func() error {
 			records := versionUpdates(t, ng.Name)
 			if len(records) != 1 || records[0].Status.Phase != phase {
-				return errorf("waiting for phase %s", phase)
+				var at []string
+				for _, r := range records {
+					at = append(at, fmt.Sprintf("%s %s/%s", r.Name, r.Status.Status, r.Status.Phase))
+				}
+				return errorf("waiting for phase %s; version updates: %v", phase, at)
 			}
 			return nil
 		})
