@@ -32,3 +32,15 @@ func (l Layout) CloudSocket() string { return l.path("cloud", "api.sock") }
 // webhooks, kept across restarts so that the API server's caBundle stays
 // valid.
 func (l Layout) WebhookDir() string { return l.path("webhook") }
+
+// EKSDir holds what kdp's EKS-compatible API keeps: its credentials
+// (0600) and the endpoint it serves on.
+func (l Layout) EKSDir() string { return l.path("eks-api") }
+
+// EKSCredentials is the file of the EKS API's access keys.
+func (l Layout) EKSCredentials() string { return l.path("eks-api", "credentials.json") }
+
+// EKSEndpoint is the file where a running kdp writes the URL of its EKS
+// API (the port is configurable, and may be any free one): `kdp env`
+// reads it.
+func (l Layout) EKSEndpoint() string { return l.path("eks-api", "endpoint") }
