@@ -59,16 +59,18 @@ clean:
 
 CONTROLLER_GEN := $(GO) run sigs.k8s.io/controller-tools/cmd/controller-gen@v0.23.0
 
-# Regenerate deepcopy code and CRD manifests from api/; `make verify` checks
-# that what is checked in is current.
+# Regenerate deepcopy code and CRD manifests from api/, and the EKS API's
+# types from its service model; `make verify` checks that what is checked
+# in is current.
 .PHONY: generate verify
 generate:
 	$(CONTROLLER_GEN) object paths=./api/... crd:crdVersions=v1 output:crd:artifacts:config=internal/crds/bases
+	$(GO) generate ./internal/eks/types
 
 # Compares the tree as it is (in CI: as committed) with a fresh generation.
 verify:
-	@tmp=$$(mktemp -d) && cp -r api internal/crds $$tmp/ && \
+	@tmp=$$(mktemp -d) && cp -r api internal/crds internal/eks/types $$tmp/ && \
 	$(MAKE) -s generate && \
-	diff -r $$tmp/api api >/dev/null && diff -r $$tmp/crds internal/crds >/dev/null; \
+	diff -r $$tmp/api api >/dev/null && diff -r $$tmp/crds internal/crds >/dev/null && diff -r $$tmp/types internal/eks/types >/dev/null; \
 	status=$$?; rm -rf $$tmp; \
 	if [ $$status -ne 0 ]; then echo "generated files are stale: run make generate and commit them"; exit 1; fi
