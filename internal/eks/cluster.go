@@ -15,4 +15,3 @@ func (s *Service) DescribeCluster(ctx context.Context, in *types.DescribeCluster
 func (s *Service) ListClusters(ctx context.Context, in *types.ListClustersRequest) (*types.ListClustersResponse, error) {
 	return nil, errorf(CodeServer, "ListClusters is not implemented yet")
 }
-

@@ -23,4 +23,3 @@ func (s *Service) ListFargateProfiles(ctx context.Context, in *types.ListFargate
 func (s *Service) DeleteFargateProfile(ctx context.Context, in *types.DeleteFargateProfileRequest) (*types.DeleteFargateProfileResponse, error) {
 	return nil, errorf(CodeServer, "DeleteFargateProfile is not implemented yet")
 }
-

@@ -39,4 +39,3 @@ func (s *Service) DescribeUpdate(ctx context.Context, in *types.DescribeUpdateRe
 func (s *Service) ListUpdates(ctx context.Context, in *types.ListUpdatesRequest) (*types.ListUpdatesResponse, error) {
 	return nil, errorf(CodeServer, "ListUpdates is not implemented yet")
 }
-

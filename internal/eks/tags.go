@@ -19,4 +19,3 @@ func (s *Service) UntagResource(ctx context.Context, in *types.UntagResourceRequ
 func (s *Service) ListTagsForResource(ctx context.Context, in *types.ListTagsForResourceRequest) (*types.ListTagsForResourceResponse, error) {
 	return nil, errorf(CodeServer, "ListTagsForResource is not implemented yet")
 }
-
