@@ -11,6 +11,7 @@ package eks
 import (
 	"context"
 	"encoding/base64"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,7 +108,7 @@ func (s *Service) checkCluster(name string) *Error {
 	return &Error{Code: CodeResourceNotFound, ClusterName: name, Message: "No cluster found for name: " + name + "."}
 }
 
-// pageOf is one page of names (sorted), after the page token and at most
+// pageOf is one page of names (in their order), after the page token and at most
 // max of them (100 when nil), with the token of the next page ("" at the
 // end). A token is opaque: the last name of the page before, encoded.
 func pageOf(names []string, maxResults *int32, token string) ([]string, string, *Error) {
@@ -125,8 +126,12 @@ func pageOf(names []string, maxResults *int32, token string) ([]string, string, 
 		if err != nil || !ok {
 			return nil, "", invalidParameter("nextToken", "nextToken is not a token of this list: pass the nextToken of the previous page as it was")
 		}
-		for start < len(names) && names[start] <= after {
-			start++
+		if i := slices.Index(names, after); i >= 0 {
+			start = i + 1 // a list in an order of its own (updates: oldest first)
+		} else {
+			for start < len(names) && names[start] <= after {
+				start++ // the name is gone: carry on after where it was (sorted lists)
+			}
 		}
 	}
 	end := min(start+limit, len(names))
