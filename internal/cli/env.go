@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kdp-project/kdp/internal/cluster"
+	"github.com/kdp-project/kdp/internal/eksapi/auth"
 )
 
 type envFlags struct {
@@ -20,7 +21,7 @@ func newEnvCommand() *cobra.Command {
 	f := &envFlags{}
 	cmd := &cobra.Command{
 		Use:   "env",
-		Short: `Print shell exports for using the cluster with kubectl and kdp: eval "$(kdp env)"`,
+		Short: `Print shell exports for using the cluster with kubectl and kdp, and its EKS API with the aws CLI: eval "$(kdp env)"`,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runEnv(f, cmd.OutOrStdout())
@@ -41,7 +42,53 @@ func runEnv(f *envFlags, out io.Writer) error {
 	}
 	// Both: kubectl reads the one, every kdp command the other (and the
 	// first too), so that they reach the same cluster and cloud.
-	_, err = fmt.Fprintf(out, "export KUBECONFIG=%s\nexport KDP_DATA_DIR=%s\n", shellQuote(kubeconfig), shellQuote(dir))
+	if _, err := fmt.Fprintf(out, "export KUBECONFIG=%s\nexport KDP_DATA_DIR=%s\n", shellQuote(kubeconfig), shellQuote(dir)); err != nil {
+		return err
+	}
+	return printEKSEnv(cluster.Layout{Root: dir}, out)
+}
+
+// eksDefaultCredential is the credential kdp up creates at its first start,
+// the one kdp env exports.
+const eksDefaultCredential = "admin"
+
+// printEKSEnv prints the exports with which the aws CLI and the AWS SDKs
+// reach kdp's EKS API, if a kdp up wrote its endpoint: the endpoint, the
+// admin credential (the first by name if admin was revoked) and the region.
+// AWS_SESSION_TOKEN is unset: the SDKs would send one left from a real AWS
+// session, and kdp refuses requests that carry one.
+func printEKSEnv(layout cluster.Layout, out io.Writer) error {
+	data, err := os.ReadFile(layout.EKSEndpoint())
+	endpoint := strings.TrimSpace(string(data))
+	if err != nil || endpoint == "" {
+		return nil // no EKS API: only the cluster's exports
+	}
+	s, err := auth.Load(layout.EKSCredentials())
+	if err != nil {
+		_, err = fmt.Fprintf(out, "# the EKS API at %s has no usable credentials: %v\n", endpoint, err)
+		return err
+	}
+	settings, err := s.Settings()
+	if err != nil {
+		return err
+	}
+	creds, err := s.List()
+	if err != nil {
+		return err
+	}
+	if len(creds) == 0 {
+		_, err = fmt.Fprintf(out, "# the EKS API at %s has no credentials: kdp credentials create NAME\n", endpoint)
+		return err
+	}
+	c := creds[0]
+	for _, o := range creds {
+		if o.Name == eksDefaultCredential {
+			c = o
+		}
+	}
+	_, err = fmt.Fprintf(out, "export AWS_ENDPOINT_URL_EKS=%s\nexport AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=%s\n"+
+		"export AWS_REGION=%s\nexport AWS_DEFAULT_REGION=%s\nunset AWS_SESSION_TOKEN\n",
+		shellQuote(endpoint), shellQuote(c.AccessKeyID), shellQuote(c.SecretAccessKey), shellQuote(settings.Region), shellQuote(settings.Region))
 	return err
 }
 

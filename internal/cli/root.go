@@ -51,6 +51,7 @@ func NewRootCommand(deps Deps) *cobra.Command {
 	root.AddCommand(
 		newUpCommand(deps),
 		newEnvCommand(),
+		newCredentialsCommand(),
 		newVersionCommand(),
 		newNodesCommand(),
 		newSimCommand(),
