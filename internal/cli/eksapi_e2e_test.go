@@ -33,7 +33,7 @@ const (
 )
 
 // eksEnv is what `eval "$(kdp env)"` exports, read from kdp env's output.
-func eksEnv(t *testing.T, dir string) map[string]string {
+func eksEnv(t testing.TB, dir string) map[string]string {
 	t.Helper()
 	code, out, stderr := kdp(t, "env", "--data-dir", dir)
 	if code != 0 {
@@ -67,7 +67,7 @@ func sdkClient(vars map[string]string, key, secret string) *eks.Client {
 }
 
 // subnetIDs are the simulated cloud's private subnets.
-func subnetIDs(t *testing.T, dir string) []string {
+func subnetIDs(t testing.TB, dir string) []string {
 	t.Helper()
 	code, out, stderr := kdp(t, "sim", "subnets", "--data-dir", dir, "-o", "json")
 	if code != 0 {
