@@ -133,11 +133,14 @@ const maxFargateProfiles = 10
 
 // renameMember renames a request member in an error's fields and
 // messages: Kubernetes' metadata.name is the EKS request's
-// fargateProfileName.
+// fargateProfileName. A CEL rule of the whole object reports no field
+// ("<nil>"), and names the field in its message instead: that is
+// dropped from the fields and read from the message.
 func renameMember(e *Error, from, to string) {
 	if e == nil {
 		return
 	}
+	e.Fields = slices.DeleteFunc(e.Fields, func(f string) bool { return f == "<nil>" })
 	for i, f := range e.Fields {
 		if f == from {
 			e.Fields[i] = to
@@ -145,9 +148,14 @@ func renameMember(e *Error, from, to string) {
 	}
 	parts := strings.Split(e.Message, "; ")
 	for i, p := range parts {
-		if rest, ok := strings.CutPrefix(p, from+": "); ok {
-			parts[i] = to + ": " + rest
+		if rest, ok := strings.CutPrefix(p, "<nil>: "); ok {
+			p = strings.TrimPrefix(rest, "Invalid value: ")
+			p = strings.Replace(p, "metadata.name: ", from+": ", 1)
 		}
+		if rest, ok := strings.CutPrefix(p, from+": "); ok {
+			p = to + ": " + rest
+		}
+		parts[i] = p
 	}
 	e.Message = strings.Join(parts, "; ")
 }
