@@ -116,6 +116,12 @@ var deletingPattern = regexp.MustCompile(`Fargate profile "([^"]+)" is being del
 func (s *Service) createFargateProfileError(err error, in *types.CreateFargateProfileRequest) error {
 	e := fromKubernetes(err, Error{ClusterName: in.ClusterName, FargateProfileName: in.FargateProfileName}, "creating Fargate profile "+in.FargateProfileName)
 	renameMember(e, "name", "fargateProfileName")
+	if (e.Code == CodeResourceInUse || e.Code == CodeResourceLimitExceeded) && hasOwnProblems(err) {
+		// The request's own problems come first: the cluster's state
+		// matters once the request is right.
+		e.Code = CodeInvalidParameter
+		return e
+	}
 	switch e.Code {
 	case CodeResourceInUse:
 		if m := deletingPattern.FindStringSubmatch(err.Error()); m != nil {
@@ -125,6 +131,21 @@ func (s *Service) createFargateProfileError(err error, in *types.CreateFargatePr
 		e.Message = fmt.Sprintf("Cannot create Fargate Profile %s because cluster %s already has %d Fargate profiles, the most a cluster may have: delete one first", in.FargateProfileName, in.ClusterName, maxFargateProfiles)
 	}
 	return e
+}
+
+// hasOwnProblems reports whether a refusal has causes, problems of the
+// request, besides the two rules about the cluster's other profiles.
+func hasOwnProblems(err error) bool {
+	status, ok := err.(apierrors.APIStatus)
+	if !ok || status.Status().Details == nil {
+		return false
+	}
+	for _, c := range status.Status().Details.Causes {
+		if !strings.Contains(c.Message, "ResourceLimitExceeded") && !deletingPattern.MatchString(c.Message) {
+			return true
+		}
+	}
+	return false
 }
 
 // maxFargateProfiles is EKS's quota of Fargate profiles per cluster

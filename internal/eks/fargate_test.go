@@ -270,6 +270,11 @@ func TestIntegration_FargateProfileQuotaPagesAndOneDeleting(t *testing.T) {
 	_, err = k.svc.CreateFargateProfile(ctx, fargateProfileRequest("another", "x"))
 	assertEKSError(t, err, eks.Error{Code: eks.CodeResourceInUse, ClusterName: clusterName, FargateProfileName: "another", Fields: []string{"fargateProfileName"},
 		Message: "Cannot create Fargate Profile another because cluster " + clusterName + " currently has Fargate profile slow in status DELETING"})
+	bad := fargateProfileRequest("another", "")
+	_, err = k.svc.CreateFargateProfile(ctx, bad)
+	if e := assertEKSError(t, err, eks.Error{Code: eks.CodeInvalidParameter, ClusterName: clusterName, FargateProfileName: "another"}); e != nil && !slices.Contains(e.Fields, "selectors[0].namespace") {
+		t.Errorf("a bad request while one is deleting: fields %v (%s), want its own problem first", e.Fields, e.Message)
+	}
 	_, err = k.svc.DeleteFargateProfile(ctx, &types.DeleteFargateProfileRequest{ClusterName: clusterName, FargateProfileName: "page-0"})
 	assertEKSError(t, err, eks.Error{Code: eks.CodeResourceInUse, ClusterName: clusterName, FargateProfileName: "page-0",
 		Message: "Cannot Delete Fargate Profile page-0 because cluster " + clusterName + " currently has Fargate profile slow in status DELETING"})

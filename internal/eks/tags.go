@@ -158,9 +158,11 @@ func fpARN(s *Service, fp *eksv1.FargateProfile) string {
 	return fargateresources.ARN(s.acct, s.clus.Name, fp)
 }
 
-// getTagged reads the object an ARN names.
+// getTagged reads the object an ARN names, from the API server: a
+// cache a moment behind would answer tags just changed as they were, and
+// count the limit of 50 on them.
 func (s *Service) getTagged(ctx context.Context, name string, obj client.Object, arn string) *Error {
-	err := s.getFresh(ctx, name, obj)
+	err := s.c.Get(ctx, clientKey(name), obj)
 	if apierrors.IsNotFound(err) {
 		return tagNotFound(arn)
 	}
