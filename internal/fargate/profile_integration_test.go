@@ -89,9 +89,13 @@ func TestIntegration_ProfileRules(t *testing.T) {
 	if err := tag(`{"AWS:reserved":"x"}`); err == nil || !strings.Contains(err.Error(), "spec.tags") {
 		t.Errorf("giving a profile a tag in aws:'s namespace: %v", err)
 	}
-	if fp := waitProfile(t, "wild", eksv1.FargateActive); fp.Spec.Tags["team"] != "web" || fp.Status.ObservedGeneration != fp.Generation {
-		t.Errorf("a retagged profile: tags %v, observed generation %d of %d", fp.Spec.Tags, fp.Status.ObservedGeneration, fp.Generation)
-	}
+	testenv.Eventually(t, 10*time.Second, func() error {
+		fp := waitProfile(t, "wild", eksv1.FargateActive)
+		if fp.Spec.Tags["team"] != "web" || fp.Status.ObservedGeneration != fp.Generation {
+			return fmt.Errorf("a retagged profile: tags %v, observed generation %d of %d", fp.Spec.Tags, fp.Status.ObservedGeneration, fp.Generation)
+		}
+		return nil
+	})
 
 	// Deleting revokes the grant.
 	deleteProfile(t, "wild")
