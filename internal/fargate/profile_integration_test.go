@@ -11,6 +11,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -23,7 +24,7 @@ import (
 // A profile with every rule broken is refused with every problem, each on
 // its field, and nothing is created; a good one (wildcards and all)
 // becomes ACTIVE with EKS's status, its pods' identity granted its join;
-// its spec never changes.
+// its spec never changes but for its tags.
 func TestIntegration_ProfileRules(t *testing.T) {
 	k := start(t, "")
 	ctx := context.Background()
@@ -77,6 +78,24 @@ func TestIntegration_ProfileRules(t *testing.T) {
 	if err := env.Client.Update(ctx, changed); err == nil || !strings.Contains(err.Error(), "cannot be changed") {
 		t.Errorf("changing a profile's spec: %v", err)
 	}
+	// Its tags may change (EKS's TagResource), within EKS's rules, and
+	// the profile stays ACTIVE.
+	tag := func(tags string) error {
+		return env.Client.Patch(ctx, fp.DeepCopy(), client.RawPatch(types.MergePatchType, []byte(`{"spec":{"tags":`+tags+`}}`)))
+	}
+	if err := tag(`{"team":"web"}`); err != nil {
+		t.Errorf("changing a profile's tags: %v", err)
+	}
+	if err := tag(`{"AWS:reserved":"x"}`); err == nil || !strings.Contains(err.Error(), "spec.tags") {
+		t.Errorf("giving a profile a tag in aws:'s namespace: %v", err)
+	}
+	testenv.Eventually(t, 10*time.Second, func() error {
+		fp := waitProfile(t, "wild", eksv1.FargateActive)
+		if fp.Spec.Tags["team"] != "web" || fp.Status.ObservedGeneration != fp.Generation {
+			return fmt.Errorf("a retagged profile: tags %v, observed generation %d of %d", fp.Spec.Tags, fp.Status.ObservedGeneration, fp.Generation)
+		}
+		return nil
+	})
 
 	// Deleting revokes the grant.
 	deleteProfile(t, "wild")

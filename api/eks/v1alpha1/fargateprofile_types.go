@@ -34,9 +34,19 @@ type FargateProfile struct {
 	Status FargateProfileStatus `json:"status,omitempty"`
 }
 
-// FargateProfileSpec is CreateFargateProfile's request. It is immutable.
+// The rules below hold every field but the tags as it was created. The
+// tags' rules are checked here on update only (kdp's webhook checks them,
+// with everything else, on create, so that a bad profile hears of every
+// problem at once); the aws: prefix is spelled in every case because
+// lowerAscii would cost CEL a pass over an unbounded key.
+
+// FargateProfileSpec is CreateFargateProfile's request. It is immutable
+// but for its tags, which EKS's TagResource and UntagResource change.
 //
-// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec: a Fargate profile cannot be changed (EKS has no update for one): create a replacement profile, then delete this one"
+// +kubebuilder:validation:XValidation:rule="has(self.podExecutionRoleArn) == has(oldSelf.podExecutionRoleArn) && (!has(self.podExecutionRoleArn) || self.podExecutionRoleArn == oldSelf.podExecutionRoleArn)",message="a Fargate profile cannot be changed (EKS has no update for one; only its tags change): create a replacement profile, then delete this one",fieldPath=".podExecutionRoleArn"
+// +kubebuilder:validation:XValidation:rule="has(self.subnets) == has(oldSelf.subnets) && (!has(self.subnets) || self.subnets == oldSelf.subnets)",message="a Fargate profile cannot be changed (EKS has no update for one; only its tags change): create a replacement profile, then delete this one",fieldPath=".subnets"
+// +kubebuilder:validation:XValidation:rule="has(self.selectors) == has(oldSelf.selectors) && (!has(self.selectors) || self.selectors == oldSelf.selectors)",message="a Fargate profile cannot be changed (EKS has no update for one; only its tags change): create a replacement profile, then delete this one",fieldPath=".selectors"
+// +kubebuilder:validation:XValidation:rule="!has(self.tags) || (has(oldSelf.tags) && self.tags == oldSelf.tags) || self.tags.all(k, size(k) >= 1 && size(k) <= 128 && size(self.tags[k]) <= 256 && !(k.startsWith('aws:') || k.startsWith('awS:') || k.startsWith('aWs:') || k.startsWith('aWS:') || k.startsWith('Aws:') || k.startsWith('AwS:') || k.startsWith('AWs:') || k.startsWith('AWS:')))",message="a tag key is 1-128 characters and does not begin with aws:, a tag value is at most 256 characters",fieldPath=".tags"
 type FargateProfileSpec struct {
 	// PodExecutionRoleArn is the role the pods' nodes register with (kdp
 	// grants it what EKS's aws-auth entry grants: joining as a node).
@@ -50,7 +60,9 @@ type FargateProfileSpec struct {
 	// namespace matches and it has every one of the selector's labels.
 	// +optional
 	Selectors []FargateProfileSelector `json:"selectors,omitempty"`
-	// Tags are the profile's tags.
+	// Tags are the profile's tags: at most 50, the only field that may
+	// change.
+	// +kubebuilder:validation:MaxProperties=50
 	// +optional
 	Tags map[string]string `json:"tags,omitempty"`
 }

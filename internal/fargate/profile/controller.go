@@ -110,6 +110,9 @@ func (c *Controller) create(ctx context.Context, fp *eksv1.FargateProfile) (reco
 	st := &fp.Status
 	switch st.Status {
 	case eksv1.FargateActive, eksv1.FargateCreateFailed:
+		// Only the tags can have changed (TagResource): nothing to do
+		// but say the status is of this generation.
+		st.ObservedGeneration = fp.Generation
 		return reconcile.Result{}, nil
 	case "":
 		c.setStatus(fp, eksv1.FargateCreating, "granting the pod execution role its nodes' join")
