@@ -144,6 +144,8 @@ func causes(s metav1.Status) []metav1.StatusCause {
 // fargateProfileName are both "name" here; callers rename it).
 func EKSField(path string) string {
 	switch {
+	case path == "<nil>": // a rule of the whole object, with no field path
+		return ""
 	case strings.HasPrefix(path, "spec."):
 		return strings.TrimPrefix(path, "spec.")
 	case path == "spec":
