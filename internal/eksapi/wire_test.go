@@ -123,8 +123,8 @@ func Test_Unit_SDKBody(t *testing.T) {
 		Subnets: []string{"subnet-1", "subnet-2"}, InstanceTypes: []string{"m5.large"}, CapacityType: ekstypes.CapacityTypesSpot,
 		ScalingConfig: &ekstypes.NodegroupScalingConfig{MinSize: aws.Int32(0), MaxSize: aws.Int32(5), DesiredSize: aws.Int32(0)},
 		Labels:        map[string]string{"team": "web"}, Tags: map[string]string{"cost": "1"},
-		Taints:        []ekstypes.Taint{{Key: aws.String("dedicated"), Value: aws.String("web"), Effect: ekstypes.TaintEffectNoExecute}},
-		UpdateConfig:  &ekstypes.NodegroupUpdateConfig{MaxUnavailablePercentage: aws.Int32(33), UpdateStrategy: ekstypes.NodegroupUpdateStrategiesMinimal},
+		Taints:       []ekstypes.Taint{{Key: aws.String("dedicated"), Value: aws.String("web"), Effect: ekstypes.TaintEffectNoExecute}},
+		UpdateConfig: &ekstypes.NodegroupUpdateConfig{MaxUnavailablePercentage: aws.Int32(33), UpdateStrategy: ekstypes.NodegroupUpdateStrategiesMinimal},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -135,8 +135,8 @@ func Test_Unit_SDKBody(t *testing.T) {
 		Subnets: []string{"subnet-1", "subnet-2"}, InstanceTypes: []string{"m5.large"}, CapacityType: types.CapacityTypesSpot,
 		ScalingConfig: &types.NodegroupScalingConfig{MinSize: ptr[int32](0), MaxSize: ptr[int32](5), DesiredSize: ptr[int32](0)},
 		Labels:        map[string]string{"team": "web"}, Tags: map[string]string{"cost": "1"},
-		Taints:        []types.Taint{{Key: "dedicated", Value: "web", Effect: types.TaintEffectNoExecute}},
-		UpdateConfig:  &types.NodegroupUpdateConfig{MaxUnavailablePercentage: ptr[int32](33), UpdateStrategy: types.NodegroupUpdateStrategiesMinimal},
+		Taints:       []types.Taint{{Key: "dedicated", Value: "web", Effect: types.TaintEffectNoExecute}},
+		UpdateConfig: &types.NodegroupUpdateConfig{MaxUnavailablePercentage: ptr[int32](33), UpdateStrategy: types.NodegroupUpdateStrategiesMinimal},
 	}
 	if len(in.ClientRequestToken) != 36 {
 		t.Errorf("clientRequestToken %q: the SDK fills in a UUID", in.ClientRequestToken)
