@@ -127,13 +127,15 @@ func wireName(f reflect.StructField) string {
 func (c *codec) decode(labels map[string]string, rawQuery string, body []byte) (any, *eks.Error) {
 	in := c.binding.NewInput()
 	v := reflect.ValueOf(in).Elem()
+	for _, p := range c.uri {
+		v.Field(p.index).SetString(labels[p.name])
+	}
+	// After the labels, so that an error names the cluster: a body never
+	// sets a URI member (json:"-").
 	if c.body && len(bytes.TrimSpace(body)) > 0 {
 		if err := json.Unmarshal(body, in); err != nil {
 			return in, &eks.Error{Code: eks.CodeInvalidParameter, Message: bodyError(err)}
 		}
-	}
-	for _, p := range c.uri {
-		v.Field(p.index).SetString(labels[p.name])
 	}
 	if len(c.query) > 0 && rawQuery != "" {
 		q, err := url.ParseQuery(rawQuery)

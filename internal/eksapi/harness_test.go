@@ -40,6 +40,8 @@ type fakeAPI struct {
 	principal string
 	outputs   map[string]any
 	errs      map[string]error
+	// onCall, if set, answers the error of every call instead.
+	onCall func(op string) error
 }
 
 // errPanic makes the fake API panic.
@@ -65,6 +67,9 @@ func answer[T any](ctx context.Context, f *fakeAPI, op string, in any) (*T, erro
 	f.mu.Lock()
 	f.inputs[op], f.principal = in, eks.Principal(ctx)
 	out, err := f.outputs[op], f.errs[op]
+	if f.onCall != nil {
+		err = f.onCall(op)
+	}
 	f.mu.Unlock()
 	switch {
 	case err == errPanic:

@@ -152,7 +152,9 @@ var jsonContentType = []string{"application/json"}
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := &exchange{id: uuid.NewString(), start: time.Now()}
 	h := w.Header()
-	h["x-amzn-RequestId"] = []string{x.id}
+	// Canonical header keys (X-Amzn-Requestid): header names are
+	// case-insensitive, and Go's own code (Header.Get) expects them so.
+	h.Set("x-amzn-RequestId", x.id)
 	h["Content-Type"] = jsonContentType
 	defer func() {
 		if p := recover(); p != nil {
@@ -285,7 +287,7 @@ func (s *Server) writeErrorStatus(w http.ResponseWriter, x *exchange, status int
 		b = []byte(`{"__type":"` + eks.CodeServer + `"}`)
 	}
 	x.status, x.code = status, code
-	w.Header()["X-Amzn-ErrorType"] = []string{code}
+	w.Header().Set("X-Amzn-ErrorType", code)
 	s.write(w, x, b)
 }
 
