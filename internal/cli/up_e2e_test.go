@@ -72,7 +72,7 @@ func TestE2E_UpRejectsBadInputAndWritesNothing(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "data")
-			args := append([]string{"up", "--data-dir", dir, "--etcd-port", "0", "--etcd-peer-port", "0", "--apiserver-port", "0", "--metrics-port", "0", "--health-port", "0", "--webhook-port", "0"}, tc.args...)
+			args := append([]string{"up", "--data-dir", dir, "--etcd-port", "0", "--etcd-peer-port", "0", "--apiserver-port", "0", "--metrics-port", "0", "--health-port", "0", "--webhook-port", "0", "--eks-api-port", "0"}, tc.args...)
 			code, _, stderr := kdp(t, args...)
 			if code == 0 || !strings.Contains(stderr, tc.want) {
 				t.Fatalf("exit %d, stderr %q; want non-zero and %q", code, stderr, tc.want)
@@ -183,7 +183,7 @@ func TestE2E_UpLifecycle(t *testing.T) {
 		})
 	})
 	t.Run("a second kdp on the same data dir fails at once", func(t *testing.T) {
-		code, _, stderr := kdp(t, "up", "--data-dir", dir, "--apiserver-port", "0", "--etcd-port", "0", "--etcd-peer-port", "0", "--metrics-port", "0", "--health-port", "0", "--webhook-port", "0")
+		code, _, stderr := kdp(t, "up", "--data-dir", dir, "--apiserver-port", "0", "--etcd-port", "0", "--etcd-peer-port", "0", "--metrics-port", "0", "--health-port", "0", "--webhook-port", "0", "--eks-api-port", "0")
 		want := fmt.Sprintf("data dir %s is in use by another kdp process (pid %d)", dir, e.Pid())
 		if code == 0 || !strings.Contains(stderr, want) {
 			t.Fatalf("exit %d, stderr %q; want %q", code, stderr, want)
