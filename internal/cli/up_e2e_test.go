@@ -67,6 +67,8 @@ func TestE2E_UpRejectsBadInputAndWritesNothing(t *testing.T) {
 		{"webhook port taken", []string{"--webhook-port", takenPort}, "webhook port 127.0.0.1:" + takenPort + " (--webhook-port): address already in use"},
 		{"bad webhook host", []string{"--webhook-host", "https://10.0.0.1:8443"}, `--webhook-host "https://10.0.0.1:8443": must be an IP address or a DNS name, with an optional :port`},
 		{"unknown cloud", []string{"--cloud", "aws"}, `--cloud "aws": must be sim or none`},
+		{"EKS API port taken", []string{"--eks-api-port", takenPort}, "EKS API port 127.0.0.1:" + takenPort + " (--eks-api-port): address already in use"},
+		{"bad account id", []string{"--account-id", "12345"}, `--account-id "12345": must be 12 digits`},
 		{"bad sim profile", []string{"--sim-profile", "slow"}, `--sim-profile "slow": must be one of fast, instant, realistic`},
 		{"missing kubeconfig", []string{"--kubeconfig", "/nonexistent/kubeconfig"}, "--kubeconfig /nonexistent/kubeconfig:"},
 	} {
