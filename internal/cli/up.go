@@ -20,6 +20,7 @@ import (
 	"github.com/kdp-project/kdp/internal/cloud/sim"
 	"github.com/kdp-project/kdp/internal/cloud/sim/simapi"
 	"github.com/kdp-project/kdp/internal/cluster"
+	"github.com/kdp-project/kdp/internal/eksapi"
 	"github.com/kdp-project/kdp/internal/gctune"
 	"github.com/kdp-project/kdp/internal/kubelet"
 	"github.com/kdp-project/kdp/internal/manager"
@@ -43,6 +44,8 @@ type upFlags struct {
 	simOptions       sim.Options
 	timeScale        float64
 	pprofAddr        string
+	// eksAPITLS serves the EKS API over HTTPS.
+	eksAPITLS bool
 }
 
 // Clouds kdp up can run with (--cloud).
@@ -91,6 +94,8 @@ state in DATA_DIR/cloud: outside every cluster, as a cloud is.`,
 	fs.StringVar(&f.simOptions.Profile, "sim-profile", f.simOptions.Profile, "simulated cloud timing: fast (seconds), realistic (nodes Ready in 1-2 minutes, as on EKS) or instant (no delays, for benchmarks)")
 	fs.Float64Var(&f.timeScale, "time-scale", 1, "make every wait of kdp's own pass N times faster (spot notice, timeouts, simulated delays); 1 is exact")
 	fs.Uint64Var(&f.simOptions.Seed, "sim-seed", 0, "simulated cloud: the seed of its ids, for a new cloud (0: random; a cloud keeps the seed it was created with)")
+	fs.StringVar(&f.simOptions.Account, "account-id", f.simOptions.Account, "simulated cloud: the 12-digit account id of a new cloud, in its ARNs and the EKS API's (a cloud keeps the account it was created with)")
+	fs.BoolVar(&f.eksAPITLS, "eks-api-tls", false, "serve the EKS API over HTTPS, with a certificate of kdp's CA (kdp env sets AWS_CA_BUNDLE)")
 	return cmd
 }
 
@@ -160,7 +165,9 @@ func runUp(ctx context.Context, deps Deps, f *upFlags, out io.Writer) error {
 		skip = append(skip, "manager metrics", "manager health")
 	}
 	if !hooks {
-		skip = append(skip, cluster.WebhookPortName)
+		// The EKS API serves node groups and Fargate profiles: it runs
+		// with their controllers.
+		skip = append(skip, cluster.WebhookPortName, cluster.EKSAPIPortName)
 	}
 	if external {
 		skip = append(skip, "kube-apiserver", "etcd", "etcd peer")
@@ -202,6 +209,7 @@ func runUp(ctx context.Context, deps Deps, f *upFlags, out io.Writer) error {
 
 	var mgrDone, cloudDone <-chan error
 	var webhookURL string // where the API server calls kdp's webhooks, if they run
+	var eksAPI eksapi.Endpoint
 	if !f.controlPlaneOnly {
 		if err := bootstrapCluster(ctx, admin, !external, hooks); err != nil {
 			return err
@@ -215,8 +223,9 @@ func runUp(ctx context.Context, deps Deps, f *upFlags, out io.Writer) error {
 			cloudDone = c.done
 		}
 		webhookLn := listeners.Take(cluster.WebhookPortName) // nil without hooks
+		eksAPILn := listeners.Take(cluster.EKSAPIPortName)   // likewise
 		listeners.Close()                                    // the manager binds its other ports itself
-		m, err := startManager(ctx, restCfg, f, cfg, layout, c, webhookLn)
+		m, err := startManager(ctx, restCfg, f, cfg, layout, c, webhookLn, eksAPILn)
 		if err != nil {
 			return err
 		}
@@ -228,6 +237,7 @@ func runUp(ctx context.Context, deps Deps, f *upFlags, out io.Writer) error {
 			}
 			webhookURL = m.hooks.URL("/")
 		}
+		eksAPI = m.eksAPI
 	}
 
 	if external {
@@ -235,11 +245,12 @@ func runUp(ctx context.Context, deps Deps, f *upFlags, out io.Writer) error {
 		if f.cloud == cloudSim {
 			fmt.Fprintf(out, "  simulated cloud: %s (cluster %s)\n", layout.CloudDir(), cfg.ClusterName)
 			fmt.Fprintf(out, "  webhooks:        %s (where that cluster's API server calls kdp: --webhook-host)\n", webhookURL)
+			fmt.Fprintf(out, "  EKS API:         %s (credentials: %s)\n", eksAPI.URL, layout.EKSCredentials())
 			kubeconfig, _ := filepath.Abs(f.kubeconfig)
 			fmt.Fprintf(out, "Use it with:  export KUBECONFIG=%s KDP_DATA_DIR=%s; kdp sim instances\n", shellQuote(kubeconfig), shellQuote(cfg.DataDir))
 		}
 	} else {
-		printReady(out, cfg, layout, f, webhookURL, time.Since(start))
+		printReady(out, cfg, layout, f, webhookURL, eksAPI, time.Since(start))
 	}
 	select {
 	case <-ctx.Done():
@@ -302,6 +313,8 @@ func startCloud(ctx context.Context, f *upFlags, clusterName string, layout clus
 type runningManager struct {
 	// hooks is the admission-webhook server, nil without a cloud.
 	hooks *webhook.Server
+	// eksAPI is where the EKS API serves, empty without a cloud.
+	eksAPI eksapi.Endpoint
 	// done delivers an error if the manager stops on its own.
 	done <-chan error
 	// stop cancels the manager and waits for it to finish.
@@ -309,12 +322,16 @@ type runningManager struct {
 }
 
 // startManager starts kdp's manager in the background, with, if there is a
-// cloud, the simulated machines and the managed node groups (their
-// controllers and admission webhooks, served on webhookLn, which it owns).
-func startManager(ctx context.Context, restCfg *rest.Config, f *upFlags, cfg cluster.Config, layout cluster.Layout, c *runningCloud, webhookLn net.Listener) (_ *runningManager, err error) {
+// cloud, the simulated machines, the managed node groups and Fargate
+// profiles (their controllers and admission webhooks, served on
+// webhookLn) and the EKS API (on eksAPILn); it owns both listeners.
+func startManager(ctx context.Context, restCfg *rest.Config, f *upFlags, cfg cluster.Config, layout cluster.Layout, c *runningCloud, webhookLn, eksAPILn net.Listener) (_ *runningManager, err error) {
 	defer func() {
 		if err != nil && webhookLn != nil {
 			webhookLn.Close() // a started server closes it itself
+		}
+		if err != nil && eksAPILn != nil {
+			eksAPILn.Close()
 		}
 	}()
 	mgr, err := manager.New(restCfg, manager.Options{
@@ -338,6 +355,11 @@ func startManager(ctx context.Context, restCfg *rest.Config, f *upFlags, cfg clu
 		if m.hooks, err = setupNodeGroups(ctx, mgr, restCfg, f, cfg, layout, c, webhookLn); err != nil {
 			return nil, err
 		}
+		ln := eksAPILn
+		eksAPILn = nil // setupEKSAPI owns it
+		if m.eksAPI, err = setupEKSAPI(ctx, mgr, restCfg, f, cfg, layout, c, ln); err != nil {
+			return nil, fmt.Errorf("setting up the EKS API: %w", err)
+		}
 	}
 	mgrCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	errc := make(chan error, 1)
@@ -358,12 +380,15 @@ func startManager(ctx context.Context, restCfg *rest.Config, f *upFlags, cfg clu
 	return m, nil
 }
 
-func printReady(out io.Writer, cfg cluster.Config, layout cluster.Layout, f *upFlags, webhookURL string, took time.Duration) {
+func printReady(out io.Writer, cfg cluster.Config, layout cluster.Layout, f *upFlags, webhookURL string, eksAPI eksapi.Endpoint, took time.Duration) {
 	fmt.Fprintf(out, "%s is up in %.1fs\n", version.String(), took.Seconds())
 	fmt.Fprintf(out, "  cluster:     %s\n", cfg.ClusterName)
 	fmt.Fprintf(out, "  API server:  %s\n", cfg.APIServerURL())
 	fmt.Fprintf(out, "  data dir:    %s\n", cfg.DataDir)
 	fmt.Fprintf(out, "  kubeconfig:  %s\n", layout.AdminKubeconfig())
+	if eksAPI.URL != "" {
+		fmt.Fprintf(out, "  EKS API:     %s (credentials: %s)\n", eksAPI.URL, layout.EKSCredentials())
+	}
 	if !f.controlPlaneOnly {
 		fmt.Fprintf(out, "  metrics:     http://%s/metrics\n", hostPort(cfg.BindAddress, cfg.ManagerMetricPort))
 		fmt.Fprintf(out, "  health:      http://%s/healthz\n", hostPort(cfg.BindAddress, cfg.ManagerHealthPort))

@@ -67,12 +67,14 @@ func TestE2E_UpRejectsBadInputAndWritesNothing(t *testing.T) {
 		{"webhook port taken", []string{"--webhook-port", takenPort}, "webhook port 127.0.0.1:" + takenPort + " (--webhook-port): address already in use"},
 		{"bad webhook host", []string{"--webhook-host", "https://10.0.0.1:8443"}, `--webhook-host "https://10.0.0.1:8443": must be an IP address or a DNS name, with an optional :port`},
 		{"unknown cloud", []string{"--cloud", "aws"}, `--cloud "aws": must be sim or none`},
+		{"EKS API port taken", []string{"--eks-api-port", takenPort}, "EKS API port 127.0.0.1:" + takenPort + " (--eks-api-port): address already in use"},
+		{"bad account id", []string{"--account-id", "12345"}, `--account-id "12345": must be 12 digits`},
 		{"bad sim profile", []string{"--sim-profile", "slow"}, `--sim-profile "slow": must be one of fast, instant, realistic`},
 		{"missing kubeconfig", []string{"--kubeconfig", "/nonexistent/kubeconfig"}, "--kubeconfig /nonexistent/kubeconfig:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "data")
-			args := append([]string{"up", "--data-dir", dir, "--etcd-port", "0", "--etcd-peer-port", "0", "--apiserver-port", "0", "--metrics-port", "0", "--health-port", "0", "--webhook-port", "0"}, tc.args...)
+			args := append([]string{"up", "--data-dir", dir, "--etcd-port", "0", "--etcd-peer-port", "0", "--apiserver-port", "0", "--metrics-port", "0", "--health-port", "0", "--webhook-port", "0", "--eks-api-port", "0"}, tc.args...)
 			code, _, stderr := kdp(t, args...)
 			if code == 0 || !strings.Contains(stderr, tc.want) {
 				t.Fatalf("exit %d, stderr %q; want non-zero and %q", code, stderr, tc.want)
@@ -183,7 +185,7 @@ func TestE2E_UpLifecycle(t *testing.T) {
 		})
 	})
 	t.Run("a second kdp on the same data dir fails at once", func(t *testing.T) {
-		code, _, stderr := kdp(t, "up", "--data-dir", dir, "--apiserver-port", "0", "--etcd-port", "0", "--etcd-peer-port", "0", "--metrics-port", "0", "--health-port", "0", "--webhook-port", "0")
+		code, _, stderr := kdp(t, "up", "--data-dir", dir, "--apiserver-port", "0", "--etcd-port", "0", "--etcd-peer-port", "0", "--metrics-port", "0", "--health-port", "0", "--webhook-port", "0", "--eks-api-port", "0")
 		want := fmt.Sprintf("data dir %s is in use by another kdp process (pid %d)", dir, e.Pid())
 		if code == 0 || !strings.Contains(stderr, want) {
 			t.Fatalf("exit %d, stderr %q; want %q", code, stderr, want)

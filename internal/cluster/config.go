@@ -28,6 +28,7 @@ const (
 	DefaultManagerMetricPort = 17080
 	DefaultManagerHealthPort = 17081
 	DefaultWebhookPort       = 17082
+	DefaultEKSAPIPort        = 17083
 	DefaultClusterName       = "kdp"
 	DefaultBindAddress       = "127.0.0.1"
 	// ServiceCIDR is the cluster's service IP range; its first address is the
@@ -57,6 +58,8 @@ type Config struct {
 	// unspecified), which is right for the embedded API server and for any
 	// other that runs in this machine's network namespace.
 	WebhookHost string
+	// EKSAPIPort is the port of kdp's EKS-compatible API.
+	EKSAPIPort int
 
 	// Verbosity is the klog verbosity of every component.
 	Verbosity int
@@ -93,6 +96,7 @@ func Default() Config {
 		ManagerMetricPort: DefaultManagerMetricPort,
 		ManagerHealthPort: DefaultManagerHealthPort,
 		WebhookPort:       DefaultWebhookPort,
+		EKSAPIPort:        DefaultEKSAPIPort,
 	}
 }
 
@@ -159,11 +163,16 @@ func (c *Config) Ports() []Port {
 		{Name: "manager metrics", Flag: "metrics-port", Port: c.ManagerMetricPort, Ref: &c.ManagerMetricPort},
 		{Name: "manager health", Flag: "health-port", Port: c.ManagerHealthPort, Ref: &c.ManagerHealthPort},
 		{Name: WebhookPortName, Flag: "webhook-port", Port: c.WebhookPort, Ref: &c.WebhookPort},
+		{Name: EKSAPIPortName, Flag: "eks-api-port", Port: c.EKSAPIPort, Ref: &c.EKSAPIPort},
 	}
 }
 
-// WebhookPortName is the name of the webhooks' port in Ports and Listeners.
-const WebhookPortName = "webhook"
+// WebhookPortName and EKSAPIPortName are the names of the webhooks' port
+// and the EKS API's in Ports and Listeners.
+const (
+	WebhookPortName = "webhook"
+	EKSAPIPortName  = "EKS API"
+)
 
 // validateWebhookHost says what is wrong with a --webhook-host, "" if
 // nothing: it is an IP address or a DNS name, with an optional port.
@@ -236,6 +245,15 @@ func (c *Config) Reserve(skip ...string) (Listeners, error) {
 // APIServerURL is the https URL clients dial for the API server.
 func (c Config) APIServerURL() string {
 	return "https://" + net.JoinHostPort(c.dialHost(), strconv.Itoa(c.APIServerPort))
+}
+
+// EKSAPIURL is the URL clients dial for the EKS API, https if tls.
+func (c Config) EKSAPIURL(tls bool) string {
+	scheme := "http://"
+	if tls {
+		scheme = "https://"
+	}
+	return scheme + net.JoinHostPort(c.dialHost(), strconv.Itoa(c.EKSAPIPort))
 }
 
 // EtcdURL is the https client URL of etcd.

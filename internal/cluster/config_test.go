@@ -97,12 +97,12 @@ func TestReserve(t *testing.T) {
 	port := taken.Addr().(*net.TCPAddr).Port
 
 	c := Default()
-	c.APIServerPort, c.EtcdPort, c.EtcdPeerPort, c.ManagerMetricPort, c.ManagerHealthPort, c.WebhookPort = 0, 0, 0, 0, 0, 0
+	c.APIServerPort, c.EtcdPort, c.EtcdPeerPort, c.ManagerMetricPort, c.ManagerHealthPort, c.WebhookPort, c.EKSAPIPort = 0, 0, 0, 0, 0, 0, 0
 	ls, err := c.Reserve("manager health")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ls) != 5 || c.APIServerPort == 0 || c.EtcdPort == 0 || c.WebhookPort == 0 || c.ManagerHealthPort != 0 {
+	if len(ls) != 6 || c.EKSAPIPort == 0 || c.APIServerPort == 0 || c.EtcdPort == 0 || c.WebhookPort == 0 || c.ManagerHealthPort != 0 {
 		t.Errorf("reserved %d listeners, ports %+v", len(ls), c.Ports())
 	}
 	apiserver := ls.Take("kube-apiserver")

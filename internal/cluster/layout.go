@@ -44,3 +44,7 @@ func (l Layout) EKSCredentials() string { return l.path("eks-api", "credentials.
 // API (the port is configurable, and may be any free one): `kdp env`
 // reads it.
 func (l Layout) EKSEndpoint() string { return l.path("eks-api", "endpoint") }
+
+// EKSAuditLog is the EKS API's audit log: a JSON line per change and per
+// refused authentication (0600, appended to).
+func (l Layout) EKSAuditLog() string { return l.path("eks-api", "audit.log") }

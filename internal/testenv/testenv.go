@@ -91,7 +91,7 @@ func Start(opts Options) (*Env, error) {
 	}
 	args := []string{"up", "--data-dir", e.DataDir, "--log-file", "-",
 		"--apiserver-port", "0", "--etcd-port", "0", "--etcd-peer-port", "0",
-		"--metrics-port", "0", "--health-port", "0", "--webhook-port", "0"}
+		"--metrics-port", "0", "--health-port", "0", "--webhook-port", "0", "--eks-api-port", "0"}
 	switch {
 	case opts.Kubeconfig != "":
 		args = append(args, "--kubeconfig", opts.Kubeconfig)

@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,6 +56,10 @@ type Options struct {
 	// Seed gives the ids of a new cloud; 0 picks one at random. An existing
 	// cloud keeps the seed it was created with.
 	Seed uint64
+	// Account is the 12-digit account id of a new cloud (its ARNs and
+	// events); Account (the constant) if empty. An existing cloud keeps
+	// the account it was created with.
+	Account string
 	// LaunchRetention is how long the record of a launch is kept after its
 	// instance's record went: long enough for controllers that were down
 	// to find the Nodes of instances they lost (7 days; not scaled).
@@ -70,7 +75,7 @@ type Options struct {
 
 // DefaultOptions are `kdp up`'s defaults.
 func DefaultOptions() Options {
-	return Options{Region: "us-east-1", Zones: 3, Profile: "fast", Scale: timescale.Real, LaunchRetention: 7 * 24 * time.Hour}
+	return Options{Region: "us-east-1", Zones: 3, Profile: "fast", Scale: timescale.Real, Account: Account, LaunchRetention: 7 * 24 * time.Hour}
 }
 
 // Validate checks the options, naming the flag at fault, every problem at
@@ -79,6 +84,9 @@ func (o Options) Validate() error {
 	var errs []error
 	if o.Region == "" {
 		errs = append(errs, fmt.Errorf("--region: must not be empty"))
+	}
+	if o.Account != "" && (len(o.Account) != 12 || strings.Trim(o.Account, "0123456789") != "") {
+		errs = append(errs, fmt.Errorf("--account-id %q: must be 12 digits, like an AWS account id (123456789012)", o.Account))
 	}
 	if o.Zones < 1 || o.Zones > 6 {
 		errs = append(errs, fmt.Errorf("--zones %d: must be between 1 and 6", o.Zones))
@@ -98,6 +106,7 @@ var ErrStopped = errors.New("the simulated cloud has stopped")
 // Cloud is the simulated cloud of one account and region.
 type Cloud struct {
 	opts    Options
+	account string // set once, when the state is read
 	catalog *catalog.Catalog
 	timing  Timing
 	clock   clock.Clock
@@ -252,7 +261,10 @@ func (c *Cloud) load() error {
 			_, _ = rand.Read(b[:])
 			m.Seed = binary.LittleEndian.Uint64(b[:])
 		}
-		m.Region, m.Zones = c.opts.Region, c.opts.Zones
+		m.Region, m.Zones, m.Account = c.opts.Region, c.opts.Zones, c.opts.Account
+		if m.Account == "" {
+			m.Account = Account
+		}
 		var b store.Batch
 		b.Put(bucketMeta, []byte("meta"), mustJSON(m))
 		if err := c.store.Commit(&b); err != nil {
@@ -261,7 +273,13 @@ func (c *Cloud) load() error {
 	case m.Region != c.opts.Region || m.Zones != c.opts.Zones:
 		return fmt.Errorf("the simulated cloud in %s was created with --region %s --zones %d; start it with those, or with another --data-dir",
 			c.opts.Dir, m.Region, m.Zones)
+	case m.Account == "": // created before clouds had an account of their own
+		m.Account = Account
 	}
+	if c.opts.Account != "" && c.opts.Account != m.Account {
+		c.log.Info("the simulated cloud keeps the account it was created with", "account", m.Account, "asked", c.opts.Account)
+	}
+	c.account = m.Account
 	for _, list := range c.st.activities {
 		slices.SortFunc(list, func(a, b *activity) int { return cmp.Compare(a.Seq, b.Seq) })
 	}
@@ -302,6 +320,9 @@ func (c *Cloud) Timing() Timing { return c.timing }
 
 // Options are the options the cloud runs with.
 func (c *Cloud) Options() Options { return c.opts }
+
+// Account is the cloud's account id.
+func (c *Cloud) Account() string { return c.account }
 
 // Seed is the seed the cloud's ids come from.
 func (c *Cloud) Seed() uint64 {

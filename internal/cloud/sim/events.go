@@ -10,7 +10,7 @@ import (
 	"github.com/kdp-project/kdp/internal/cloud/sim/store"
 )
 
-// Account is the account id in the simulated cloud's ARNs and events.
+// Account is the default account id of a simulated cloud (Options.Account).
 const Account = "000000000000"
 
 // Events are kept in the store in order of their sequence numbers, written
@@ -51,18 +51,18 @@ func (tx *txn) emit(cluster, detailType string, resources []string, detail any) 
 func (c *Cloud) envelope(se storedEvent) cloud.Event {
 	return cloud.Event{
 		Sequence: se.Seq, Version: "0", ID: se.ID, DetailType: se.DetailType, Source: sources[se.DetailType],
-		Account: Account, Time: se.Time, Region: c.opts.Region, Resources: se.Resources, Detail: se.Detail,
+		Account: c.account, Time: se.Time, Region: c.opts.Region, Resources: se.Resources, Detail: se.Detail,
 	}
 }
 
 // instanceARN is an instance's ARN, as EC2's events name it.
 func (c *Cloud) instanceARN(id string) string {
-	return "arn:aws:ec2:" + c.opts.Region + ":" + Account + ":instance/" + id
+	return "arn:aws:ec2:" + c.opts.Region + ":" + c.account + ":instance/" + id
 }
 
 // groupARN is a group's ARN.
 func (c *Cloud) groupARN(name string) string {
-	return "arn:aws:autoscaling:" + c.opts.Region + ":" + Account + ":autoScalingGroup:*:autoScalingGroupName/" + name
+	return "arn:aws:autoscaling:" + c.opts.Region + ":" + c.account + ":autoScalingGroup:*:autoScalingGroupName/" + name
 }
 
 // logged is an event with the cluster it concerns ("" for none).

@@ -34,7 +34,7 @@ func (p *Provider) Cluster() string { return p.cluster }
 func (p *Provider) Cloud() *Cloud { return p.c }
 
 func (p *Provider) Account(context.Context) (cloud.Account, error) {
-	return cloud.Account{ID: Account, Region: p.c.opts.Region}, nil
+	return cloud.Account{ID: p.c.account, Region: p.c.opts.Region}, nil
 }
 
 func (p *Provider) InstanceTypes(context.Context) ([]cloud.InstanceType, error) {

@@ -46,6 +46,9 @@ type meta struct {
 	// later start with other ones is refused.
 	Region string `json:"region"`
 	Zones  int    `json:"zones"`
+	// Account is the account id it was created with (empty in clouds
+	// created before it had one: Account).
+	Account string `json:"account,omitempty"`
 }
 
 // template is a launch template.
