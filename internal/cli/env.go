@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kdp-project/kdp/internal/cluster"
+	"github.com/kdp-project/kdp/internal/eksapi"
 	"github.com/kdp-project/kdp/internal/eksapi/auth"
 )
 
@@ -58,11 +61,15 @@ const eksDefaultCredential = "admin"
 // AWS_SESSION_TOKEN is unset: the SDKs would send one left from a real AWS
 // session, and kdp refuses requests that carry one.
 func printEKSEnv(layout cluster.Layout, out io.Writer) error {
-	data, err := os.ReadFile(layout.EKSEndpoint())
-	endpoint := strings.TrimSpace(string(data))
-	if err != nil || endpoint == "" {
+	ep, err := eksapi.ReadEndpoint(layout.EKSEndpoint())
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil // no EKS API: only the cluster's exports
 	}
+	if err != nil {
+		_, err = fmt.Fprintf(out, "# the EKS API's endpoint file is unreadable: %v\n", err)
+		return err
+	}
+	endpoint := ep.URL
 	s, err := auth.Load(layout.EKSCredentials())
 	if err != nil {
 		_, err = fmt.Fprintf(out, "# the EKS API at %s has no usable credentials: %v\n", endpoint, err)
@@ -89,6 +96,9 @@ func printEKSEnv(layout cluster.Layout, out io.Writer) error {
 	_, err = fmt.Fprintf(out, "export AWS_ENDPOINT_URL_EKS=%s\nexport AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=%s\n"+
 		"export AWS_REGION=%s\nexport AWS_DEFAULT_REGION=%s\nunset AWS_SESSION_TOKEN\n",
 		shellQuote(endpoint), shellQuote(c.AccessKeyID), shellQuote(c.SecretAccessKey), shellQuote(settings.Region), shellQuote(settings.Region))
+	if err == nil && ep.CABundle != "" {
+		_, err = fmt.Fprintf(out, "export AWS_CA_BUNDLE=%s\n", shellQuote(ep.CABundle)) // --eks-api-tls: kdp's CA
+	}
 	return err
 }
 
