@@ -420,9 +420,15 @@ func awsCLI(t *testing.T, vars map[string]string, subnets []string) {
 	if _, err := exec.LookPath("aws"); err != nil {
 		t.Fatal("the aws CLI is not installed: this test needs it (pip install awscli)")
 	}
+	// The CLI renders timestamps as ISO 8601 with this setting (v1's
+	// default prints them as they came): botocore parses kdp's.
+	config := filepath.Join(t.TempDir(), "config")
+	if err := os.WriteFile(config, []byte("[default]\ncli_timestamp_format = iso8601\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	run := func(args ...string) (int, string, string) {
 		cmd := exec.Command("aws", append([]string{"eks"}, args...)...)
-		cmd.Env = append(os.Environ(), "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PAGER=")
+		cmd.Env = append(os.Environ(), "AWS_CONFIG_FILE="+config, "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PAGER=")
 		for k, v := range vars {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}
@@ -473,8 +479,9 @@ func awsCLI(t *testing.T, vars map[string]string, subnets []string) {
 	if got := ok("list-clusters")["clusters"]; fmt.Sprint(got) != "[kdp]" {
 		t.Errorf("list-clusters: %v", got)
 	}
-	ng := ok("create-nodegroup", "--cluster-name", "kdp", "--nodegroup-name", "cli", "--node-role", e2eNodeRole,
-		"--subnets", strings.Join(subnets, " "), "--scaling-config", "minSize=1,maxSize=3,desiredSize=1", "--labels", "team=cli")["nodegroup"].(map[string]any)
+	create := append([]string{"create-nodegroup", "--cluster-name", "kdp", "--nodegroup-name", "cli", "--node-role", e2eNodeRole,
+		"--scaling-config", "minSize=1,maxSize=3,desiredSize=1", "--labels", "team=cli", "--subnets"}, subnets...)
+	ng := ok(create...)["nodegroup"].(map[string]any)
 	if ng["status"] != "CREATING" || ng["nodegroupName"] != "cli" {
 		t.Errorf("create-nodegroup: %v", ng)
 	}
