@@ -53,6 +53,8 @@ bench: build
 	KDP_BINARY=$(BIN) $(GO) test -run '^$$' -bench 'BenchmarkScaleInFrom450WithBudgets' -benchtime 1x -timeout 40m ./internal/nodegroup
 	KDP_BINARY=$(BIN) $(GO) test -run '^$$' -bench 'BenchmarkRollingUpdate30Nodes' -benchtime 1x -timeout 40m ./internal/nodegroup
 	KDP_BINARY=$(BIN) $(GO) test -run '^$$' -bench 'BenchmarkDeployment500$$|BenchmarkSinglePod$$' -benchtime 1x -timeout 30m ./internal/fargate
+	KDP_BINARY=$(BIN) $(GO) test -run '^$$' -bench 'BenchmarkEKSAPIDescribeNodegroup$$' -benchtime 20000x -timeout 10m ./internal/cli
+	$(GO) test -run '^$$' -bench 'BenchmarkVerify' ./internal/eksapi/auth
 
 clean:
 	rm -rf bin
