@@ -31,8 +31,15 @@ build:
 # -p 1: each package with integration tests runs a control plane of its own
 # and compresses EKS's waits; on two cores, two packages at once starve each
 # other's timing (a drain's scaled timeout, a repair's pace).
-test: build vet verify
+test: build vet verify fuzz
 	KDP_BINARY=$(BIN) $(GO) test -p 1 -count=1 -timeout 30m ./...
+
+# A short bounded run of each fuzz target over the EKS API's input (the
+# corpora in testdata/fuzz are checked in, and plain go test runs them).
+.PHONY: fuzz
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzServe$$' -fuzztime 10s ./internal/eksapi
+	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime 10s ./internal/eksapi/auth
 
 # internal/controlplane and cmd/kdp are left out: vetting them means vetting
 # all of k8s.io/kubernetes, minutes for nothing of ours; they are compiled

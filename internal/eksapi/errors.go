@@ -29,6 +29,10 @@ var similar = map[string][]string{
 	eks.CodeInvalidRequest:   {eks.CodeBadRequest, eks.CodeInvalidParameter},
 	eks.CodeBadRequest:       {eks.CodeInvalidRequest, eks.CodeInvalidParameter},
 	eks.CodeUnsupportedAZ:    {eks.CodeInvalidParameter},
+	// "The request is invalid given the state of the cluster": a profile
+	// deleting (CreateFargateProfile declares no ResourceInUseException,
+	// though EKS answers one).
+	eks.CodeResourceInUse: {eks.CodeInvalidRequest},
 }
 
 // client4xx are the generic client errors, most generic first.

@@ -196,10 +196,11 @@ func Test_Unit_SDKTypedErrors(t *testing.T) {
 		t.Errorf("DeleteNodegroup: %v", err)
 	}
 
-	// CreateFargateProfile does not declare ResourceInUseException.
+	// CreateFargateProfile does not declare ResourceInUseException: the
+	// request is invalid given the state of the cluster.
 	h.api.set("CreateFargateProfile", nil, &eks.Error{Code: eks.CodeResourceInUse, Message: "exists", ClusterName: "kdp", FargateProfileName: "fp"})
 	_, err = c.CreateFargateProfile(ctx, &awseks.CreateFargateProfileInput{ClusterName: aws.String("kdp"), FargateProfileName: aws.String("fp"), PodExecutionRoleArn: aws.String("arn:aws:iam::1:role/x")})
-	var ce *ekstypes.ClientException
+	var ce *ekstypes.InvalidRequestException
 	if !errors.As(err, &ce) || aws.ToString(ce.ClusterName) != "kdp" || httpStatus(err) != 400 {
 		t.Errorf("CreateFargateProfile (in use): %v", err)
 	}
