@@ -524,4 +524,9 @@ func awsCLI(t *testing.T, vars map[string]string, subnets []string) {
 
 	ok("delete-nodegroup", "--cluster-name", "kdp", "--nodegroup-name", "cli")
 	ok("wait", "nodegroup-deleted", "--cluster-name", "kdp", "--nodegroup-name", "cli")
+	// None left: an empty list, as EKS answers it (a script reads
+	// .nodegroups), not an empty object.
+	if got, present := ok("list-nodegroups", "--cluster-name", "kdp")["nodegroups"]; !present || fmt.Sprint(got) != "[]" {
+		t.Errorf("list-nodegroups of a cluster with none: %v (present %v), want []", got, present)
+	}
 }

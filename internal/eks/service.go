@@ -135,7 +135,7 @@ func pageOf(names []string, maxResults *int32, token string) ([]string, string, 
 		}
 	}
 	end := min(start+limit, len(names))
-	page := names[start:end]
+	page := append([]string{}, names[start:end]...) // [] when empty, never null
 	next := ""
 	if end < len(names) {
 		next = base64.RawURLEncoding.EncodeToString([]byte("kdp1:" + names[end-1]))

@@ -86,10 +86,8 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *types.ListTagsFor
 	if e != nil {
 		return nil, e
 	}
-	out := &types.ListTagsForResourceResponse{}
-	if len(t.tags) > 0 {
-		out.Tags = maps.Clone(t.tags)
-	}
+	out := &types.ListTagsForResourceResponse{Tags: map[string]string{}}
+	maps.Copy(out.Tags, t.tags)
 	return out, nil
 }
 

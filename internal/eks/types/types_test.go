@@ -67,3 +67,14 @@ func TestOmitsWhatIsAbsent(t *testing.T) {
 		t.Errorf("%s, want %s", got, want)
 	}
 }
+
+func TestListsAreSentEmpty(t *testing.T) {
+	b, err := json.Marshal(ListNodegroupsResponse{Nodegroups: []string{}})
+	if err != nil || string(b) != `{"nodegroups":[]}` {
+		t.Errorf("%s, %v; want the empty list, and no nextToken", b, err)
+	}
+	b, err = json.Marshal(ListTagsForResourceResponse{Tags: map[string]string{}})
+	if err != nil || string(b) != `{"tags":{}}` {
+		t.Errorf("%s, %v; want the empty map", b, err)
+	}
+}

@@ -717,7 +717,7 @@ type ListClustersRequest struct {
 
 // ListClustersResponse is a shape of the EKS API.
 type ListClustersResponse struct {
-	Clusters  []string `json:"clusters,omitempty"`
+	Clusters  []string `json:"clusters"`
 	NextToken string   `json:"nextToken,omitempty"`
 }
 
@@ -730,7 +730,7 @@ type ListFargateProfilesRequest struct {
 
 // ListFargateProfilesResponse is a shape of the EKS API.
 type ListFargateProfilesResponse struct {
-	FargateProfileNames []string `json:"fargateProfileNames,omitempty"`
+	FargateProfileNames []string `json:"fargateProfileNames"`
 	NextToken           string   `json:"nextToken,omitempty"`
 }
 
@@ -744,7 +744,7 @@ type ListNodegroupsRequest struct {
 // ListNodegroupsResponse is a shape of the EKS API.
 type ListNodegroupsResponse struct {
 	NextToken  string   `json:"nextToken,omitempty"`
-	Nodegroups []string `json:"nodegroups,omitempty"`
+	Nodegroups []string `json:"nodegroups"`
 }
 
 // ListTagsForResourceRequest is a shape of the EKS API.
@@ -754,7 +754,7 @@ type ListTagsForResourceRequest struct {
 
 // ListTagsForResourceResponse is a shape of the EKS API.
 type ListTagsForResourceResponse struct {
-	Tags map[string]string `json:"tags,omitempty" min:"1" max:"50"`
+	Tags map[string]string `json:"tags" min:"1" max:"50"`
 }
 
 // ListUpdatesRequest is a shape of the EKS API.
@@ -770,7 +770,7 @@ type ListUpdatesRequest struct {
 // ListUpdatesResponse is a shape of the EKS API.
 type ListUpdatesResponse struct {
 	NextToken string   `json:"nextToken,omitempty"`
-	UpdateIds []string `json:"updateIds,omitempty"`
+	UpdateIds []string `json:"updateIds"`
 }
 
 // LogSetup: An object representing the enabled or disabled Kubernetes control plane logs for your cluster.

@@ -125,18 +125,21 @@ func load(path string) (*model, error) {
 type generator struct {
 	m    *model
 	seen map[string]bool
-	buf  bytes.Buffer
+	// outputs are the output shapes of the served operations.
+	outputs map[string]bool
+	buf     bytes.Buffer
 }
 
 func (g *generator) p(format string, args ...any) { fmt.Fprintf(&g.buf, format, args...) }
 
 func generate(m *model) ([]byte, error) {
-	g := &generator{m: m, seen: map[string]bool{}}
+	g := &generator{m: m, seen: map[string]bool{}, outputs: map[string]bool{}}
 	for _, name := range served {
 		op, ok := m.Operations[name]
 		if !ok {
 			return nil, fmt.Errorf("operation %s is not in the model", name)
 		}
+		g.outputs[op.Output.Shape] = true
 		g.walk(op.Input.Shape)
 		g.walk(op.Output.Shape)
 	}
@@ -233,7 +236,7 @@ func (g *generator) shape(name string) {
 		g.p("type %s struct {\n", name)
 		for _, mn := range slices.Sorted(mapKeys(s.Members)) {
 			r := s.Members[mn]
-			g.member(mn, r, slices.Contains(s.Required, mn))
+			g.member(mn, r, slices.Contains(s.Required, mn), g.outputs[name])
 		}
 		g.p("}\n\n")
 	case s.Type == "string" && len(s.Enum) > 0:
@@ -256,9 +259,18 @@ func (g *generator) doc(name, d string) {
 
 // member writes one field: its Go type, its JSON name (or, for members
 // bound to the URI or the query string, where it is), and its limits.
-func (g *generator) member(name string, r ref, required bool) {
+//
+// The lists and maps an operation answers at the top of its output (the
+// names of ListNodegroups, the tags of ListTagsForResource) are always
+// sent, empty as [] or {}, as EKS sends them: a script reads
+// .nodegroups of a cluster with none as an empty list. The service fills
+// them in (a nil one would be null).
+func (g *generator) member(name string, r ref, required, output bool) {
 	s := g.m.Shapes[r.Shape]
 	goType, omit := g.goType(r.Shape)
+	if output && r.Location == "" && (s.Type == "list" || s.Type == "map") {
+		omit = false
+	}
 	tags := []string{}
 	switch r.Location {
 	case "":
