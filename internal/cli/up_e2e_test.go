@@ -150,8 +150,9 @@ func TestE2E_UpLifecycle(t *testing.T) {
 	})
 	t.Run("env points kubectl and kdp at the cluster", func(t *testing.T) {
 		code, out, _ := kdp(t, "env", "--data-dir", dir)
-		if code != 0 || out != "export KUBECONFIG="+e.Kubeconfig()+"\nexport KDP_DATA_DIR="+dir+"\n" {
-			t.Fatalf("exit %d, %q", code, out)
+		if code != 0 || !strings.HasPrefix(out, "export KUBECONFIG="+e.Kubeconfig()+"\nexport KDP_DATA_DIR="+dir+"\n") ||
+			!strings.Contains(out, "\nexport AWS_ENDPOINT_URL_EKS=http://127.0.0.1:") {
+			t.Fatalf("exit %d, %q: want the cluster's exports, then the EKS API's", code, out)
 		}
 		// As a user runs it: eval "$(kdp env --data-dir D)", then kdp
 		// commands without --data-dir.
