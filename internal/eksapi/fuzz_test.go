@@ -34,7 +34,7 @@ func FuzzServe(f *testing.F) {
 	f.Fuzz(func(t *testing.T, method, path, query, contentType string, body []byte, mode uint8) {
 		u, err := url.Parse("http://eks.us-west-2.amazonaws.com" + path)
 		if err != nil || u.Host != "eks.us-west-2.amazonaws.com" || !validMethod(method) {
-			t.Skip() // net/http refuses such a request before any handler
+			return // not a request: net/http refuses it before any handler
 		}
 		u.RawQuery = query
 		mode %= 4
