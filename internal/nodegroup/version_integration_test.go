@@ -451,7 +451,12 @@ func TestIntegration_VersionUpdateWaitsForEveryZone(t *testing.T) {
 // one record, no instance launched beyond the plan, the budget kept, and
 // the update finishes.
 func TestIntegration_VersionUpdateSurvivesRestarts(t *testing.T) {
-	k := start(t, options{})
+	// EKS's waits 25 times faster, not 100: a drain's 15-minute eviction
+	// timeout runs on while kdp is down (as it would on EKS), and three
+	// restarts of a few seconds each on a slow machine must not eat a
+	// compressed 9 s of it.
+	const scaleBy = 25
+	k := start(t, options{scale: scaleBy})
 	ns := env.Namespace(t)
 	ng := group(t, "restart", func(s *eksv1.NodeGroupSpec) {
 		s.ScalingConfig = &eksv1.ScalingConfig{MinSize: 1, MaxSize: 4, DesiredSize: 4}
@@ -471,6 +476,9 @@ func TestIntegration_VersionUpdateSurvivesRestarts(t *testing.T) {
 	for _, phase := range []eksv1.UpdatePhase{eksv1.PhaseScaleUp, eksv1.PhaseUpgrade, eksv1.PhaseScaleDown} {
 		testenv.EventuallyEvery(t, 2*time.Minute, 20*time.Millisecond, func() error {
 			records := versionUpdates(t, ng.Name)
+			if len(records) == 1 && records[0].Status.Status != "" && records[0].Status.Status != eksv1.UpdateInProgress {
+				t.Fatalf("update %s ended %s in phase %s before reaching %s: %+v", records[0].Name, records[0].Status.Status, records[0].Status.Phase, phase, records[0].Status.Errors)
+			}
 			if len(records) != 1 || records[0].Status.Phase != phase {
 				var at []string
 				for _, r := range records {
@@ -481,7 +489,7 @@ func TestIntegration_VersionUpdateSurvivesRestarts(t *testing.T) {
 			return nil
 		})
 		k.stop()
-		k = start(t, options{dir: k.dir})
+		k = start(t, options{dir: k.dir, scale: scaleBy})
 	}
 	r := waitVersionUpdate(t, ng.Name, eksv1.UpdateSuccessful, 3*time.Minute)
 	checkUpgraded(t, k.provider, ng.Name, r, "v1.37.2")
