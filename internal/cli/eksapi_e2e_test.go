@@ -3,6 +3,8 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -529,4 +531,60 @@ func awsCLI(t *testing.T, vars map[string]string, subnets []string) {
 	if got, present := ok("list-nodegroups", "--cluster-name", "kdp")["nodegroups"]; !present || fmt.Sprint(got) != "[]" {
 		t.Errorf("list-nodegroups of a cluster with none: %v (present %v), want []", got, present)
 	}
+}
+
+// TestE2E_EKSAPIOverTLS: with --eks-api-tls the EKS API is served over
+// HTTPS with a certificate of kdp's CA, and kdp env exports that CA as
+// AWS_CA_BUNDLE: the aws CLI and the Go SDK (given the bundle, as the
+// SDKs read it) trust it; without the bundle a client refuses the server.
+func TestE2E_EKSAPIOverTLS(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	e, err := testenv.Start(testenv.Options{DataDir: dir, Full: true, Args: []string{"--eks-api-tls"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { e.Stop(); e.Cleanup() }()
+	vars := eksEnv(t, dir)
+	if !strings.HasPrefix(vars["AWS_ENDPOINT_URL_EKS"], "https://") || vars["AWS_CA_BUNDLE"] == "" {
+		t.Fatalf("kdp env with --eks-api-tls: endpoint %q, AWS_CA_BUNDLE %q", vars["AWS_ENDPOINT_URL_EKS"], vars["AWS_CA_BUNDLE"])
+	}
+	ctx := testenv.Context(t)
+
+	// The SDK without kdp's CA refuses the server's certificate.
+	if _, err := sdkClient(vars, "", "").ListClusters(ctx, &eks.ListClustersInput{}); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("a client without kdp's CA: %v, want a certificate error", err)
+	}
+	// With it, as the SDKs take AWS_CA_BUNDLE.
+	pem, err := os.ReadFile(vars["AWS_CA_BUNDLE"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := eks.New(eks.Options{
+		BaseEndpoint: aws.String(vars["AWS_ENDPOINT_URL_EKS"]), Region: vars["AWS_REGION"],
+		Credentials: credentials.NewStaticCredentialsProvider(vars["AWS_ACCESS_KEY_ID"], vars["AWS_SECRET_ACCESS_KEY"], ""),
+		HTTPClient:  &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: poolOf(t, pem)}}},
+	})
+	out, err := c.ListClusters(ctx, &eks.ListClustersInput{})
+	if err != nil || !slices.Equal(out.Clusters, []string{"kdp"}) {
+		t.Errorf("ListClusters over TLS: %v, %+v", err, out)
+	}
+
+	// The aws CLI, with what kdp env exports.
+	cmd := exec.Command("aws", "eks", "list-clusters")
+	cmd.Env = append(os.Environ(), "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	for k, v := range vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	if b, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(b), `"kdp"`) {
+		t.Errorf("aws eks list-clusters over TLS: %v: %s", err, b)
+	}
+}
+
+func poolOf(t *testing.T, pem []byte) *x509.CertPool {
+	t.Helper()
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		t.Fatal("AWS_CA_BUNDLE holds no certificate")
+	}
+	return pool
 }
