@@ -1,8 +1,12 @@
 package cost
 
 import (
+	"cmp"
 	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -240,5 +244,68 @@ func TestPodRequests(t *testing.T) {
 	got := PodRequests(podWith(list("cpu", "250m", "nvidia.com/gpu", "2"), list("memory", "1000000")))
 	if want := (Resources{MilliCPU: 250, MemoryMiB: 1, GPUs: 2}); got != want {
 		t.Errorf("requests %+v, want %+v (memory from the limit, rounded up to MiB)", got, want)
+	}
+}
+
+// naivePack is first-fit-decreasing one pod at a time, scanning every node:
+// what Pack must agree with.
+func naivePack(groups []Group, daemons []Resources, it cloud.InstanceType) int64 {
+	room := Allocatable(it)
+	slots := int64(it.MaxPods() - len(daemons))
+	for _, d := range daemons {
+		room = room.sub(d)
+	}
+	var pods []Resources
+	for _, g := range groups {
+		for range g.Count {
+			pods = append(pods, g.Requests)
+		}
+	}
+	slices.SortStableFunc(pods, func(x, y Resources) int {
+		return cmp.Or(cmp.Compare(y.MilliCPU, x.MilliCPU), cmp.Compare(y.MemoryMiB, x.MemoryMiB), cmp.Compare(y.GPUs, x.GPUs))
+	})
+	type n struct {
+		free  Resources
+		slots int64
+	}
+	var nodes []n
+	for _, p := range pods {
+		placed := false
+		for i := range nodes {
+			if nodes[i].slots > 0 && p.fits(nodes[i].free) {
+				nodes[i].free, nodes[i].slots, placed = nodes[i].free.sub(p), nodes[i].slots-1, true
+				break
+			}
+		}
+		if !placed {
+			nodes = append(nodes, n{room.sub(p), slots - 1})
+		}
+	}
+	return int64(len(nodes))
+}
+
+func TestPackAgreesWithNaiveFirstFitDecreasing(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	types := Candidates(testCatalog(t).InstanceTypes(), "amd64", false)
+	packed := 0
+	for round := range 200 {
+		var groups []Group
+		for g := range 1 + rng.IntN(12) {
+			groups = append(groups, Group{Name: fmt.Sprint(g), Count: int64(1 + rng.IntN(20)),
+				Requests: Resources{MilliCPU: int64(rng.IntN(1800)), MemoryMiB: int64(rng.IntN(7000))}})
+		}
+		daemons := []Resources{{MilliCPU: int64(rng.IntN(200)), MemoryMiB: int64(rng.IntN(300))}}
+		it := types[round%len(types)]
+		got, err := Pack(groups, daemons, it)
+		if err != nil {
+			continue
+		}
+		packed++
+		if want := naivePack(groups, daemons, it); got != want {
+			t.Fatalf("round %d on %s: Pack %d nodes, naive FFD %d; groups %+v", round, it.Name, got, want, groups)
+		}
+	}
+	if packed < 100 {
+		t.Errorf("only %d of 200 rounds packed", packed)
 	}
 }

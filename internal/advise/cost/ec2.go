@@ -112,12 +112,6 @@ func (e *NoFitError) Error() string {
 	return fmt.Sprintf("pods of %s do not fit a node of %s", strings.Join(e.Groups, ", "), where)
 }
 
-// node is one packed node's free room.
-type node struct {
-	free Resources
-	pods int64
-}
-
 // Pack returns how many nodes of type t the groups' pods need, packed
 // first-fit-decreasing (largest CPU first, then memory, then GPUs), every
 // node also running one pod of each DaemonSet in daemons. No pods, no nodes.
@@ -151,37 +145,90 @@ func Pack(groups []Group, daemons []Resources, t cloud.InstanceType) (int64, err
 		return cmp.Or(cmp.Compare(y.MilliCPU, x.MilliCPU), cmp.Compare(y.MemoryMiB, x.MemoryMiB), cmp.Compare(y.GPUs, x.GPUs))
 	})
 
-	// least[n] is, per resource, the least any group from order[n] on asks:
-	// a node with less free than that of any resource is full for good.
-	least := make([]Resources, len(order)+1)
-	least[len(order)] = Resources{MilliCPU: 1 << 62, MemoryMiB: 1 << 62, GPUs: 1 << 62}
-	for n := len(order) - 1; n >= 0; n-- {
-		r, l := groups[order[n]].Requests, least[n+1]
-		least[n] = Resources{min(r.MilliCPU, l.MilliCPU), min(r.MemoryMiB, l.MemoryMiB), min(r.GPUs, l.GPUs)}
+	// FFD never opens more nodes than each group would alone.
+	bound := 0
+	for _, i := range order {
+		g := groups[i]
+		per := howMany(g.Requests, room, pods)
+		bound += int((g.Count + per - 1) / per)
 	}
-
-	var nodes []node
-	open := 0 // nodes before open have no room for any pod left to place
-	for n, i := range order {
+	open := newTree(bound)
+	n := 0 // nodes opened
+	for _, i := range order {
 		g := groups[i]
 		left := g.Count
-		for j := open; j < len(nodes) && left > 0; j++ {
-			k := min(left, howMany(g.Requests, nodes[j].free, nodes[j].pods))
-			nodes[j].free = nodes[j].free.sub(scale(g.Requests, k))
-			nodes[j].pods -= k
+		for left > 0 {
+			j := open.first(g.Requests)
+			if j < 0 {
+				break
+			}
+			free, slots := open.get(j)
+			k := min(left, howMany(g.Requests, free, slots))
+			open.set(j, free.sub(scale(g.Requests, k)), slots-k)
 			left -= k
 		}
 		per := howMany(g.Requests, room, pods)
 		for left > 0 {
 			k := min(left, per)
-			nodes = append(nodes, node{free: room.sub(scale(g.Requests, k)), pods: pods - k})
+			open.set(n, room.sub(scale(g.Requests, k)), pods-k)
+			n++
 			left -= k
 		}
-		for open < len(nodes) && !least[n+1].fits(nodes[open].free) || open < len(nodes) && nodes[open].pods == 0 {
-			open++
-		}
 	}
-	return int64(len(nodes)), nil
+	return int64(n), nil
+}
+
+// tree finds the first node with room for a pod quickly: a segment tree over
+// the nodes in the order they were opened, each inner entry holding the
+// most free of each resource (and pod slots) below it. Nodes not opened yet
+// have -1 of everything.
+type tree struct {
+	leaves int
+	free   []Resources
+	slots  []int64
+}
+
+func newTree(n int) *tree {
+	leaves := 1
+	for leaves < n {
+		leaves *= 2
+	}
+	t := &tree{leaves: leaves, free: make([]Resources, 2*leaves), slots: make([]int64, 2*leaves)}
+	for i := range t.free {
+		t.free[i] = Resources{-1, -1, -1}
+		t.slots[i] = -1
+	}
+	return t
+}
+
+func (t *tree) get(j int) (Resources, int64) { return t.free[t.leaves+j], t.slots[t.leaves+j] }
+
+func (t *tree) set(j int, free Resources, slots int64) {
+	i := t.leaves + j
+	t.free[i], t.slots[i] = free, slots
+	for i /= 2; i >= 1; i /= 2 {
+		l, r := t.free[2*i], t.free[2*i+1]
+		t.free[i] = Resources{max(l.MilliCPU, r.MilliCPU), max(l.MemoryMiB, r.MemoryMiB), max(l.GPUs, r.GPUs)}
+		t.slots[i] = max(t.slots[2*i], t.slots[2*i+1])
+	}
+}
+
+// first is the first node with room for a pod of r, or -1.
+func (t *tree) first(r Resources) int {
+	var find func(i int) int
+	find = func(i int) int {
+		if t.slots[i] < 1 || !r.fits(t.free[i]) {
+			return -1
+		}
+		if i >= t.leaves {
+			return i - t.leaves
+		}
+		if j := find(2 * i); j >= 0 {
+			return j
+		}
+		return find(2*i + 1)
+	}
+	return find(1)
 }
 
 // howMany is how many pods of r fit in free with room for pods more pods.
