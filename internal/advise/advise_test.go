@@ -231,3 +231,17 @@ func TestSpotPool(t *testing.T) {
 		t.Errorf("Spot pool with levers %v, want its spot price %v", pools[1].WithLevers, pools[1].Cost.Spot)
 	}
 }
+
+func TestPlanLeavesItsAssignmentAlone(t *testing.T) {
+	in := Input{Workloads: []Workload{workload(Deployment, named("huge"), request("cpu", "64"))}, Prices: prices(t)}
+	e := newEngine(in)
+	advice := []Advice{e.advise(0)}
+	on := map[string]Option{"Deployment default/huge": Managed}
+	p := e.plan("test", advice, on)
+	if len(p.Infeasible) != 1 || on["Deployment default/huge"] != Managed {
+		t.Errorf("infeasible %v, assignment after %v", p.Infeasible, on)
+	}
+	if _, ok := p.On["Deployment default/huge"]; ok {
+		t.Error("the plan still runs the workload it cannot place")
+	}
+}

@@ -2,6 +2,7 @@ package advise
 
 import (
 	"errors"
+	"maps"
 	"slices"
 
 	"github.com/kdp-project/kdp/internal/advise/cost"
@@ -142,16 +143,16 @@ type poolKey struct {
 	gpu, spot, graviton bool
 }
 
-// plan prices an assignment of workloads to options.
+// plan prices an assignment of workloads to options; on is not modified.
 func (e *engine) plan(name string, advice []Advice, on map[string]Option) Plan {
-	p := Plan{Name: name, On: on}
+	p := Plan{Name: name, On: maps.Clone(on)}
 	pools := map[poolKey]*Pool{}
 	var keys []poolKey
 	groups := map[poolKey][]cost.Group{}
 	for i := range advice {
 		a := &advice[i]
 		w := a.Workload
-		o, ok := on[w.ID()]
+		o, ok := p.On[w.ID()]
 		if !ok {
 			continue
 		}
