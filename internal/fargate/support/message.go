@@ -40,6 +40,7 @@ var parts = []part{
 	{prefix: "resources not supported: ", kinds: []Kind{KindResource}},
 	{prefix: "node selector not supported: ", kinds: []Kind{KindNodeSelector}},
 	{prefix: "node affinity not supported: ", kinds: []Kind{KindNodeAffinity}},
+	{prefix: "zones outside the region not supported: ", kinds: []Kind{KindOutsideRegion}},
 	{kinds: []Kind{KindDaemonSet}, fixed: "DaemonSet pods are not supported"},
 }
 

@@ -38,6 +38,9 @@ const (
 	KindNodeSelector
 	// KindNodeAffinity: required node affinity no Fargate node satisfies.
 	KindNodeAffinity
+	// KindOutsideRegion: node selection that requires a Local Zone or a
+	// Wavelength Zone (see ZoneLocation), where Fargate does not run.
+	KindOutsideRegion
 	// KindDaemonSet: the pod belongs to a DaemonSet.
 	KindDaemonSet
 )
@@ -54,6 +57,8 @@ type Reason struct {
 	// ("data is of an unsupported volume Type"), the resource name, the
 	// selector ("kubernetes.io/arch=arm64").
 	Detail string
+	// Location is, for KindOutsideRegion, where the pod asks to run.
+	Location Location
 }
 
 // String says the reason on its own, with its field, e.g.
@@ -84,6 +89,7 @@ func Check(pod *corev1.Pod, lookup PersistentVolumeLookup) ([]Reason, error) {
 	reasons = append(reasons, extendedResources(pod, cs)...)
 	reasons = append(reasons, nodeSelector(pod)...)
 	reasons = append(reasons, nodeAffinity(pod)...)
+	reasons = append(reasons, outsideRegion(pod)...)
 	reasons = append(reasons, daemonSet(pod)...)
 	return reasons, nil
 }

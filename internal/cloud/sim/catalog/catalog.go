@@ -30,6 +30,29 @@ type Catalog struct {
 	images  []cloud.Image
 	byImage map[string]cloud.Image
 	subnets []cloud.Subnet
+	fargate FargatePrices
+}
+
+// FargatePrices is what Fargate on EKS costs per hour, Linux on x86, with
+// where the figures come from (data/fargate-prices.yaml).
+type FargatePrices struct {
+	// Source and AsOf say where the prices were read and when.
+	Source string `json:"source"`
+	AsOf   string `json:"asOf"`
+	// Region is the region the prices were read for. The catalogue holds
+	// us-east-1's prices and serves them for every region it simulates:
+	// other regions' Fargate rates differ (most are a little dearer) and are
+	// not recorded yet.
+	Region string `json:"region"`
+	// VCPUPerHour and GBPerHour are the price of one provisioned vCPU and
+	// one provisioned GB (Fargate's GB: GiB, see internal/fargate/sizing)
+	// for an hour.
+	VCPUPerHour float64 `json:"vcpuPerHour"`
+	GBPerHour   float64 `json:"gbPerHour"`
+	// EphemeralStorageGBPerHour is the price of a GB of ephemeral storage
+	// above IncludedEphemeralStorageGB, for an hour.
+	EphemeralStorageGBPerHour  float64 `json:"ephemeralStorageGBPerHour"`
+	IncludedEphemeralStorageGB int64   `json:"includedEphemeralStorageGB"`
 }
 
 type imageSpec struct {
@@ -56,6 +79,14 @@ func New(region string, zones int) (*Catalog, error) {
 		t := &c.types[i]
 		t.Family, _, _ = strings.Cut(t.Name, ".")
 		c.byType[t.Name] = *t
+	}
+
+	raw, err = data.ReadFile("data/fargate-prices.yaml")
+	if err != nil {
+		return nil, err
+	}
+	if err := yaml.UnmarshalStrict(raw, &c.fargate); err != nil {
+		return nil, fmt.Errorf("fargate-prices.yaml: %w", err)
 	}
 
 	raw, err = data.ReadFile("data/images.yaml")
@@ -154,6 +185,10 @@ func (c *Catalog) InstanceType(name string) (cloud.InstanceType, bool) {
 	t, ok := c.byType[name]
 	return t, ok
 }
+
+// FargatePrices returns Fargate's prices for the catalogue's region (see
+// FargatePrices.Region for which region's figures they are).
+func (c *Catalog) FargatePrices() FargatePrices { return c.fargate }
 
 // Images returns every image, newest Kubernetes version and release first.
 func (c *Catalog) Images() []cloud.Image { return slices.Clone(c.images) }

@@ -93,3 +93,25 @@ func TestSubnetsAndAddresses(t *testing.T) {
 		t.Error(got)
 	}
 }
+
+func TestCatalogFargatePrices(t *testing.T) {
+	for _, region := range []string{"us-east-1", "eu-west-1"} {
+		c, err := New(region, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := c.FargatePrices()
+		want := FargatePrices{
+			Source:                     got.Source,
+			AsOf:                       "2026-11",
+			Region:                     "us-east-1",
+			VCPUPerHour:                0.04048,
+			GBPerHour:                  0.004445,
+			EphemeralStorageGBPerHour:  0.000111,
+			IncludedEphemeralStorageGB: 20,
+		}
+		if got != want || !strings.Contains(got.Source, "aws.amazon.com/fargate/pricing") {
+			t.Errorf("%s: Fargate prices %+v, want %+v from aws.amazon.com/fargate/pricing", region, got, want)
+		}
+	}
+}
