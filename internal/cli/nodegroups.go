@@ -8,14 +8,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	eksv1 "github.com/kdp-project/kdp/api/eks/v1alpha1"
+	"github.com/kdp-project/kdp/internal/billing"
+	"github.com/kdp-project/kdp/internal/cloud"
+	"github.com/kdp-project/kdp/internal/cloud/sim/catalog"
 	"github.com/kdp-project/kdp/internal/cluster"
 	"github.com/kdp-project/kdp/internal/fargate"
 	fargateresources "github.com/kdp-project/kdp/internal/fargate/resources"
@@ -67,7 +72,28 @@ func setupNodeGroups(ctx context.Context, mgr ctrl.Manager, restCfg *rest.Config
 	if err := hooks.AddToManager(mgr); err != nil {
 		return nil, err
 	}
+	if err := registerCost(ctx, c.provider, account.Region, f.simOptions.Zones); err != nil {
+		return nil, err
+	}
 	return hooks, nil
+}
+
+// registerCost exports the cluster's hourly cost, computed from the
+// cloud's instances at each scrape, as kdp_cost_dollars_per_hour.
+func registerCost(ctx context.Context, p cloud.Provider, region string, zones int) error {
+	types, err := p.InstanceTypes(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the cloud's instance types: %w", err)
+	}
+	cat, err := catalog.New(region, max(zones, 1))
+	if err != nil {
+		return err
+	}
+	err = ctrlmetrics.Registry.Register(billing.NewCollector(p, billing.NewPrices(types, cat.FargatePrices())))
+	if errors.As(err, new(prometheus.AlreadyRegisteredError)) {
+		return nil // a second kdp in one process (tests)
+	}
+	return err
 }
 
 // waitAdmission waits until the API server calls kdp's admission webhooks,

@@ -52,6 +52,7 @@ func NewRootCommand(deps Deps) *cobra.Command {
 		newUpCommand(deps),
 		newEnvCommand(),
 		newCredentialsCommand(),
+		newCostCommand(),
 		newVersionCommand(),
 		newNodesCommand(),
 		newSimCommand(),
