@@ -31,8 +31,16 @@ build:
 # -p 1: each package with integration tests runs a control plane of its own
 # and compresses EKS's waits; on two cores, two packages at once starve each
 # other's timing (a drain's scaled timeout, a repair's pace).
-test: build vet verify fuzz
+test: build vet verify fuzz test-deps
 	KDP_BINARY=$(BIN) $(GO) test -p 1 -count=1 -timeout 30m ./...
+
+# What the tests need beyond Go and the machine's aws CLI and python3
+# botocore: Debian's chromium, in which kdp advise's HTML report is opened
+# headless (installed once, with apt, if it is missing).
+.PHONY: test-deps
+test-deps:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium package (the HTML report's test opens it headless)"; \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); $$sudo apt-get update -qq && $$sudo apt-get install -y -qq --no-install-recommends chromium; }
 
 # A short bounded run of each fuzz target over the EKS API's input (the
 # corpora in testdata/fuzz are checked in, and plain go test runs them).
