@@ -4,6 +4,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -56,6 +57,7 @@ func NewRootCommand(deps Deps) *cobra.Command {
 		newVersionCommand(),
 		newNodesCommand(),
 		newSimCommand(),
+		newAdviseCommand(),
 	)
 	return root
 }
@@ -84,7 +86,21 @@ func Execute(ctx context.Context, cmd *cobra.Command, args []string, stdout, std
 	cmd.SetErr(stderr)
 	if err := cmd.ExecuteContext(ctx); err != nil {
 		fmt.Fprintf(stderr, "kdp: %v\n", err)
+		var e *exitError
+		if errors.As(err, &e) {
+			return e.code
+		}
 		return 1
 	}
 	return 0
 }
+
+// exitError is an error that means an exit status other than 1, as a
+// command documents it.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
