@@ -96,15 +96,15 @@ func printCost(out io.Writer, b billing.Bill, fp catalog.FargatePrices) error {
 		if group == "" {
 			group = "-"
 		}
-		r := []string{string(l.DataPlane), group, l.InstanceType, l.CapacityType, fmt.Sprint(l.Running), money(l.HourlyUSD), money(l.MonthlyUSD)}
+		r := []string{string(l.DataPlane), group, l.InstanceType, l.CapacityType, fmt.Sprint(l.Running), dollars(l.HourlyUSD), dollars(l.MonthlyUSD)}
 		if b.Since > 0 {
-			r = append(r, money(l.AccruedUSD))
+			r = append(r, dollars(l.AccruedUSD))
 		}
 		rows = append(rows, r)
 	}
-	total := []string{"total", "", "", "", "", money(b.HourlyUSD), money(b.MonthlyUSD)}
+	total := []string{"total", "", "", "", "", dollars(b.HourlyUSD), dollars(b.MonthlyUSD)}
 	if b.Since > 0 {
-		total = append(total, money(b.AccruedUSD))
+		total = append(total, dollars(b.AccruedUSD))
 	}
 	rows = append(rows, total)
 	if err := table(out, header, rows); err != nil {
@@ -117,4 +117,6 @@ func printCost(out io.Writer, b billing.Bill, fp catalog.FargatePrices) error {
 	return err
 }
 
-func money(v float64) string { return fmt.Sprintf("%.4f", v) }
+// dollars is an amount of USD to the hundredth of a cent (an hour of a
+// small Fargate pod is about a cent).
+func dollars(v float64) string { return fmt.Sprintf("%.4f", v) }
