@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -15,6 +16,7 @@ import (
 	"github.com/kdp-project/kdp/internal/advise"
 	"github.com/kdp-project/kdp/internal/advise/collect"
 	"github.com/kdp-project/kdp/internal/advise/manifest"
+	advisereport "github.com/kdp-project/kdp/internal/advise/report"
 	"github.com/kdp-project/kdp/internal/cloud/sim/catalog"
 )
 
@@ -26,6 +28,8 @@ const (
 )
 
 type adviseFlags struct {
+	clusterFlags
+	live       bool
 	files      []string
 	region     string
 	gravitonOK bool
@@ -36,13 +40,15 @@ func (f *adviseFlags) add(fs *pflag.FlagSet) {
 	fs.StringArrayVarP(&f.files, "filename", "f", nil, "manifests to read: a file, a directory (its .yaml, .yml and .json files, recursively) or - for stdin; repeatable")
 	fs.StringVar(&f.region, "region", "us-east-1", "the region to price in (the catalogue has one price set, us-east-1's, for every region)")
 	fs.BoolVar(&f.gravitonOK, "graviton-ok", false, "every image is multi-arch: Graviton (arm64) nodes may run every workload")
-	fs.StringVarP(&f.output, "output", "o", "table", "output format: table, json or markdown")
+	fs.BoolVar(&f.live, "live", false, "also judge the running cluster's workloads (every namespace), as --data-dir or --kubeconfig find it")
+	f.clusterFlags.add(fs)
+	fs.StringVarP(&f.output, "output", "o", "table", "output format: table, json, markdown, or html (one self-contained file: a chart of the costs, a table of the reasons, links to the manifests' lines)")
 }
 
 func newAdviseCommand() *cobra.Command {
 	f := &adviseFlags{}
 	cmd := &cobra.Command{
-		Use:   "advise -f FILE|DIR|- [-f ...]",
+		Use:   "advise -f FILE|DIR|- [-f ...] | --live",
 		Short: "Say for each workload of the manifests which data plane can run it, which to use, and what each costs",
 		Long: `kdp advise reads workloads (Deployments, StatefulSets, DaemonSets, ReplicaSets,
 Jobs, CronJobs and bare Pods) from manifests, as kubectl apply -f takes them, and
@@ -59,10 +65,21 @@ analysed); 1 for a usage error (no -f, a path that cannot be read, a bad flag)
 with no report.`,
 		Example: `  kdp advise -f deploy/
   helm template my-chart | kdp advise -f - -o markdown
-  kdp advise -f app.yaml --graviton-ok -o json`,
+  kdp advise -f app.yaml --graviton-ok -o json
+  kdp advise -f deploy/ -o html > advice.html`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runAdvise(f, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+			var live []manifest.Object
+			if f.live {
+				c, err := f.connect()
+				if err != nil {
+					return fmt.Errorf("advise --live: %w", err)
+				}
+				if live, err = liveObjects(cmd.Context(), c.client); err != nil {
+					return fmt.Errorf("advise --live: %w", err)
+				}
+			}
+			return runAdvise(f, live, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f.add(cmd.Flags())
@@ -73,13 +90,15 @@ with no report.`,
 // ap-southeast-2, us-gov-west-1.
 var regionName = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-[1-9]$`)
 
-func runAdvise(f *adviseFlags, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(f.files) == 0 {
-		return errors.New("advise: no manifests: name them with -f FILE|DIR|- (repeatable)")
+// runAdvise judges the manifests of f's files and the live objects (of
+// --live).
+func runAdvise(f *adviseFlags, live []manifest.Object, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(f.files) == 0 && !f.live {
+		return errors.New("advise: no manifests: name them with -f FILE|DIR|- (repeatable), or judge the cluster's workloads with --live")
 	}
 	render, ok := adviseRenderers[f.output]
-	if !ok {
-		return fmt.Errorf("advise: -o %s: must be table, json or markdown", f.output)
+	if !ok && f.output != "html" {
+		return fmt.Errorf("advise: -o %s: must be table, json, markdown or html", f.output)
 	}
 	if !regionName.MatchString(f.region) {
 		return fmt.Errorf("advise: --region %q: not an AWS region name (like us-east-1 or eu-west-1)", f.region)
@@ -93,6 +112,7 @@ func runAdvise(f *adviseFlags, stdin io.Reader, stdout, stderr io.Writer) error 
 	}
 
 	objs, problems := manifest.Read(f.files, stdin)
+	objs = append(objs, live...)
 	var unreadable []string
 	for _, p := range problems {
 		if p.Source.Line == 0 {
@@ -111,7 +131,15 @@ func runAdvise(f *adviseFlags, stdin io.Reader, stdout, stderr io.Writer) error 
 	for _, p := range problems {
 		fmt.Fprintf(stderr, "kdp advise: %s (skipped)\n", p.Error())
 	}
-	if err := render(stdout, report); err != nil {
+	if f.output == "html" {
+		// One self-contained file: kdp advise -f ... -o html > report.html
+		fp := cat.FargatePrices()
+		note := fmt.Sprintf("Prices: Fargate %s (as of %s); EC2 %s. %s.", fp.Source, fp.AsOf, report.Prices.EC2.Source, report.Prices.Note)
+		err = advisereport.HTML(stdout, r, advisereport.Meta{Title: "kdp advise", Generated: time.Now(), PriceNote: note})
+	} else {
+		err = render(stdout, report)
+	}
+	if err != nil {
 		return err
 	}
 	if len(problems) > 0 {

@@ -77,8 +77,8 @@ func TestAdviseExitStatus(t *testing.T) {
 		{"every document read", []string{"-f", good}, 0, "", true},
 		{"a bad document: skipped, the rest analysed", []string{"-f", bad}, 2, "kdp advise: " + bad + ":5: ", true},
 		{"a missing file: no report", []string{"-f", good, "-f", missing}, 1, "kdp: advise: cannot read " + missing + ": stat " + missing + ": no such file or directory\n", false},
-		{"no -f", nil, 1, "kdp: advise: no manifests: name them with -f FILE|DIR|- (repeatable)\n", false},
-		{"a bad output", []string{"-f", good, "-o", "html"}, 1, "kdp: advise: -o html: must be table, json or markdown\n", false},
+		{"no -f", nil, 1, "kdp: advise: no manifests: name them with -f FILE|DIR|- (repeatable), or judge the cluster's workloads with --live\n", false},
+		{"a bad output", []string{"-f", good, "-o", "yaml"}, 1, "kdp: advise: -o yaml: must be table, json, markdown or html\n", false},
 		{"a bad region", []string{"-f", good, "--region", "us-eats-1"}, 1, `kdp: advise: --region "us-eats-1": not an AWS region name`, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -93,6 +93,26 @@ func TestAdviseExitStatus(t *testing.T) {
 				t.Errorf("report printed: %v, want %v:\n%s", got, c.wantReport, stdout)
 			}
 		})
+	}
+}
+
+// TestAdviseHTML: -o html writes the one-file report (its rendering in a
+// browser is internal/advise/report's test): the chart, the table, a
+// workload's link to its manifest line.
+func TestAdviseHTML(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	if err := os.WriteFile(good, []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: nginx}]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runKdp(t, "advise", "-f", good, "-o", "html")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"<!DOCTYPE html>", `<svg id="cost-chart"`, `<table id="workloads"`, `href="file://` + good + `#L1"`, "Prices: Fargate "} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("the HTML report lacks %q", want)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -9,8 +10,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	eksv1 "github.com/kdp-project/kdp/api/eks/v1alpha1"
 	"github.com/kdp-project/kdp/internal/testenv"
@@ -82,6 +88,8 @@ func TestE2E_Cost(t *testing.T) {
 		t.Errorf("metrics lack the node group's cost:\n%s", grepLines(string(body), "kdp_cost"))
 	}
 
+	t.Run("kdp advise --live judges the cluster's workloads", func(t *testing.T) { adviseLive(t, e, dir) })
+
 	for _, bad := range [][]string{{"-o", "yaml"}, {"--since", "-1h"}, {"--since", "soon"}} {
 		if code, _, stderr := kdp(t, append([]string{"cost", "--data-dir", dir}, bad...)...); code == 0 || stderr == "" {
 			t.Errorf("kdp cost %v: exit %d, %q; want an error", bad, code, stderr)
@@ -107,4 +115,71 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// adviseLive: a Deployment and a privileged DaemonSet applied to the
+// cluster are judged by kdp advise --live as their manifests would be:
+// the Deployment fits Fargate, the DaemonSet does not; their ReplicaSet
+// and pods are the Deployment's, not workloads of their own.
+func adviseLive(t *testing.T, e *testenv.Env, dir string) {
+	ctx := testenv.Context(t)
+	ns := e.Namespace(t)
+	labels := map[string]string{"app": "live"}
+	pod := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "app:1"}}}}
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web"}, Spec: appsv1.DeploymentSpec{
+		Replicas: ptr.To[int32](2), Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: pod}}
+	agent := pod.DeepCopy()
+	agent.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{Privileged: ptr.To(true)}
+	ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "agent"}, Spec: appsv1.DaemonSetSpec{
+		Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: *agent}}
+	for _, o := range []client.Object{dep, ds} {
+		if err := e.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The Deployment's ReplicaSet exists once its controller made it.
+	testenv.Eventually(t, 30*time.Second, func() error {
+		var rs appsv1.ReplicaSetList
+		if err := e.Client.List(ctx, &rs, client.InNamespace(ns)); err != nil || len(rs.Items) == 0 {
+			return fmt.Errorf("no ReplicaSet yet (%v)", err)
+		}
+		return nil
+	})
+	code, out, stderr := kdp(t, "advise", "--live", "--data-dir", dir, "-o", "json")
+	if code != 0 {
+		t.Fatalf("kdp advise --live: exit %d: %s", code, stderr)
+	}
+	var report struct {
+		Workloads []struct {
+			Source struct {
+				File string
+				Line int
+			}
+			Kind, Namespace, Name string
+			Options               []struct {
+				Option   string
+				Feasible bool
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &report); err != nil {
+		t.Fatalf("kdp advise --live -o json: %v", err)
+	}
+	fargate := map[string]bool{}
+	for _, w := range report.Workloads {
+		if w.Namespace != ns {
+			continue
+		}
+		if w.Source.File != "(cluster)" || w.Source.Line != 0 {
+			t.Errorf("%s %s from %+v, want the cluster", w.Kind, w.Name, w.Source)
+		}
+		for _, o := range w.Options {
+			if o.Option == "fargate" {
+				fargate[w.Kind+"/"+w.Name] = o.Feasible
+			}
+		}
+	}
+	if len(fargate) != 2 || !fargate["Deployment/web"] || fargate["DaemonSet/agent"] {
+		t.Errorf("workloads of %s on Fargate: %v, want the Deployment yes and the DaemonSet no, and nothing else", ns, fargate)
+	}
 }

@@ -36,7 +36,14 @@ type Source struct {
 	Line int    `json:"line"`
 }
 
-func (s Source) String() string { return s.File + ":" + strconv.Itoa(s.Line) }
+// String is file:line, or the file alone when there is no line (an object
+// read from a cluster, a path that could not be read).
+func (s Source) String() string {
+	if s.Line == 0 {
+		return s.File
+	}
+	return s.File + ":" + strconv.Itoa(s.Line)
+}
 
 // Object is one object of a manifest: typed (an *appsv1.Deployment, a
 // *corev1.Pod, …) when client-go's scheme knows its kind, else

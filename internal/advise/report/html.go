@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kdp-project/kdp/internal/advise"
+	"github.com/kdp-project/kdp/internal/advise/manifest"
 )
 
 // Meta is what the report says about itself.
@@ -84,7 +85,7 @@ func HTML(w io.Writer, r advise.Report, m Meta) error {
 		wl := a.Workload
 		rw := row{
 			Name: wl.Namespace + "/" + wl.Name, Kind: string(wl.Kind), Replicas: fmt.Sprint(wl.Replicas),
-			Location: fmt.Sprintf("%s:%d", wl.Source.File, wl.Source.Line), Link: fileLink(wl.Source.File, wl.Source.Line),
+			Location: manifest.Source{File: wl.Source.File, Line: wl.Source.Line}.String(), Link: fileLink(wl.Source.File, wl.Source.Line),
 			Recommendation: string(a.Recommendation.Option),
 		}
 		if wl.Kind == advise.DaemonSet {
@@ -115,10 +116,11 @@ func HTML(w io.Writer, r advise.Report, m Meta) error {
 }
 
 // fileLink is a file: URL of a manifest, absolute, with its line as the
-// fragment (#L12) as code viewers take it; "" for standard input.
+// fragment (#L12) as code viewers take it; "" for standard input and
+// for the cluster's workloads.
 func fileLink(file string, line int) template.URL {
-	if file == "" || file == "-" {
-		return ""
+	if file == "" || file == "-" || line == 0 {
+		return "" // standard input, or the cluster (--live)
 	}
 	abs, err := filepath.Abs(file)
 	if err != nil {
