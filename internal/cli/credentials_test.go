@@ -16,7 +16,7 @@ import (
 )
 
 // runKdp runs kdp with args and returns its exit code, stdout and stderr.
-func runKdp(t *testing.T, args ...string) (int, string, string) {
+func runKdp(t testing.TB, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	code := Execute(context.Background(), NewRootCommand(Deps{}), args, &out, &errOut)
