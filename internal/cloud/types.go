@@ -42,6 +42,28 @@ type InstanceType struct {
 // as EKS computes it: ENIs × (IPv4 addresses per ENI − 1) + 2.
 func (t InstanceType) MaxPods() int { return t.ENIs*(t.IPv4PerENI-1) + 2 }
 
+// EvictionThresholdMiB is the kubelet's hard eviction threshold for memory
+// on EKS's AMIs (memory.available<100Mi).
+const EvictionThresholdMiB = 100
+
+// KubeReserved is what EKS's AMIs reserve for the system on a node of this
+// type (the kubelet's kube-reserved), as their bootstrap computes it: CPU
+// 6 % of the first core, 1 % of the second, 0.5 % of the third and fourth
+// and 0.25 % of the rest, each range's share in whole millicores; memory
+// 255 MiB + 11 MiB per pod the node may run. The simulated kubelets report
+// their allocatable with it, and kdp advise packs nodes with it: one
+// formula.
+func (t InstanceType) KubeReserved() (milliCPU, memoryMiB int64) {
+	total := int64(t.VCPU) * 1000
+	ranges := []struct{ from, to, perTenThousand int64 }{{0, 1000, 600}, {1000, 2000, 100}, {2000, 4000, 50}, {4000, total, 25}}
+	for _, r := range ranges {
+		if total > r.from {
+			milliCPU += (min(r.to, total) - r.from) * r.perTenThousand / 10000
+		}
+	}
+	return milliCPU, 255 + 11*int64(t.MaxPods())
+}
+
 // Image is a node image (an EKS-optimized AMI).
 type Image struct {
 	ID string `json:"id"`

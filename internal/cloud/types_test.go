@@ -23,3 +23,25 @@ func TestSubnetAddresses(t *testing.T) {
 		t.Errorf("a /20 has %d addresses for instances, want 4091", n)
 	}
 }
+
+func TestKubeReserved(t *testing.T) {
+	for _, tc := range []struct {
+		vcpu       int
+		maxPods    int // ENIs 1: IPv4 per ENI maxPods-1
+		cpu, memMi int64
+	}{
+		{1, 8, 60, 255 + 11*8},
+		{2, 29, 70, 255 + 11*29},
+		{4, 58, 80, 255 + 11*58},
+		// The fifth core's 0.25 % is 2.5 m: whole millicores, as the AMI's
+		// bootstrap computes a range's share.
+		{5, 58, 82, 255 + 11*58},
+		{16, 234, 110, 255 + 11*234},
+		{96, 737, 310, 255 + 11*737},
+	} {
+		it := InstanceType{VCPU: tc.vcpu, ENIs: 1, IPv4PerENI: tc.maxPods - 1}
+		if cpu, mem := it.KubeReserved(); cpu != tc.cpu || mem != tc.memMi {
+			t.Errorf("%d vCPU, %d pods: %d m, %d MiB; want %d m, %d MiB", tc.vcpu, tc.maxPods, cpu, mem, tc.cpu, tc.memMi)
+		}
+	}
+}

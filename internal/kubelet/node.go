@@ -120,27 +120,13 @@ func InstanceOf(node *corev1.Node) (string, bool) {
 // region is a zone's region: us-east-1 of us-east-1a.
 func region(zone string) string { return strings.TrimRight(zone, "abcdefghijklmnopqrstuvwxyz") }
 
-// allocatable reserves for the system what EKS's AMIs reserve: memory
-// 255 MiB + 11 MiB per pod, CPU by the kubelet's tiered formula (6 % of the
-// first core, 1 % of the second, 0.5 % of the next two, 0.25 % of the rest).
+// allocatable reserves for the system what EKS's AMIs reserve
+// (cloud.InstanceType.KubeReserved) and the kubelet's eviction threshold.
 func allocatable(capacity corev1.ResourceList, it cloud.InstanceType) corev1.ResourceList {
 	out := capacity.DeepCopy()
-	memReserved := int64(255+11*it.MaxPods()) * 1024 * 1024
-	cpuReservedMilli := int64(0)
-	for core := 1; core <= it.VCPU; core++ {
-		switch {
-		case core == 1:
-			cpuReservedMilli += 60
-		case core == 2:
-			cpuReservedMilli += 10
-		case core <= 4:
-			cpuReservedMilli += 5
-		default:
-			cpuReservedMilli += 2 // 0.25 %, rounded down as the AMI does
-		}
-	}
-	out[corev1.ResourceMemory] = *resource.NewQuantity(it.MemoryMiB*1024*1024-memReserved-100*1024*1024, resource.BinarySI) // and 100 MiB eviction threshold
-	out[corev1.ResourceCPU] = *resource.NewMilliQuantity(int64(it.VCPU)*1000-cpuReservedMilli, resource.DecimalSI)
+	cpu, mem := it.KubeReserved()
+	out[corev1.ResourceMemory] = *resource.NewQuantity((it.MemoryMiB-mem-cloud.EvictionThresholdMiB)*1024*1024, resource.BinarySI)
+	out[corev1.ResourceCPU] = *resource.NewMilliQuantity(int64(it.VCPU)*1000-cpu, resource.DecimalSI)
 	return out
 }
 

@@ -52,30 +52,15 @@ func PodRequests(pod *corev1.Pod) Resources {
 
 // EvictionThresholdMiB is the kubelet's hard eviction threshold for memory
 // on EKS's AMIs (memory.available<100Mi).
-const EvictionThresholdMiB = 100
+const EvictionThresholdMiB = cloud.EvictionThresholdMiB
 
-// Reserved is what EKS's AMI keeps from pods on a node of type t:
-// kube-reserved CPU (6% of the first core, 1% of the second, 0.5% of the
-// third and fourth, 0.25% of each further core) and memory (255 MiB +
-// 11 MiB × max pods), plus the eviction threshold's memory.
+// Reserved is what EKS's AMI keeps from pods on a node of type t: its
+// kube-reserved (cloud.InstanceType.KubeReserved, the formula the
+// simulated kubelets report their allocatable with) and the eviction
+// threshold's memory.
 func Reserved(t cloud.InstanceType) Resources {
-	var milli float64
-	for core := 1; core <= t.VCPU; core++ {
-		switch {
-		case core == 1:
-			milli += 60
-		case core == 2:
-			milli += 10
-		case core <= 4:
-			milli += 5
-		default:
-			milli += 2.5
-		}
-	}
-	return Resources{
-		MilliCPU:  int64(milli + 0.5),
-		MemoryMiB: 255 + 11*int64(t.MaxPods()) + EvictionThresholdMiB,
-	}
+	cpu, mem := t.KubeReserved()
+	return Resources{MilliCPU: cpu, MemoryMiB: mem + EvictionThresholdMiB}
 }
 
 // Allocatable is what pods may use on a node of type t: its capacity less
