@@ -94,12 +94,20 @@ func fromKubernetes(err error, ctx Error, doing string) *Error {
 	case apierrors.IsInvalid(err) && isStatus:
 		out.Code = CodeInvalidParameter
 		var msgs []string
+		name := nameMember(ctx)
 		for _, c := range causes(status.Status()) {
-			f := EKSField(c.Field)
+			f, msg := EKSField(c.Field, name), c.Message
+			if c.Field == "<nil>" {
+				// A CEL rule of the whole object names its field in the
+				// message: "Invalid value: metadata.name: ...".
+				msg = strings.TrimPrefix(msg, "Invalid value: ")
+				if rest, ok := strings.CutPrefix(msg, "metadata.name: "); ok {
+					f, msg = name, rest
+				}
+			}
 			if f != "" && !contains(out.Fields, f) {
 				out.Fields = append(out.Fields, f)
 			}
-			msg := c.Message
 			switch {
 			case strings.Contains(msg, "ResourceLimitExceeded"):
 				out.Code = CodeResourceLimitExceeded
@@ -139,21 +147,31 @@ func causes(s metav1.Status) []metav1.StatusCause {
 
 // EKSField spells a NodeGroup's or FargateProfile's field path as the EKS
 // API does: spec.scalingConfig.minSize is scalingConfig.minSize,
-// spec.selectors[0].namespace is selectors[0].namespace and
-// metadata.name is the resource's name member (nodegroupName or
-// fargateProfileName are both "name" here; callers rename it).
-func EKSField(path string) string {
+// spec.selectors[0].namespace is selectors[0].namespace, and
+// metadata.name is the request's name member (name: nodegroupName or
+// fargateProfileName). A rule of the whole object ("<nil>") names none.
+func EKSField(path, name string) string {
 	switch {
-	case path == "<nil>": // a rule of the whole object, with no field path
+	case path == "<nil>", path == "spec":
 		return ""
 	case strings.HasPrefix(path, "spec."):
 		return strings.TrimPrefix(path, "spec.")
-	case path == "spec":
-		return ""
 	case path == "metadata.name":
-		return "name"
+		return name
 	}
 	return path
+}
+
+// nameMember is the request member that is the resource's name, by the
+// context of the error: nodegroupName, fargateProfileName, or name.
+func nameMember(ctx Error) string {
+	switch {
+	case ctx.NodegroupName != "":
+		return "nodegroupName"
+	case ctx.FargateProfileName != "":
+		return "fargateProfileName"
+	}
+	return "name"
 }
 
 func contains(s []string, v string) bool { return slices.Contains(s, v) }

@@ -26,7 +26,7 @@ func TestFromKubernetes(t *testing.T) {
 			"scalingConfig.minSize: Invalid value: -1: must be 0 or more; nodeRole: Required value: EKS requires it"},
 		{"quota", apierrors.NewInvalid(gk, "ng", field.ErrorList{
 			field.Forbidden(field.NewPath("metadata", "name"), "the cluster has 30 node groups, EKS's quota per cluster (ResourceLimitExceeded); delete one first"),
-		}), CodeResourceLimitExceeded, []string{"name"}, ""},
+		}), CodeResourceLimitExceeded, []string{"nodegroupName"}, ""},
 		{"in use", apierrors.NewConflict(gr, "ng", errors.New("ResourceInUse: update u is in progress")), CodeResourceInUse, nil, "update u is in progress"},
 		{"exists", apierrors.NewAlreadyExists(gr, "ng"), CodeResourceInUse, nil, ""},
 		{"gone", apierrors.NewNotFound(gr, "ng"), CodeResourceNotFound, nil, ""},

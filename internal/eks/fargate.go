@@ -115,7 +115,6 @@ var deletingPattern = regexp.MustCompile(`Fargate profile "([^"]+)" is being del
 // own words for the two rules about the other profiles.
 func (s *Service) createFargateProfileError(err error, in *types.CreateFargateProfileRequest) error {
 	e := fromKubernetes(err, Error{ClusterName: in.ClusterName, FargateProfileName: in.FargateProfileName}, "creating Fargate profile "+in.FargateProfileName)
-	renameMember(e, "name", "fargateProfileName")
 	if (e.Code == CodeResourceInUse || e.Code == CodeResourceLimitExceeded) && hasOwnProblems(err) {
 		// The request's own problems come first: the cluster's state
 		// matters once the request is right.
@@ -151,35 +150,6 @@ func hasOwnProblems(err error) bool {
 // maxFargateProfiles is EKS's quota of Fargate profiles per cluster
 // (kdp's webhook holds it; this is for the message).
 const maxFargateProfiles = 10
-
-// renameMember renames a request member in an error's fields and
-// messages: Kubernetes' metadata.name is the EKS request's
-// fargateProfileName. A CEL rule of the whole object reports no field
-// ("<nil>"), and names the field in its message instead: that is
-// dropped from the fields and read from the message.
-func renameMember(e *Error, from, to string) {
-	if e == nil {
-		return
-	}
-	e.Fields = slices.DeleteFunc(e.Fields, func(f string) bool { return f == "<nil>" })
-	for i, f := range e.Fields {
-		if f == from {
-			e.Fields[i] = to
-		}
-	}
-	parts := strings.Split(e.Message, "; ")
-	for i, p := range parts {
-		if rest, ok := strings.CutPrefix(p, "<nil>: "); ok {
-			p = strings.TrimPrefix(rest, "Invalid value: ")
-			p = strings.Replace(p, "metadata.name: ", from+": ", 1)
-		}
-		if rest, ok := strings.CutPrefix(p, from+": "); ok {
-			p = to + ": " + rest
-		}
-		parts[i] = p
-	}
-	e.Message = strings.Join(parts, "; ")
-}
 
 // DescribeFargateProfile answers a profile as EKS describes it.
 func (s *Service) DescribeFargateProfile(ctx context.Context, in *types.DescribeFargateProfileRequest) (*types.DescribeFargateProfileResponse, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -56,7 +55,7 @@ func (s *Service) CreateNodegroup(ctx context.Context, in *types.CreateNodegroup
 		return &types.CreateNodegroupResponse{Nodegroup: s.nodegroup(existing)}, nil
 	}
 	if err != nil {
-		return nil, renameField(fromKubernetes(err, ectx, "creating node group "+in.NodegroupName), "name", "nodegroupName")
+		return nil, fromKubernetes(err, ectx, "creating node group "+in.NodegroupName)
 	}
 	return &types.CreateNodegroupResponse{Nodegroup: s.nodegroup(ng)}, nil
 }
@@ -128,12 +127,11 @@ func (s *Service) getNodegroup(ctx context.Context, name string, live bool) (*ek
 		return nil, invalidParameter("nodegroupName", "nodegroupName is required")
 	}
 	ng := &eksv1.NodeGroup{}
-	var err error = apierrors.NewNotFound(eksv1.GroupVersion.WithResource("nodegroups").GroupResource(), name)
-	if !live {
-		err = s.r.Get(ctx, client.ObjectKey{Name: name}, ng)
-	}
-	if apierrors.IsNotFound(err) {
-		err = s.c.Get(ctx, client.ObjectKey{Name: name}, ng)
+	var err error
+	if live {
+		err = s.c.Get(ctx, clientKey(name), ng)
+	} else {
+		err = s.getFresh(ctx, name, ng)
 	}
 	switch {
 	case apierrors.IsNotFound(err):
@@ -306,21 +304,4 @@ func repairConfigOut(c *eksv1.NodeRepairConfig) *types.NodeRepairConfig {
 		})
 	}
 	return out
-}
-
-// renameField renames a member of an error's fields (and message): the
-// NodeGroup's name is the request's nodegroupName.
-func renameField(e *Error, from, to string) *Error {
-	if e == nil {
-		return nil
-	}
-	for i, f := range e.Fields {
-		if f == from {
-			e.Fields[i] = to
-		}
-	}
-	if strings.HasPrefix(e.Message, from+": ") || strings.Contains(e.Message, "; "+from+": ") {
-		e.Message = strings.Replace(strings.Replace(e.Message, "; "+from+": ", "; "+to+": ", -1), from+": ", to+": ", 1)
-	}
-	return e
 }

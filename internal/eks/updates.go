@@ -361,10 +361,7 @@ func (s *Service) DescribeUpdate(ctx context.Context, in *types.DescribeUpdateRe
 func (s *Service) update(ctx context.Context, ng *eksv1.NodeGroup, id string) (*types.Update, *Error) {
 	notFound := &Error{Code: CodeResourceNotFound, ClusterName: s.clus.Name, NodegroupName: ng.Name, Message: "No update found for ID: " + id + "."}
 	record := &eksv1.NodeGroupUpdate{}
-	err := s.r.Get(ctx, client.ObjectKey{Name: id}, record)
-	if apierrors.IsNotFound(err) {
-		err = s.c.Get(ctx, client.ObjectKey{Name: id}, record)
-	}
+	err := s.getFresh(ctx, id, record)
 	switch {
 	case err == nil && record.Spec.NodegroupName == ng.Name:
 		return updateOut(record), nil
