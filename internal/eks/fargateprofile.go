@@ -2,9 +2,6 @@ package eks
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"maps"
 	"slices"
 
@@ -51,17 +48,14 @@ func newFargateProfile(ctx context.Context, in *types.CreateFargateProfileReques
 }
 
 // fargateRequestHash identifies a CreateFargateProfile request by what it
-// asks for (its token aside): JSON encodes maps in key order, so equal
-// requests hash alike.
+// asks for, its token aside.
 func fargateRequestHash(in *types.CreateFargateProfileRequest) string {
 	req := *in
 	req.ClientRequestToken = ""
-	b, _ := json.Marshal(struct {
+	return digest(struct {
 		Cluster string
 		Request types.CreateFargateProfileRequest
 	}{in.ClusterName, req})
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
 }
 
 // fargateProfileView is a FargateProfile as DescribeFargateProfile shows

@@ -30,9 +30,15 @@ type requestRecord struct {
 // request is the record of a request (body: the request's members without
 // its token) made at now.
 func request(token string, body any, now time.Time) requestRecord {
+	return requestRecord{Token: token, Hash: digest(body), At: now.UTC()}
+}
+
+// digest identifies a request by what it asks for: JSON encodes struct
+// fields in order and maps in key order, so equal requests digest alike.
+func digest(body any) string {
 	b, _ := json.Marshal(body)
 	sum := sha256.Sum256(b)
-	return requestRecord{Token: token, Hash: hex.EncodeToString(sum[:16]), At: now.UTC()}
+	return hex.EncodeToString(sum[:16])
 }
 
 // annotate writes the record into annotations under key.
