@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -16,7 +15,6 @@ import (
 	"github.com/kdp-project/kdp/internal/advise"
 	"github.com/kdp-project/kdp/internal/advise/collect"
 	"github.com/kdp-project/kdp/internal/advise/manifest"
-	advisereport "github.com/kdp-project/kdp/internal/advise/report"
 	"github.com/kdp-project/kdp/internal/cloud/sim/catalog"
 )
 
@@ -97,7 +95,7 @@ func runAdvise(f *adviseFlags, live []manifest.Object, stdin io.Reader, stdout, 
 		return errors.New("advise: no manifests: name them with -f FILE|DIR|- (repeatable), or judge the cluster's workloads with --live")
 	}
 	render, ok := adviseRenderers[f.output]
-	if !ok && f.output != "html" {
+	if !ok {
 		return fmt.Errorf("advise: -o %s: must be table, json, markdown or html", f.output)
 	}
 	if !regionName.MatchString(f.region) {
@@ -131,14 +129,7 @@ func runAdvise(f *adviseFlags, live []manifest.Object, stdin io.Reader, stdout, 
 	for _, p := range problems {
 		fmt.Fprintf(stderr, "kdp advise: %s (skipped)\n", p.Error())
 	}
-	if f.output == "html" {
-		// One self-contained file: kdp advise -f ... -o html > report.html
-		fp := cat.FargatePrices()
-		note := fmt.Sprintf("Prices: Fargate %s (as of %s); EC2 %s. %s.", fp.Source, fp.AsOf, report.Prices.EC2.Source, report.Prices.Note)
-		err = advisereport.HTML(stdout, r, advisereport.Meta{Title: "kdp advise", Generated: time.Now(), PriceNote: note})
-	} else {
-		err = render(stdout, report)
-	}
+	err = render(stdout, report)
 	if err != nil {
 		return err
 	}
@@ -159,4 +150,5 @@ var adviseRenderers = map[string]func(io.Writer, *adviseReport) error{
 	"table":    adviseTable,
 	"json":     func(w io.Writer, r *adviseReport) error { return printJSON(w, r) },
 	"markdown": adviseMarkdown,
+	"html":     adviseHTML,
 }

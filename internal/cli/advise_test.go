@@ -97,7 +97,7 @@ func TestAdviseExitStatus(t *testing.T) {
 }
 
 // TestAdviseHTML: -o html writes the one-file report (its rendering in a
-// browser is internal/advise/report's test): the chart, the table, a
+// browser is TestAdviseHTMLInChromium): the chart, the table, a
 // workload's link to its manifest line.
 func TestAdviseHTML(t *testing.T) {
 	dir := t.TempDir()
@@ -109,7 +109,7 @@ func TestAdviseHTML(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"<!DOCTYPE html>", `<svg id="cost-chart"`, `<table id="workloads"`, `href="file://` + good + `#L1"`, "Prices: Fargate "} {
+	for _, want := range []string{"<!DOCTYPE html>", `<svg id="cost-chart"`, `<table id="workloads"`, `href="file://` + good + `#L1"`, "Fargate: "} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("the HTML report lacks %q", want)
 		}
