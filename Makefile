@@ -36,11 +36,14 @@ test: build vet verify fuzz test-deps
 
 # What the tests need beyond Go and the machine's aws CLI and python3
 # botocore: Debian's chromium, in which kdp advise's HTML report is opened
-# headless (installed once, with apt, if it is missing).
+# headless, and tmux, the terminal the --wait tests read (each installed
+# once, with apt, if it is missing).
 .PHONY: test-deps
 test-deps:
 	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium package (the HTML report's test opens it headless)"; \
 	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); $$sudo apt-get update -qq && $$sudo apt-get install -y -qq --no-install-recommends chromium; }
+	@command -v tmux >/dev/null 2>&1 || { echo "installing Debian's tmux package (the --wait tests read its screen)"; \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); $$sudo apt-get update -qq && $$sudo apt-get install -y -qq --no-install-recommends tmux; }
 
 # A short bounded run of each fuzz target over the EKS API's input (the
 # corpora in testdata/fuzz are checked in, and plain go test runs them).

@@ -61,7 +61,7 @@ func setupEKSAPI(ctx context.Context, mgr ctrl.Manager, restCfg *rest.Config, f 
 		klog.InfoS("issued the EKS API's credential", "name", defaultCredential, "file", layout.EKSCredentials())
 	}
 
-	clus, err := clusterFacts(ctx, restCfg, cfg)
+	clus, err := clusterFacts(ctx, restCfg, cfg.ClusterName)
 	if err != nil {
 		return eksapi.Endpoint{}, err
 	}
@@ -109,7 +109,7 @@ func (eksAPIRunnable) NeedLeaderElection() bool          { return false }
 // clusterFacts is the cluster as DescribeCluster shows it: its minor
 // version, API server URL and CA, and when it was created (its kube-system
 // namespace's creation).
-func clusterFacts(ctx context.Context, restCfg *rest.Config, cfg cluster.Config) (eks.Cluster, error) {
+func clusterFacts(ctx context.Context, restCfg *rest.Config, name string) (eks.Cluster, error) {
 	withCA := rest.CopyConfig(restCfg)
 	if err := rest.LoadTLSFiles(withCA); err != nil {
 		return eks.Cluster{}, fmt.Errorf("reading the cluster's certificate authority: %w", err)
@@ -131,7 +131,7 @@ func clusterFacts(ctx context.Context, restCfg *rest.Config, cfg cluster.Config)
 		return eks.Cluster{}, fmt.Errorf("reading the kube-system namespace: %w", err)
 	}
 	return eks.Cluster{
-		Name: cfg.ClusterName, Version: validation.Minor(v.GitVersion), PlatformVersion: PlatformVersion,
+		Name: name, Version: validation.Minor(v.GitVersion), PlatformVersion: PlatformVersion,
 		Endpoint: withCA.Host, CertificateAuthority: withCA.CAData, ServiceIPv4CIDR: cluster.ServiceCIDR,
 		CreatedAt: ns.CreationTimestamp.Time,
 	}, nil

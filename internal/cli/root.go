@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -58,6 +59,9 @@ func NewRootCommand(deps Deps) *cobra.Command {
 		newNodesCommand(),
 		newSimCommand(),
 		newAdviseCommand(),
+		newNodegroupCommand(),
+		newFargateProfileCommand(),
+		newUpdateCommand(),
 	)
 	return root
 }
@@ -84,8 +88,15 @@ func Execute(ctx context.Context, cmd *cobra.Command, args []string, stdout, std
 	cmd.SetArgs(args)
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
-	if err := cmd.ExecuteContext(ctx); err != nil {
-		fmt.Fprintf(stderr, "kdp: %v\n", err)
+	if failed, err := cmd.ExecuteContextC(ctx); err != nil {
+		if namesItself(failed) {
+			// One line per problem, each naming the command (and its flag).
+			for _, line := range strings.Split(err.Error(), "\n") {
+				fmt.Fprintf(stderr, "%s: %s\n", failed.CommandPath(), line)
+			}
+		} else {
+			fmt.Fprintf(stderr, "kdp: %v\n", err)
+		}
 		var e *exitError
 		if errors.As(err, &e) {
 			return e.code
@@ -104,3 +115,16 @@ type exitError struct {
 
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
+
+// annotationNamesCommand marks a command tree whose errors name the
+// command they come from ("kdp nodegroup create: --scaling-config: ...").
+const annotationNamesCommand = "kdp.dev/errors-name-command"
+
+func namesItself(cmd *cobra.Command) bool {
+	for c := cmd; c != nil; c = c.Parent() {
+		if c.Annotations[annotationNamesCommand] == "true" {
+			return true
+		}
+	}
+	return false
+}

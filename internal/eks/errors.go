@@ -40,9 +40,19 @@ type Error struct {
 
 	// Fields are the request's members the error is about.
 	Fields []string
+	// Problems are an InvalidParameterException's problems one by one,
+	// each with its member (as in Fields; "" for none): Message is their
+	// sum.
+	Problems []Problem
 	// Err is the fault behind a ServerException, for logs; it is never
 	// sent.
 	Err error
+}
+
+// Problem is one problem of a request: the member it is about, as the
+// EKS API spells it, and what is wrong with it.
+type Problem struct {
+	Field, Message string
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
@@ -115,6 +125,7 @@ func fromKubernetes(err error, ctx Error, doing string) *Error {
 				out.Code = CodeResourceInUse
 				msg = strings.TrimSpace(strings.Replace(msg, "ResourceInUse:", "", 1))
 			}
+			out.Problems = append(out.Problems, Problem{Field: f, Message: msg})
 			if f != "" {
 				msg = f + ": " + msg
 			}
@@ -175,3 +186,9 @@ func nameMember(ctx Error) string {
 }
 
 func contains(s []string, v string) bool { return slices.Contains(s, v) }
+
+// IsNotFound reports whether err is a ResourceNotFoundException.
+func IsNotFound(err error) bool {
+	e, ok := AsError(err)
+	return ok && e.Code == CodeResourceNotFound
+}

@@ -322,7 +322,7 @@ func TestIntegration_PodEvictionFailureThenForce(t *testing.T) {
 			return errorf("no node draining yet")
 		}
 		d := records[0].Status.Rollout.Draining[0]
-		if d.NodeName == "" || len(d.BlockedBy) != 1 || !strings.HasSuffix(d.BlockedBy[0], ": PodDisruptionBudget "+ns+"/guarded") {
+		if d.NodeName == "" || len(d.BlockedBy) != 1 || !strings.HasSuffix(d.BlockedBy[0], ": PodDisruptionBudget "+ns+"/guarded (0 disruptions allowed)") {
 			return errorf("draining %+v: want its node and the pod the budget blocks", d)
 		}
 		for _, e := range events(t, ng.Name, "DrainBlocked") {

@@ -169,6 +169,14 @@ type Rollout struct {
 	// version at the setup; NodesReplaced how many of them are gone.
 	NodesToReplace int32 `json:"nodesToReplace"`
 	NodesReplaced  int32 `json:"nodesReplaced"`
+	// PodsEvicted is how many evictions the drains of old nodes have made.
+	// +optional
+	PodsEvicted int32 `json:"podsEvicted,omitempty"`
+	// EvictionTimeout is how long a node's pods have to leave before the
+	// update fails with PodEvictionFailure (or, forced, goes on): EKS's 15
+	// minutes, compressed by kdp's --time-scale.
+	// +optional
+	EvictionTimeout *metav1.Duration `json:"evictionTimeout,omitempty"`
 	// Draining are the old nodes being drained now, or waiting out the
 	// 60 seconds after their drain before their instance is terminated.
 	// +listType=map

@@ -769,6 +769,11 @@ func (in *Resources) DeepCopy() *Resources {
 func (in *Rollout) DeepCopyInto(out *Rollout) {
 	*out = *in
 	out.Before = in.Before
+	if in.EvictionTimeout != nil {
+		in, out := &in.EvictionTimeout, &out.EvictionTimeout
+		*out = new(v1.Duration)
+		**out = **in
+	}
 	if in.Draining != nil {
 		in, out := &in.Draining, &out.Draining
 		*out = make([]DrainingNode, len(*in))

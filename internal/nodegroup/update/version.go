@@ -295,6 +295,7 @@ func (r *run) planFor(ctx context.Context, v resources.Version, source *resource
 		Before:                eksv1.ScalingConfig{MinSize: r.group.MinSize, MaxSize: r.group.MaxSize, DesiredSize: r.group.DesiredCapacity},
 		MaxUnavailable:        resources.MaxUnavailable(ng.Status.Applied.UpdateConfig, r.group.DesiredCapacity),
 		Strategy:              "DEFAULT",
+		EvictionTimeout:       &metav1.Duration{Duration: r.c.env.Wait(resources.EvictionTimeout)},
 	}
 	if u := ng.Status.Applied.UpdateConfig; u != nil && u.UpdateStrategy == "MINIMAL" {
 		p.Strategy = "MINIMAL"
@@ -427,6 +428,7 @@ func (r *run) upgrade(ctx context.Context) (reconcile.Result, error) {
 				if err != nil {
 					return reconcile.Result{}, err
 				}
+				p.PodsEvicted += int32(res.Evicted)
 				deadline := d.StartedAt.Add(r.c.env.Wait(resources.EvictionTimeout))
 				switch {
 				case res.Done:
@@ -746,7 +748,8 @@ func blockedBy(res drain.Result) []string {
 	why := map[types.NamespacedName]string{}
 	for _, b := range res.Blocked {
 		if b.Budget != "" {
-			why[b.Pod] = "PodDisruptionBudget " + b.Budget
+			// The Eviction API refuses only when the budget allows none.
+			why[b.Pod] = "PodDisruptionBudget " + b.Budget + " (0 disruptions allowed)"
 		} else {
 			why[b.Pod] = b.Message
 		}
