@@ -16,6 +16,7 @@ package inventory
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"time"
 
@@ -82,7 +83,8 @@ type Node struct {
 	// MaxPods how many it may run (its allocatable pods).
 	Pods    int   `json:"pods"`
 	MaxPods int64 `json:"maxPods"`
-	// PricePerHour is the instance's price in USD (nil: unknown).
+	// PricePerHour is the instance's price in USD, to the millionth
+	// (nil: unknown).
 	PricePerHour *float64 `json:"pricePerHour,omitempty"`
 	ImageID      string   `json:"imageId,omitempty"`
 	InternalIP   string   `json:"internalIp,omitempty"`
@@ -196,6 +198,7 @@ func Summarize(n *corev1.Node, inst *cloud.Instance, pods []corev1.Pod, prices b
 		r.CapacityType = capacityType(inst.Lifecycle)
 	}
 	if rate, ok := prices.Rate(*inst); ok {
+		rate = math.Round(rate*1e6) / 1e6 // to the millionth of a dollar: no float noise in JSON
 		r.PricePerHour = &rate
 	}
 	plane, group := billing.Classify(*inst)

@@ -92,7 +92,7 @@ func TestNodes(t *testing.T) {
 		pods                       int
 		status                     string
 	}
-	fargateRate := 0.25*0.04048 + 0.5*0.004445
+	fargateRate := 0.012343 // 0.25*0.04048 + 0.5*0.004445, to the millionth
 	wants := map[string]want{
 		"n-managed":           {Managed, "web", "eks-web-1", "m5.large", "us-east-1a", OnDemand, 0.096, 2, StatusReady},
 		"n-spot":              {Managed, "web", "eks-web-1", "m5.large", "us-east-1a", Spot, 0.03, 0, StatusReady},
