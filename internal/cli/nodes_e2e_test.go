@@ -174,3 +174,34 @@ func TestE2E_NodesListAndDescribe(t *testing.T) {
 		t.Errorf("kdp nodes describe nosuch: exit %d, %q; want 1, %q", code, stderr, want)
 	}
 }
+
+// TestE2E_NodesWithoutTheCloud: against a cluster whose data dir serves no
+// cloud (kdp up --control-plane-only), kdp nodes still lists its nodes,
+// with - for what only the cloud knows, and says why on stderr; describe
+// says the cloud knows no instance of the node.
+func TestE2E_NodesWithoutTheCloud(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	e, err := testenv.Start(testenv.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { e.Stop(); e.Cleanup() }()
+	ctx := testenv.Context(t)
+	node := &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: "worker-7", Labels: map[string]string{corev1.LabelInstanceTypeStable: "c5.xlarge", corev1.LabelTopologyZone: "eu-west-1a"}},
+		Spec:       corev1.NodeSpec{ProviderID: "aws:///eu-west-1a/i-0123456789abcdef0"},
+		Status:     corev1.NodeStatus{NodeInfo: corev1.NodeSystemInfo{KubeletVersion: "v1.36.4"}},
+	}
+	if err := e.Client.Create(ctx, node); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := kdp(t, "nodes", "--data-dir", dir)
+	if code != 0 || !regexp.MustCompile(`(?m)^worker-7\s+-\s+-\s+c5.xlarge\s+eu-west-1a\s+-\s+v1.36.4\s+0/0\s+-\s+\d+s$`).MatchString(out) ||
+		!strings.Contains(stderr, "instances, prices and self-managed groups are unknown (-)") {
+		t.Errorf("kdp nodes without a cloud: exit %d, stdout:\n%s\nstderr:\n%s", code, out, stderr)
+	}
+	code, out, _ = kdp(t, "nodes", "describe", "worker-7", "--data-dir", dir)
+	if code != 0 || !regexp.MustCompile(`(?m)^Instance:\s+<none known to the cloud>$`).MatchString(out) || !regexp.MustCompile(`(?m)^Data plane:\s+-$`).MatchString(out) {
+		t.Errorf("kdp nodes describe without a cloud: exit %d:\n%s", code, out)
+	}
+}
