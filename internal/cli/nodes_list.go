@@ -59,7 +59,7 @@ const nodesLong = `List every node of the cluster with its data plane (managed: 
 fargate: a Fargate pod's micro-VM; self-managed-group: a self-managed node in an Auto
 Scaling group; standalone: a self-managed node of no group), its group (node group,
 Fargate profile or Auto Scaling group), instance type, zone, capacity type (ON_DEMAND
-or SPOT), kubelet version, pods (running/allocatable), hourly price and age. The data
+or SPOT), kubelet version, pods (unfinished/allocatable), hourly price and age. The data
 plane comes from the node's labels and its cloud instance (matched by providerID); a
 node the cloud has no instance of (another cluster's) shows - for what is unknown.
 -o wide adds the instance, image, internal IP, status and instance state; -o json and
