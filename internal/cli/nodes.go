@@ -16,9 +16,12 @@ import (
 func newNodesCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "nodes",
-		Short: "Tools for self-managed nodes: join credentials, drain, version skew",
+		Short: "List and describe the cluster's nodes; tools for self-managed nodes: join credentials, drain, version skew",
+		Long:  nodesLong + "\n\nWithout a subcommand, kdp nodes lists the nodes, as kdp nodes list does.",
+		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newJoinConfigCommand(), newDrainCommand(), newVersionsCommand())
+	listNodesRunE(cmd)
+	cmd.AddCommand(newNodesListCommand(), newNodesDescribeCommand(), newJoinConfigCommand(), newDrainCommand(), newVersionsCommand())
 	return cmd
 }
 
