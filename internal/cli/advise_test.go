@@ -16,8 +16,18 @@ var update = flag.Bool("update", false, "rewrite testdata's golden files with wh
 // writes it there with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "advise", "golden", name)
+	goldenFile(t, "advise", name, got, "TestAdvise")
+}
+
+// goldenFile compares got with testdata/dir/golden/name, or writes it
+// there with -update; test names the test that rewrites it.
+func goldenFile(t *testing.T, dir, name, got, test string) {
+	t.Helper()
+	path := filepath.Join("testdata", dir, "golden", name)
 	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -25,10 +35,10 @@ func golden(t *testing.T, name, got string) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test ./internal/cli/ -run TestAdvise -update to write it)", err)
+		t.Fatalf("%v (run go test ./internal/cli/ -run %s -update to write it)", err, test)
 	}
 	if got != string(want) {
-		t.Errorf("%s differs from what kdp advise prints (go test ./internal/cli/ -run TestAdvise -update rewrites it):\n--- got\n%s", path, got)
+		t.Errorf("%s differs from what kdp prints (go test ./internal/cli/ -run %s -update rewrites it):\n--- got\n%s", path, test, got)
 	}
 }
 

@@ -55,10 +55,10 @@ func printNodegroupTable(out io.Writer, groups []*eks.NodegroupProgress, now tim
 	return w.Flush()
 }
 
-// field prints "Label:  value" rows, kubectl describe's way.
-type fields struct{ w *tabwriter.Writer }
+// describeRows prints "Label:  value" rows, kubectl describe's way.
+type describeRows struct{ w *tabwriter.Writer }
 
-func (f fields) row(label string, value any) { fmt.Fprintf(f.w, "%s:\t%v\n", label, value) }
+func (f describeRows) row(label string, value any) { fmt.Fprintf(f.w, "%s:\t%v\n", label, value) }
 
 func sortedPairs(m map[string]string, sep string) string {
 	if len(m) == 0 {
@@ -82,7 +82,7 @@ func when(t *types.Timestamp, now time.Time) string {
 func printNodegroupDescription(out io.Writer, p *eks.NodegroupProgress, updates []*types.Update, now time.Time) error {
 	ng := p.Nodegroup
 	w := newTable(out)
-	f := fields{w}
+	f := describeRows{w}
 	f.row("Name", ng.NodegroupName)
 	f.row("Cluster", ng.ClusterName)
 	f.row("ARN", orDash(ng.NodegroupArn))
@@ -99,7 +99,9 @@ func printNodegroupDescription(out io.Writer, p *eks.NodegroupProgress, updates 
 		f.row("Scaling", fmt.Sprintf("min %s, max %s, desired %s", int32s(sc.MinSize), int32s(sc.MaxSize), int32s(sc.DesiredSize)))
 	}
 	f.row("Nodes", fmt.Sprintf("%d Ready of %d registered, %d instances", p.ReadyNodes, p.Nodes, p.Instances))
-	f.row("Disk size", int32s(ng.DiskSize)+" GiB")
+	if ng.DiskSize != nil {
+		f.row("Disk size", int32s(ng.DiskSize)+" GiB")
+	}
 	f.row("Subnets", orDash(strings.Join(ng.Subnets, ", ")))
 	f.row("Node role", orDash(ng.NodeRole))
 	f.row("Labels", sortedPairs(ng.Labels, "="))
@@ -133,10 +135,10 @@ func printNodegroupDescription(out io.Writer, p *eks.NodegroupProgress, updates 
 	f.row("Modified", when(ng.ModifiedAt, now))
 	if ng.Health == nil || len(ng.Health.Issues) == 0 {
 		f.row("Health", "no issues")
-	} else {
-		f.row("Health", "")
+	}
+	if ng.Health != nil {
 		for _, i := range ng.Health.Issues {
-			fmt.Fprintf(w, "  %s\t%s %s\n", i.Code, i.Message, strings.Join(i.ResourceIds, ", "))
+			f.row("Health", issueText(string(i.Code), i.Message, i.ResourceIds))
 		}
 	}
 	if err := w.Flush(); err != nil {
@@ -181,7 +183,7 @@ func printUpdate(out io.Writer, format string, u *types.Update, p *eks.UpdatePro
 		return printDocument(out, format, &types.DescribeUpdateResponse{Update: u})
 	}
 	w := newTable(out)
-	f := fields{w}
+	f := describeRows{w}
 	f.row("Update", u.Id)
 	f.row("Type", u.Type)
 	f.row("Status", u.Status)
@@ -198,7 +200,7 @@ func printUpdate(out io.Writer, format string, u *types.Update, p *eks.UpdatePro
 		f.row("Nodes replaced", fmt.Sprintf("%d of %d", p.NodesReplaced, p.NodesToReplace))
 		f.row("Pods evicted", p.PodsEvicted)
 		for _, it := range versionFrame("", p).Items[1:] {
-			f.row("  drain", strings.TrimSpace(it.Text))
+			f.row("  drain", strings.TrimSpace(it.Line(now)))
 		}
 	}
 	for _, e := range u.Errors {
@@ -236,7 +238,7 @@ func printFargateProfileTable(out io.Writer, profiles []*types.FargateProfile, n
 
 func printFargateProfileDescription(out io.Writer, p *types.FargateProfile, now time.Time) error {
 	w := newTable(out)
-	f := fields{w}
+	f := describeRows{w}
 	f.row("Name", p.FargateProfileName)
 	f.row("Cluster", p.ClusterName)
 	f.row("ARN", orDash(p.FargateProfileArn))
@@ -252,8 +254,17 @@ func printFargateProfileDescription(out io.Writer, p *types.FargateProfile, now 
 		f.row("Health", "no issues")
 	} else {
 		for _, i := range p.Health.Issues {
-			f.row("Health", fmt.Sprintf("%s: %s %s", i.Code, i.Message, strings.Join(i.ResourceIds, ", ")))
+			f.row("Health", issueText(string(i.Code), i.Message, i.ResourceIds))
 		}
 	}
 	return w.Flush()
+}
+
+// issueText is a health issue on one line: "Code: message (resources)".
+func issueText(code, message string, resources []string) string {
+	s := code + ": " + message
+	if len(resources) > 0 {
+		s += " (" + strings.Join(resources, ", ") + ")"
+	}
+	return s
 }

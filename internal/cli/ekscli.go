@@ -146,16 +146,16 @@ func explain(err error, flags map[string]string) error {
 	return out
 }
 
-// memberIn prefixes msg with the part of a structure's member below its
-// top (scalingConfig.minSize → minSize), unless msg names it already.
+// memberIn prefixes msg with the part of a member below its top-level
+// member (scalingConfig.minSize → minSize, selectors[1].namespace →
+// [1].namespace), unless msg names it already.
 func memberIn(field, msg string) string {
-	_, rest, ok := strings.Cut(field, ".")
-	if !ok {
-		if i := strings.Index(field, "["); i >= 0 {
-			rest, ok = field[i:], true
-		}
+	i := strings.IndexAny(field, ".[")
+	if i < 0 {
+		return msg
 	}
-	if !ok || strings.Contains(msg, rest) {
+	rest := strings.TrimPrefix(field[i:], ".")
+	if strings.Contains(msg, rest) {
 		return msg
 	}
 	return rest + ": " + msg

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,23 +22,7 @@ import (
 // there with -update (the flag of the advise goldens).
 func nodesGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "nodes", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/cli/ -run TestNodesGolden -update to write it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from what kdp nodes prints (go test ./internal/cli/ -run TestNodesGolden -update rewrites it):\n--- got\n%s", path, got)
-	}
+	goldenFile(t, "nodes", name, got, "TestNodesGolden")
 }
 
 // nodesNow is the fixed clock of the golden files.

@@ -116,11 +116,7 @@ func issueLines(name string, ng *types.Nodegroup) []string {
 	lines := []string{fmt.Sprintf("node group %s is %s", name, ng.Status)}
 	if ng.Health != nil {
 		for _, i := range ng.Health.Issues {
-			l := fmt.Sprintf("%s: %s", i.Code, i.Message)
-			if len(i.ResourceIds) > 0 {
-				l += " (" + strings.Join(i.ResourceIds, ", ") + ")"
-			}
-			lines = append(lines, l)
+			lines = append(lines, issueText(string(i.Code), i.Message, i.ResourceIds))
 		}
 	}
 	return lines

@@ -43,8 +43,8 @@ type Item struct {
 	Of     time.Duration
 }
 
-// line is the item as of now.
-func (it Item) line(now time.Time) string {
+// Line is the item as of now.
+func (it Item) Line(now time.Time) string {
 	s := strings.Repeat("  ", it.Indent) + it.Text
 	if !it.Since.IsZero() {
 		s += ", " + round(now.Sub(it.Since)).String()
@@ -79,7 +79,7 @@ func (f Frame) summary(now time.Time) string {
 		parts = append(parts, fmt.Sprintf("%d/%d %s", f.Done, f.Total, f.Unit))
 	}
 	for _, it := range f.Items {
-		parts = append(parts, strings.TrimSpace(it.line(now)))
+		parts = append(parts, strings.TrimSpace(it.Line(now)))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/progress"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	clocktesting "k8s.io/utils/clock/testing"
 )
 
@@ -111,6 +112,18 @@ func TestTerminalView(t *testing.T) {
 			t.Errorf("view lacks %q:\n%s", want, v)
 		}
 	}
+	// A line longer than the terminal wraps at spaces, indented under
+	// its start.
+	m.Update(tea.WindowSizeMsg{Width: 60, Height: 20})
+	for _, l := range strings.Split(m.View(), "\n") {
+		if lipgloss.Width(l) > 60 {
+			t.Errorf("a line longer than the terminal's 60 columns: %q", l)
+		}
+	}
+	if v := m.View(); !strings.Contains(v, "\n      ") {
+		t.Errorf("no wrapped line indented under its start:\n%s", v)
+	}
+
 	// Ctrl-C quits the view and marks the watch stopped.
 	if _, cmd := m.Update(keyCtrlC()); cmd == nil || !m.stopped {
 		t.Fatalf("Ctrl-C: stopped %v, cmd %v", m.stopped, cmd)

@@ -151,12 +151,12 @@ func (m *model) View() string {
 	if f.Phase != "" {
 		head += " · phase " + f.Phase
 	}
-	b.WriteString(titleStyle.Render(head) + "  " + dimStyle.Render("elapsed "+round(m.now.Sub(m.started)).String()) + "\n")
+	b.WriteString(m.wrap(titleStyle.Render(head)+"  "+dimStyle.Render("elapsed "+round(m.now.Sub(m.started)).String()), 2) + "\n")
 	if f.Total > 0 {
 		b.WriteString("  " + m.bar.ViewAs(float64(f.Done)/float64(f.Total)) + fmt.Sprintf(" %d/%d %s\n", f.Done, f.Total, f.Unit))
 	}
 	for _, it := range f.Items {
-		b.WriteString(m.wrap("  "+it.line(m.now), 2*it.Indent+4) + "\n")
+		b.WriteString(m.wrap("  "+it.Line(m.now), 2*it.Indent+4) + "\n")
 	}
 	if m.outcome == nil && m.err == nil && !m.stopped {
 		b.WriteString(dimStyle.Render("  Ctrl-C stops watching; the operation goes on") + "\n")
