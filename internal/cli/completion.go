@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // Shell completion (cobra's `kdp completion bash|zsh|fish|powershell`)
@@ -117,4 +118,29 @@ func completeUpdates(cmd *cobra.Command, args []string, toComplete string) ([]st
 		}
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeNodes completes a node's name with the cluster's nodes.
+func completeNodes(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	f := &clusterFlags{flags: cmd.Flags()}
+	f.dataDir, _ = cmd.Flags().GetString("data-dir")
+	f.kubeconfig, _ = cmd.Flags().GetString("kubeconfig")
+	c, err := f.connect()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), completionTimeout)
+	defer cancel()
+	nodes, err := c.clientset.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	names := make([]string, 0, len(nodes.Items))
+	for _, n := range nodes.Items {
+		names = append(names, n.Name)
+	}
+	return withPrefix(names, toComplete), cobra.ShellCompDirectiveNoFileComp
 }

@@ -102,6 +102,50 @@ func TestE2E_NodegroupCLI(t *testing.T) {
 		}
 	})
 
+	t.Run("shell completion names what the cluster has", func(t *testing.T) {
+		_, out, _ := kdp(t, "__complete", "nodegroup", "describe", "--data-dir", dir, "")
+		if !strings.HasPrefix(out, "web\n") {
+			t.Errorf("completing a node group: %q", out)
+		}
+		_, out, _ = kdp(t, "__complete", "nodegroup", "upgrade", "--data-dir", dir, "w")
+		if !strings.HasPrefix(out, "web\n") {
+			t.Errorf("completing a node group from w: %q", out)
+		}
+		_, out, _ = kdp(t, "__complete", "nodes", "describe", "--data-dir", dir, "ip-")
+		if strings.Count(out, ".ec2.internal\n") != 2 {
+			t.Errorf("completing a node: %q", out)
+		}
+		for _, shell := range []string{"bash", "zsh", "fish"} {
+			if code, out, stderr := kdp(t, "completion", shell); code != 0 || !strings.Contains(out, "__complete") {
+				t.Errorf("kdp completion %s: exit %d %s", shell, code, stderr)
+			}
+		}
+	})
+
+	t.Run("a Fargate profile: create --wait, list, describe, delete --wait", func(t *testing.T) {
+		fns := e.Namespace(t)
+		code, out, stderr := kdp(t, "fargate-profile", "create", "serverless", "--data-dir", dir, "--selectors", "namespace="+fns+",labels={run=here}",
+			"--wait", "--wait-interval", "200ms")
+		if code != 0 {
+			t.Fatalf("fargate-profile create: exit %d\n%s%s", code, out, stderr)
+		}
+		checkLines(t, out, `Fargate profile serverless creation: (CREATING|ACTIVE)`, `Fargate profile serverless is ACTIVE \(\S+\)`)
+		_, table, _ := kdp(t, "fargate-profile", "list", "--data-dir", dir)
+		if !regexp.MustCompile(`(?m)^NAME +STATUS +SELECTORS +SUBNETS +AGE\nserverless +ACTIVE +` + fns + `\{run=here\} +subnet-\S+ +\S+\n$`).MatchString(table) {
+			t.Errorf("fargate-profile list:\n%s", table)
+		}
+		_, doc, _ := kdp(t, "fargate-profile", "describe", "serverless", "--data-dir", dir, "-o", "json")
+		theirs := awsEKS(t, eksEnv(t, dir), "describe-fargate-profile", "--cluster-name", "kdp", "--fargate-profile-name", "serverless")
+		if a, b := sameTimes(t, doc), sameTimes(t, theirs); !reflect.DeepEqual(a, b) {
+			t.Errorf("kdp fargate-profile describe -o json:\n%s\naws eks describe-fargate-profile:\n%s", doc, theirs)
+		}
+		code, out, stderr = kdp(t, "fargate-profile", "delete", "serverless", "--data-dir", dir, "--wait", "--wait-interval", "200ms")
+		if code != 0 {
+			t.Fatalf("fargate-profile delete: exit %d\n%s%s", code, out, stderr)
+		}
+		checkLines(t, out, `Fargate profile serverless deletion: (DELETING|gone)`, `Fargate profile serverless is deleted \(\S+\)`)
+	})
+
 	ns := e.Namespace(t)
 	// Two replicas, one may go at a time: the upgrade's drains go on.
 	workload(t, e, ns, "shop", "web", 2, intstr.FromInt32(1), false)

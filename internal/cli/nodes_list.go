@@ -230,6 +230,7 @@ events. -o json and -o yaml print the same, in the EKS API's camelCase.`,
 		},
 	}
 	f.addOutput(cmd, "table (text), json or yaml")
+	cmd.ValidArgsFunction = completeNodes
 	return cmd
 }
 
