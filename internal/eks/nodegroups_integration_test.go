@@ -13,6 +13,7 @@ import (
 
 	"github.com/kdp-project/kdp/internal/eks"
 	"github.com/kdp-project/kdp/internal/eks/types"
+	"github.com/kdp-project/kdp/internal/nodegroup/resources"
 	"github.com/kdp-project/kdp/internal/testenv"
 )
 
@@ -196,8 +197,30 @@ func TestIntegration_NodegroupLifecycle(t *testing.T) {
 	if v.Type != types.UpdateTypeVersionUpdate || param(v, "Version") != "1.37" || param(v, "ReleaseVersion") != newRelease {
 		t.Errorf("version update %+v", v)
 	}
+	if p, err := svc.DescribeUpdateProgress(ctx, clusterName, "life", v.Id); err != nil || p.Update.Id != v.Id || p.EvictionTimeout <= 0 {
+		t.Errorf("the version update's progress at once: %v, %+v", err, p)
+	}
 	waitUpdate(t, svc, "life", v.Id, types.UpdateStatusSuccessful)
+	// What kdp's CLI shows beyond EKS's status word: the rollout as the
+	// controller left it, and the group's nodes counted.
+	p, err := svc.DescribeUpdateProgress(ctx, clusterName, "life", v.Id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Update.Status != types.UpdateStatusSuccessful || p.Phase != "ScaleDown" || p.PhaseStartedAt.IsZero() ||
+		p.NodesToReplace != 2 || p.NodesReplaced != 2 || len(p.Draining) != 0 || p.EvictionTimeout != resources.EvictionTimeout/100 {
+		t.Errorf("the version update's progress when it is over: %+v", p)
+	}
+	if _, err := svc.DescribeUpdateProgress(ctx, clusterName, "life", "no-such-update"); !eks.IsNotFound(err) {
+		t.Errorf("the progress of no update: %v, want ResourceNotFoundException", err)
+	}
+	if _, err := svc.DescribeUpdateProgress(ctx, "another", "life", v.Id); !eks.IsNotFound(err) {
+		t.Errorf("the progress of another cluster's update: %v, want ResourceNotFoundException", err)
+	}
 	upgraded := waitNodegroup(t, svc, "life", types.NodegroupStatusActive)
+	if np, err := svc.DescribeNodegroupProgress(ctx, clusterName, "life"); err != nil || np.ReadyNodes != 2 || np.Nodes != 2 || np.Instances != 2 || np.Nodegroup.NodegroupName != "life" {
+		t.Errorf("the group's progress: %v, %+v", err, np)
+	}
 	if upgraded.ReleaseVersion != newRelease {
 		t.Errorf("release %s after the update, want %s", upgraded.ReleaseVersion, newRelease)
 	}
