@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"k8s.io/utils/clock"
 
@@ -192,8 +191,9 @@ func invalidValue(msg string) string {
 }
 
 // nameArg is the resource's name: the positional argument, or the aws
-// CLI's flag (e.g. --nodegroup-name), not both.
-func nameArg(cmd *cobra.Command, args []string, flag, value string) (string, error) {
+// CLI's flag (e.g. --nodegroup-name), not both; what says what it names
+// ("node group", "update id") for the error when neither is given.
+func nameArg(args []string, flag, value, what string) (string, error) {
 	switch {
 	case len(args) == 1 && value != "" && value != args[0]:
 		return "", fmt.Errorf("--%s %q and the argument %q name two different resources: give one", flag, value, args[0])
@@ -202,5 +202,5 @@ func nameArg(cmd *cobra.Command, args []string, flag, value string) (string, err
 	case value != "":
 		return value, nil
 	}
-	return "", fmt.Errorf("give the name as an argument or with --%s", flag)
+	return "", fmt.Errorf("name the %s: as the argument or with --%s", what, flag)
 }

@@ -54,7 +54,7 @@ With --wait, watch the profile until it is ACTIVE (exit 0) or CREATE_FAILED (exi
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(cmd, args, "fargate-profile-name", f.name)
+			name, err := nameArg(args, "fargate-profile-name", f.name, "Fargate profile")
 			if err != nil {
 				return err
 			}
@@ -185,7 +185,7 @@ func newFargateProfileDescribeCommand() *cobra.Command {
 		Short: "Describe a Fargate profile (aws eks describe-fargate-profile)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(cmd, args, "fargate-profile-name", f.name)
+			name, err := nameArg(args, "fargate-profile-name", f.name, "Fargate profile")
 			if err != nil {
 				return err
 			}
@@ -215,7 +215,7 @@ func newFargateProfileDeleteCommand() *cobra.Command {
 		Short: "Delete a Fargate profile and the pods it placed (aws eks delete-fargate-profile)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(cmd, args, "fargate-profile-name", f.name)
+			name, err := nameArg(args, "fargate-profile-name", f.name, "Fargate profile")
 			if err != nil {
 				return err
 			}

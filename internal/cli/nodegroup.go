@@ -117,7 +117,7 @@ With --wait, watch the group until it is ACTIVE (exit 0) or CREATE_FAILED (exit 
 }
 
 func runNodegroupCreate(cmd *cobra.Command, args []string, f *nodegroupCreateFlags) error {
-	name, err := nameArg(cmd, args, "nodegroup-name", f.name)
+	name, err := nameArg(args, "nodegroup-name", f.name, "node group")
 	if err != nil {
 		return err
 	}
@@ -279,7 +279,7 @@ func newNodegroupDescribeCommand() *cobra.Command {
 		Short: "Describe a managed node group (aws eks describe-nodegroup), with its nodes and recent updates",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(cmd, args, "nodegroup-name", f.name)
+			name, err := nameArg(args, "nodegroup-name", f.name, "node group")
 			if err != nil {
 				return err
 			}
@@ -368,7 +368,7 @@ Successful and the group has its desired nodes Ready (scale-in drains nodes firs
 }
 
 func runNodegroupScale(cmd *cobra.Command, args []string, f *nodegroupScaleFlags) error {
-	name, err := nameArg(cmd, args, "nodegroup-name", f.name)
+	name, err := nameArg(args, "nodegroup-name", f.name, "node group")
 	if err != nil {
 		return err
 	}
@@ -430,7 +430,7 @@ func newNodegroupUpdateConfigCommand() *cobra.Command {
   kdp nodegroup update-config web --update-config maxUnavailablePercentage=50 --wait`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(cmd, args, "nodegroup-name", f.name)
+			name, err := nameArg(args, "nodegroup-name", f.name, "node group")
 			if err != nil {
 				return err
 			}
@@ -502,7 +502,7 @@ it; exit 0 when Successful, 1 when it fails (e.g. PodEvictionFailure, listing th
 		Example: "  kdp nodegroup upgrade web --kubernetes-version 1.35 --wait",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(cmd, args, "nodegroup-name", f.name)
+			name, err := nameArg(args, "nodegroup-name", f.name, "node group")
 			if err != nil {
 				return err
 			}
@@ -556,7 +556,7 @@ func newNodegroupDeleteCommand() *cobra.Command {
 		Short: "Delete a managed node group, draining its nodes first (aws eks delete-nodegroup)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(cmd, args, "nodegroup-name", f.name)
+			name, err := nameArg(args, "nodegroup-name", f.name, "node group")
 			if err != nil {
 				return err
 			}

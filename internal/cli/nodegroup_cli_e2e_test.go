@@ -447,4 +447,3 @@ func (s *screen) waitExit(t *testing.T, timeout time.Duration, seen func(string)
 	})
 	return last
 }
-

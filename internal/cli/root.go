@@ -63,7 +63,31 @@ func NewRootCommand(deps Deps) *cobra.Command {
 		newFargateProfileCommand(),
 		newUpdateCommand(),
 	)
+	guardGroups(root)
 	return root
+}
+
+// guardGroups makes every command that only groups subcommands refuse
+// anything else: a typo is an unknown command with cobra's suggestions
+// (exit 1), not the help with exit 0.
+func guardGroups(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		guardGroups(c)
+	}
+	if !cmd.HasSubCommands() || cmd.Runnable() || cmd == cmd.Root() {
+		return
+	}
+	cmd.Args = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+		if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "; did you mean " + strings.Join(s, " or ") + "?"
+		}
+		return errors.New(msg)
+	}
+	cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
 }
 
 // Main runs kdp with the process's arguments and returns its exit code. The

@@ -33,7 +33,7 @@ func newUpdateListCommand() *cobra.Command {
 		Short: "List a node group's updates, oldest first (aws eks list-updates)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(cmd, args, "nodegroup-name", f.nodegroup)
+			name, err := nameArg(args, "nodegroup-name", f.nodegroup, "node group")
 			if err != nil {
 				return err
 			}
@@ -89,7 +89,7 @@ found from the id when --nodegroup-name is not given. --wait watches an update i
 progress, e.g. again after Ctrl-C stopped an earlier --wait.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := nameArg(cmd, args, "update-id", f.id)
+			id, err := nameArg(args, "update-id", f.id, "update id")
 			if err != nil {
 				return err
 			}
