@@ -113,6 +113,16 @@ func (p *PodController) Reconcile(ctx context.Context, req reconcile.Request) (r
 		p.pulls.forget(pod.UID)
 		return p.start(ctx, pod, node, inst.MicroVM != nil)
 	case corev1.PodRunning:
+		if !podReady(pod) {
+			// The node lifecycle controller marks a node's pods not Ready
+			// when the node stops reporting (kdp was down past the grace
+			// period); a kubelet that reports again says they are, as the
+			// kubelet's status manager does.
+			if !nodeReady(node) {
+				return reconcile.Result{RequeueAfter: max(p.timing.Heartbeat, 100*time.Millisecond)}, nil
+			}
+			return reconcile.Result{}, p.ready(ctx, pod)
+		}
 		s, err := strconv.Atoi(pod.Annotations[AnnotationRunSeconds])
 		if err != nil || pod.Status.StartTime == nil {
 			return reconcile.Result{}, nil
@@ -157,6 +167,37 @@ func (p *PodController) start(ctx context.Context, pod *corev1.Pod, node *corev1
 	return reconcile.Result{}, p.client.Status().Patch(ctx, pod, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
 }
 
+// ready reports a running pod's containers Ready again.
+func (p *PodController) ready(ctx context.Context, pod *corev1.Pod) error {
+	base := pod.DeepCopy()
+	now := metav1.NewTime(p.clock.Now())
+	for _, t := range []corev1.PodConditionType{corev1.ContainersReady, corev1.PodReady} {
+		setPodCondition(pod, t, now)
+	}
+	for i := range pod.Status.ContainerStatuses {
+		pod.Status.ContainerStatuses[i].Ready = true
+	}
+	return p.client.Status().Patch(ctx, pod, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+}
+
+func podReady(pod *corev1.Pod) bool {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func nodeReady(node *corev1.Node) bool {
+	for _, c := range node.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
 func (p *PodController) complete(ctx context.Context, pod *corev1.Pod) error {
 	base := pod.DeepCopy()
 	now := metav1.NewTime(p.clock.Now())
@@ -194,8 +235,8 @@ func (p *PodController) podIP(node *corev1.Node, pod *corev1.Pod) string {
 
 func setPodCondition(pod *corev1.Pod, t corev1.PodConditionType, now metav1.Time) {
 	for i := range pod.Status.Conditions {
-		if pod.Status.Conditions[i].Type == t {
-			pod.Status.Conditions[i].Status, pod.Status.Conditions[i].LastTransitionTime = corev1.ConditionTrue, now
+		if c := &pod.Status.Conditions[i]; c.Type == t {
+			c.Status, c.LastTransitionTime, c.Reason, c.Message = corev1.ConditionTrue, now, "", ""
 			return
 		}
 	}

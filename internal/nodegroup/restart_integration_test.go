@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	eksv1 "github.com/kdp-project/kdp/api/eks/v1alpha1"
 	"github.com/kdp-project/kdp/internal/drain"
@@ -149,4 +150,54 @@ func TestIntegration_NewNodesJoinWhereTheAPIServerIsNow(t *testing.T) {
 	scale(t, ng.Name, 0, 2, 2)
 	settled(t, ng.Name, eksv1.StatusActive, time.Minute)
 	waitReady(t, ng.Name, 2, time.Minute)
+}
+
+// TestIntegration_PodsMarkedNotReadyAreReadyAgain: the node lifecycle
+// controller marks a node's pods not Ready when the node stops reporting
+// (kdp down past the grace period); once its simulated kubelet reports
+// again they are Ready again, as a kubelet's status manager makes them,
+// and a budget over them allows disruptions again.
+func TestIntegration_PodsMarkedNotReadyAreReadyAgain(t *testing.T) {
+	start(t, options{})
+	ctx := testenv.Context(t)
+	ns := env.Namespace(t)
+	ng := group(t, "ready-again", func(s *eksv1.NodeGroupSpec) {
+		s.ScalingConfig = &eksv1.ScalingConfig{MinSize: 1, MaxSize: 1, DesiredSize: 1}
+	})
+	defer deleteGroup(t, ng.Name, 2*time.Minute)
+	waitStatus(t, ng.Name, eksv1.StatusActive, time.Minute)
+	d := deployment(t, ns, "web", ng.Name, 2, false)
+	defer func() { _ = env.Client.Delete(context.Background(), d) }()
+	waitAvailable(t, ns, "web", 2, time.Minute)
+
+	pods := &corev1.PodList{}
+	if err := env.Client.List(ctx, pods, client.InNamespace(ns), client.MatchingLabels{"app": "web"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range pods.Items {
+		pod := &pods.Items[i]
+		base := pod.DeepCopy()
+		for j := range pod.Status.Conditions {
+			if c := &pod.Status.Conditions[j]; c.Type == corev1.PodReady {
+				// What the node lifecycle controller writes.
+				c.Status, c.Reason, c.LastTransitionTime = corev1.ConditionFalse, "NodeNotReady", metav1.Now()
+			}
+		}
+		if err := env.Client.Status().Patch(ctx, pod, client.MergeFrom(base)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testenv.Eventually(t, 30*time.Second, func() error {
+		if err := env.Client.List(ctx, pods, client.InNamespace(ns), client.MatchingLabels{"app": "web"}); err != nil {
+			return err
+		}
+		for _, pod := range pods.Items {
+			for _, c := range pod.Status.Conditions {
+				if c.Type == corev1.PodReady && (c.Status != corev1.ConditionTrue || c.Reason != "") {
+					return errorf("pod %s: Ready %s (%s)", pod.Name, c.Status, c.Reason)
+				}
+			}
+		}
+		return nil
+	})
 }
