@@ -58,8 +58,8 @@ func withPrefix(names []string, prefix string) []string {
 // completeNodegroups completes the first argument with the cluster's node
 // groups.
 func completeNodegroups(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	if len(args) > 0 && !strings.HasPrefix(toComplete, "-") && cmd.Flags().Lookup("nodegroup-name").Changed {
-		return nil, cobra.ShellCompDirectiveNoFileComp
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp // one name only
 	}
 	s, ctx, cancel, ok := completionSession(cmd)
 	if !ok {
@@ -74,7 +74,10 @@ func completeNodegroups(cmd *cobra.Command, args []string, toComplete string) ([
 }
 
 // completeFargateProfiles completes with the cluster's Fargate profiles.
-func completeFargateProfiles(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+func completeFargateProfiles(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
 	s, ctx, cancel, ok := completionSession(cmd)
 	if !ok {
 		return nil, cobra.ShellCompDirectiveNoFileComp

@@ -199,7 +199,7 @@ func printUpdate(out io.Writer, format string, u *types.Update, p *eks.UpdatePro
 		f.row("Phase", phase)
 		f.row("Nodes replaced", fmt.Sprintf("%d of %d", p.NodesReplaced, p.NodesToReplace))
 		f.row("Pods evicted", p.PodsEvicted)
-		for _, it := range versionFrame("", p).Items[1:] {
+		for _, it := range drainItems(p) {
 			f.row("  drain", strings.TrimSpace(it.Line(now)))
 		}
 	}

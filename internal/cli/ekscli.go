@@ -126,11 +126,16 @@ func explain(err error, flags map[string]string) error {
 	if !ok {
 		return err
 	}
-	if len(e.Problems) == 0 {
+	problems := e.Problems
+	if len(problems) == 0 && len(e.Fields) == 1 {
+		// The library's own check of one member (not Kubernetes').
+		problems = []eks.Problem{{Field: e.Fields[0], Message: e.Message}}
+	}
+	if len(problems) == 0 {
 		return &problemsError{lines: []string{e.Code + ": " + e.Message}, err: e}
 	}
 	out := &problemsError{err: e}
-	for _, p := range e.Problems {
+	for _, p := range problems {
 		msg := invalidValue(p.Message)
 		if p.Field != "" {
 			f, whole := memberFlag(p.Field, flags)
@@ -203,4 +208,21 @@ func nameArg(args []string, flag, value, what string) (string, error) {
 		return value, nil
 	}
 	return "", fmt.Errorf("name the %s: as the argument or with --%s", what, flag)
+}
+
+// allPages is every item of a List operation: fetch answers the page a
+// token starts ("" the first) and the next token ("" after the last).
+func allPages[T any](fetch func(token string) ([]T, string, error)) ([]T, error) {
+	var all []T
+	for token := ""; ; {
+		items, next, err := fetch(token)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, items...)
+		if next == "" {
+			return all, nil
+		}
+		token = next
+	}
 }

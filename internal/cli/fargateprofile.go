@@ -59,18 +59,20 @@ With --wait, watch the profile until it is ACTIVE (exit 0) or CREATE_FAILED (exi
 				return err
 			}
 			in := &types.CreateFargateProfileRequest{FargateProfileName: name, PodExecutionRoleArn: f.role, Subnets: f.subnets, ClientRequestToken: f.token}
+			var errs []string
 			for _, s := range f.selectors {
-				var sel types.FargateProfileSelector
-				if err := structFlag("selectors", s, &sel); err != nil {
-					return err
+				// One selector, or a JSON list of them.
+				var sels []types.FargateProfileSelector
+				if err := structFlag("selectors", s, &sels); err != nil {
+					errs = append(errs, err.Error())
 				}
-				in.Selectors = append(in.Selectors, sel)
+				in.Selectors = append(in.Selectors, sels...)
 			}
-			if len(in.Selectors) == 0 {
-				return fmt.Errorf("--selectors: give at least one, e.g. --selectors namespace=serverless")
+			if len(f.selectors) == 0 {
+				errs = append(errs, "--selectors: give at least one, e.g. --selectors namespace=serverless")
 			}
-			if in.Tags, err = mapFlag("tags", f.tags); err != nil {
-				return err
+			if errs = structFlags(cmd, errs, flagTarget{"tags", &in.Tags}); len(errs) > 0 {
+				return failed(errs...)
 			}
 			ctx := cmd.Context()
 			s, err := f.session(ctx)
@@ -101,7 +103,7 @@ With --wait, watch the profile until it is ACTIVE (exit 0) or CREATE_FAILED (exi
 	}
 	fs := cmd.Flags()
 	f.eksFlags.add(fs, "table", "json", "yaml")
-	f.waitFlags.add(fs)
+	f.waitFlags.add(cmd)
 	fs.StringVar(&f.name, "fargate-profile-name", "", "the profile's name (or give it as the argument)")
 	fs.StringVar(&f.role, "pod-execution-role-arn", "", "the pods' IAM role ARN (default arn:aws:iam::ACCOUNT:role/KdpFargatePodExecutionRole)")
 	fs.StringSliceVar(&f.subnets, "subnets", nil, "private subnet ids, comma-separated or repeated (default: every private subnet)")
@@ -156,20 +158,15 @@ func newFargateProfileListCommand() *cobra.Command {
 	return cmd
 }
 
+// fargateProfileNames are every Fargate profile's name, all pages.
 func (s *eksSession) fargateProfileNames(ctx context.Context) ([]string, error) {
-	var names []string
-	in := &types.ListFargateProfilesRequest{ClusterName: s.cluster, MaxResults: ptrTo[int32](100)}
-	for {
-		out, err := s.svc.ListFargateProfiles(ctx, in)
+	return allPages(func(token string) ([]string, string, error) {
+		out, err := s.svc.ListFargateProfiles(ctx, &types.ListFargateProfilesRequest{ClusterName: s.cluster, MaxResults: ptrTo[int32](100), NextToken: token})
 		if err != nil {
-			return nil, explain(err, fargateProfileFlags)
+			return nil, "", explain(err, fargateProfileFlags)
 		}
-		names = append(names, out.FargateProfileNames...)
-		if out.NextToken == "" {
-			return names, nil
-		}
-		in.NextToken = out.NextToken
-	}
+		return out.FargateProfileNames, out.NextToken, nil
+	})
 }
 
 type fargateProfileNameFlags struct {
@@ -235,7 +232,7 @@ func newFargateProfileDeleteCommand() *cobra.Command {
 		},
 	}
 	f.eksFlags.add(cmd.Flags(), "table", "json", "yaml")
-	f.waitFlags.add(cmd.Flags())
+	f.waitFlags.add(cmd)
 	cmd.Flags().StringVar(&f.name, "fargate-profile-name", "", "the profile (or give it as the argument)")
 	registerNameCompletion(cmd, "fargate-profile-name", completeFargateProfiles)
 	cmd.ValidArgsFunction = completeFargateProfiles

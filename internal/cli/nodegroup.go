@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
+	"k8s.io/utils/ptr"
 
 	"github.com/kdp-project/kdp/internal/eks"
 	"github.com/kdp-project/kdp/internal/eks/types"
@@ -56,13 +57,21 @@ func structFlag(flag, value string, out any) error {
 	return nil
 }
 
-// mapFlag reads k=v,k2=v2 (or JSON) into a map, nil when not given.
-func mapFlag(flag, value string) (map[string]string, error) {
-	if value == "" {
-		return nil, nil
+// flagTarget is a structure flag and the request member it fills.
+type flagTarget struct {
+	flag string
+	dst  any
+}
+
+// structFlags parses the structure flags given on cmd, in order, adding
+// every problem to errs.
+func structFlags(cmd *cobra.Command, errs []string, targets ...flagTarget) []string {
+	for _, t := range targets {
+		if err := structFlag(t.flag, cmd.Flags().Lookup(t.flag).Value.String(), t.dst); err != nil {
+			errs = append(errs, err.Error())
+		}
 	}
-	m := map[string]string{}
-	return m, structFlag(flag, value, &m)
+	return errs
 }
 
 type nodegroupCreateFlags struct {
@@ -93,7 +102,7 @@ With --wait, watch the group until it is ACTIVE (exit 0) or CREATE_FAILED (exit 
 	}
 	fs := cmd.Flags()
 	f.eksFlags.add(fs, "table", "json", "yaml")
-	f.waitFlags.add(fs)
+	f.waitFlags.add(cmd)
 	fs.StringVar(&f.name, "nodegroup-name", "", "the node group's name (or give it as the argument)")
 	fs.StringVar(&f.scaling, "scaling-config", "", "minSize=N,maxSize=N,desiredSize=N")
 	fs.StringSliceVar(&f.subnets, "subnets", nil, "subnet ids, comma-separated or repeated (default: every private subnet)")
@@ -129,24 +138,20 @@ func runNodegroupCreate(cmd *cobra.Command, args []string, f *nodegroupCreateFla
 	if cmd.Flags().Changed("disk-size") {
 		in.DiskSize = &f.diskSize
 	}
-	for flag, dst := range map[string]any{"scaling-config": &in.ScalingConfig, "update-config": &in.UpdateConfig,
-		"launch-template": &in.LaunchTemplate, "remote-access": &in.RemoteAccess, "node-repair-config": &in.NodeRepairConfig} {
-		if err := structFlag(flag, cmd.Flags().Lookup(flag).Value.String(), dst); err != nil {
-			return err
-		}
-	}
-	if in.Labels, err = mapFlag("labels", f.labels); err != nil {
-		return err
-	}
-	if in.Tags, err = mapFlag("tags", f.tags); err != nil {
-		return err
-	}
+	var errs []string
+	errs = structFlags(cmd, errs, flagTarget{"scaling-config", &in.ScalingConfig}, flagTarget{"update-config", &in.UpdateConfig},
+		flagTarget{"launch-template", &in.LaunchTemplate}, flagTarget{"remote-access", &in.RemoteAccess},
+		flagTarget{"node-repair-config", &in.NodeRepairConfig}, flagTarget{"labels", &in.Labels}, flagTarget{"tags", &in.Tags})
 	for _, t := range f.taints {
-		var taint types.Taint
-		if err := structFlag("taints", t, &taint); err != nil {
-			return err
+		// One taint, or a JSON list of them.
+		var taints []types.Taint
+		if err := structFlag("taints", t, &taints); err != nil {
+			errs = append(errs, err.Error())
 		}
-		in.Taints = append(in.Taints, taint)
+		in.Taints = append(in.Taints, taints...)
+	}
+	if len(errs) > 0 {
+		return failed(errs...)
 	}
 	ctx := cmd.Context()
 	s, err := f.session(ctx)
@@ -250,19 +255,13 @@ func newNodegroupListCommand() *cobra.Command {
 
 // nodegroupNames are every node group's name, all pages.
 func (s *eksSession) nodegroupNames(ctx context.Context) ([]string, error) {
-	var names []string
-	in := &types.ListNodegroupsRequest{ClusterName: s.cluster, MaxResults: ptrTo[int32](100)}
-	for {
-		out, err := s.svc.ListNodegroups(ctx, in)
+	return allPages(func(token string) ([]string, string, error) {
+		out, err := s.svc.ListNodegroups(ctx, &types.ListNodegroupsRequest{ClusterName: s.cluster, MaxResults: ptrTo[int32](100), NextToken: token})
 		if err != nil {
-			return nil, explain(err, nodegroupFlags)
+			return nil, "", explain(err, nodegroupFlags)
 		}
-		names = append(names, out.Nodegroups...)
-		if out.NextToken == "" {
-			return names, nil
-		}
-		in.NextToken = out.NextToken
-	}
+		return out.Nodegroups, out.NextToken, nil
+	})
 }
 
 func ptrTo[T any](v T) *T { return &v }
@@ -309,29 +308,34 @@ func newNodegroupDescribeCommand() *cobra.Command {
 	return cmd
 }
 
+// updateIDs are a group's update ids, oldest first, all pages.
+func (s *eksSession) updateIDs(ctx context.Context, nodegroup string) ([]string, error) {
+	return allPages(func(token string) ([]string, string, error) {
+		out, err := s.svc.ListUpdates(ctx, &types.ListUpdatesRequest{Name: s.cluster, NodegroupName: nodegroup, MaxResults: ptrTo[int32](100), NextToken: token})
+		if err != nil {
+			return nil, "", explain(err, nodegroupFlags)
+		}
+		return out.UpdateIds, out.NextToken, nil
+	})
+}
+
 // updates are a group's updates, oldest first.
 func (s *eksSession) updates(ctx context.Context, nodegroup string) ([]*types.Update, error) {
+	ids, err := s.updateIDs(ctx, nodegroup)
+	if err != nil {
+		return nil, err
+	}
 	var out []*types.Update
-	in := &types.ListUpdatesRequest{Name: s.cluster, NodegroupName: nodegroup, MaxResults: ptrTo[int32](100)}
-	for {
-		page, err := s.svc.ListUpdates(ctx, in)
-		if err != nil {
+	for _, id := range ids {
+		u, err := s.svc.DescribeUpdate(ctx, &types.DescribeUpdateRequest{Name: s.cluster, NodegroupName: nodegroup, UpdateId: id})
+		if eks.IsNotFound(err) {
+			continue // pruned since the list
+		} else if err != nil {
 			return nil, explain(err, nodegroupFlags)
 		}
-		for _, id := range page.UpdateIds {
-			u, err := s.svc.DescribeUpdate(ctx, &types.DescribeUpdateRequest{Name: s.cluster, NodegroupName: nodegroup, UpdateId: id})
-			if eks.IsNotFound(err) {
-				continue
-			} else if err != nil {
-				return nil, explain(err, nodegroupFlags)
-			}
-			out = append(out, u.Update)
-		}
-		if page.NextToken == "" {
-			return out, nil
-		}
-		in.NextToken = page.NextToken
+		out = append(out, u.Update)
 	}
+	return out, nil
 }
 
 type nodegroupScaleFlags struct {
@@ -357,7 +361,7 @@ Successful and the group has its desired nodes Ready (scale-in drains nodes firs
 	}
 	fs := cmd.Flags()
 	f.eksFlags.add(fs, "table", "json", "yaml")
-	f.waitFlags.add(fs)
+	f.waitFlags.add(cmd)
 	fs.StringVar(&f.name, "nodegroup-name", "", "the node group (or give it as the argument)")
 	fs.Int32Var(&f.desired, "desired", 0, "the desired size (desiredSize)")
 	fs.Int32Var(&f.minN, "min", 0, "the minimum size (minSize)")
@@ -401,7 +405,7 @@ func runNodegroupScale(cmd *cobra.Command, args []string, f *nodegroupScaleFlags
 		return explain(err, scaleFlags)
 	}
 	if f.wait {
-		return f.waitFlags.watch(cmd, s.watchConfigUpdate(name, out.Update.Id, "scaling", *sc.DesiredSize))
+		return f.waitFlags.watch(cmd, s.watchConfigUpdate(name, out.Update.Id, "scaling", ptr.Deref(sc.DesiredSize, -1)))
 	}
 	return printUpdate(cmd.OutOrStdout(), f.output, out.Update, nil, s.clock.Now())
 }
@@ -435,11 +439,9 @@ func newNodegroupUpdateConfigCommand() *cobra.Command {
 				return err
 			}
 			in := &types.UpdateNodegroupConfigRequest{NodegroupName: name, ClientRequestToken: f.token}
-			for flag, dst := range map[string]any{"scaling-config": &in.ScalingConfig, "labels": &in.Labels, "taints": &in.Taints,
-				"update-config": &in.UpdateConfig, "node-repair-config": &in.NodeRepairConfig} {
-				if err := structFlag(flag, cmd.Flags().Lookup(flag).Value.String(), dst); err != nil {
-					return err
-				}
+			if errs := structFlags(cmd, nil, flagTarget{"scaling-config", &in.ScalingConfig}, flagTarget{"labels", &in.Labels},
+				flagTarget{"taints", &in.Taints}, flagTarget{"update-config", &in.UpdateConfig}, flagTarget{"node-repair-config", &in.NodeRepairConfig}); len(errs) > 0 {
+				return failed(errs...)
 			}
 			if in.ScalingConfig == nil && in.Labels == nil && in.Taints == nil && in.UpdateConfig == nil && in.NodeRepairConfig == nil {
 				return fmt.Errorf("give --scaling-config, --labels, --taints, --update-config or --node-repair-config")
@@ -469,7 +471,7 @@ func newNodegroupUpdateConfigCommand() *cobra.Command {
 	}
 	fs := cmd.Flags()
 	f.eksFlags.add(fs, "table", "json", "yaml")
-	f.waitFlags.add(fs)
+	f.waitFlags.add(cmd)
 	fs.StringVar(&f.name, "nodegroup-name", "", "the node group (or give it as the argument)")
 	fs.StringVar(&f.scaling, "scaling-config", "", "minSize=N,maxSize=N,desiredSize=N")
 	fs.StringVar(&f.labels, "labels", "", "addOrUpdateLabels={k=v,...},removeLabels=k,...")
@@ -531,7 +533,7 @@ it; exit 0 when Successful, 1 when it fails (e.g. PodEvictionFailure, listing th
 	}
 	fs := cmd.Flags()
 	f.eksFlags.add(fs, "table", "json", "yaml")
-	f.waitFlags.add(fs)
+	f.waitFlags.add(cmd)
 	fs.StringVar(&f.name, "nodegroup-name", "", "the node group (or give it as the argument)")
 	fs.StringVar(&f.release, "release-version", "", "the image release to roll onto")
 	fs.StringVar(&f.version, "kubernetes-version", "", "the Kubernetes version to roll onto")
@@ -577,7 +579,7 @@ func newNodegroupDeleteCommand() *cobra.Command {
 	}
 	fs := cmd.Flags()
 	f.eksFlags.add(fs, "table", "json", "yaml")
-	f.waitFlags.add(fs)
+	f.waitFlags.add(cmd)
 	fs.StringVar(&f.name, "nodegroup-name", "", "the node group (or give it as the argument)")
 	registerNameCompletion(cmd, "nodegroup-name", completeNodegroups)
 	cmd.ValidArgsFunction = completeNodegroups

@@ -66,8 +66,18 @@ func TestE2E_NodegroupCLI(t *testing.T) {
 			{[]string{"nodegroup", "create", "web"},
 				"kdp nodegroup create: ResourceInUseException: NodeGroup already exists with name web and cluster name kdp\n"},
 			{[]string{"nodegroup", "list", "-o", "xml"}, `kdp nodegroup list: -o "xml": must be one of table, json, yaml` + "\n"},
+			{[]string{"nodegroup", "create", "bad", "--scaling-config", "minSize=x", "--labels", "a"},
+				`kdp nodegroup create: --scaling-config: minSize: "x" is not a whole number` + "\n" +
+					`kdp nodegroup create: --labels: expected key=value at offset 0, found "a"` + "\n"},
+			// Checked before anything is asked: web is not deleted.
+			{[]string{"nodegroup", "delete", "web", "--wait", "--wait-interval", "0s"}, "kdp nodegroup delete: --wait-interval 0s: must be positive\n"},
+			{[]string{"nodegroup", "delete", "web", "--wait", "-o", "json"},
+				"kdp nodegroup delete: --wait and -o json: choose one (--wait shows a view, not a document); describe the resource with -o json after it\n"},
 			{[]string{"fargate-profile", "create", "fp", "--selectors", "namespace=ns,label={a=b}"},
 				`kdp fargate-profile create: --selectors: unknown member "label": the members are labels, namespace` + "\n"},
+		}
+		if code, _, stderr := kdp(t, "nodegroup", "creat", "x"); code != 1 || stderr != `kdp nodegroup: unknown command "creat" for "kdp nodegroup"; did you mean create?`+"\n" {
+			t.Errorf("a typo'd subcommand: exit %d, %s", code, stderr)
 		}
 		for _, tc := range cases {
 			code, _, stderr := kdp(t, append(tc.args, "--data-dir", dir)...)

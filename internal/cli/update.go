@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -43,18 +44,9 @@ func newUpdateListCommand() *cobra.Command {
 				return err
 			}
 			if f.output != "table" {
-				var ids []string
-				in := &types.ListUpdatesRequest{Name: s.cluster, NodegroupName: name, MaxResults: ptrTo[int32](100)}
-				for {
-					page, err := s.svc.ListUpdates(ctx, in)
-					if err != nil {
-						return explain(err, nodegroupFlags)
-					}
-					ids = append(ids, page.UpdateIds...)
-					if page.NextToken == "" {
-						break
-					}
-					in.NextToken = page.NextToken
+				ids, err := s.updateIDs(ctx, name)
+				if err != nil {
+					return err
 				}
 				return printDocument(cmd.OutOrStdout(), f.output, &types.ListUpdatesResponse{UpdateIds: ids})
 			}
@@ -112,14 +104,14 @@ progress, e.g. again after Ctrl-C stopped an earlier --wait.`,
 				if p.Update.Type == types.UpdateTypeVersionUpdate {
 					return f.waitFlags.watch(cmd, s.watchVersionUpdate(group, id))
 				}
-				return f.waitFlags.watch(cmd, s.watchConfigUpdate(group, id, "config update", -1))
+				return f.waitFlags.watch(cmd, s.watchConfigUpdate(group, id, "config update", desiredOf(p.Update)))
 			}
 			return printUpdate(cmd.OutOrStdout(), f.output, p.Update, p, s.clock.Now())
 		},
 	}
 	fs := cmd.Flags()
 	f.eksFlags.add(fs, "table", "json", "yaml")
-	f.waitFlags.add(fs)
+	f.waitFlags.add(cmd)
 	fs.StringVar(&f.id, "update-id", "", "the update (or give it as the argument)")
 	fs.StringVar(&f.nodegroup, "nodegroup-name", "", "its node group (default: found from the id)")
 	registerNameCompletion(cmd, "nodegroup-name", completeNodegroups)
@@ -143,4 +135,16 @@ func (s *eksSession) nodegroupOfUpdate(ctx context.Context, id string) (string, 
 		}
 	}
 	return "", fmt.Errorf("ResourceNotFoundException: No update found for ID: %s (in any node group of cluster %s)", id, s.cluster)
+}
+
+// desiredOf is the desired size a config update sets, -1 if it sets none.
+func desiredOf(u *types.Update) int32 {
+	for _, p := range u.Params {
+		if p.Type == types.UpdateParamTypeDesiredSize {
+			if n, err := strconv.ParseInt(p.Value, 10, 32); err == nil {
+				return int32(n)
+			}
+		}
+	}
+	return -1
 }

@@ -29,19 +29,35 @@ type waitFlags struct {
 	interval time.Duration
 }
 
-func (f *waitFlags) add(fs *pflag.FlagSet) {
+// add registers the flags on cmd, which checks them before it runs (a
+// bad one must not fail the command after the operation has started).
+func (f *waitFlags) add(cmd *cobra.Command) {
+	fs := cmd.Flags()
 	fs.BoolVar(&f.wait, "wait", false, "watch the operation until it is over: a live view in a terminal, timestamped lines otherwise; exit 1 if it fails")
 	fs.DurationVar(&f.timeout, "wait-timeout", 0, "stop watching after this long (0: no limit); the operation goes on")
 	fs.DurationVar(&f.interval, "wait-interval", time.Second, "how often --wait looks")
+	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error { return f.check(cmd.Flags()) }
+}
+
+func (f *waitFlags) check(fs *pflag.FlagSet) error {
+	switch {
+	case f.interval <= 0:
+		return fmt.Errorf("--wait-interval %s: must be positive", f.interval)
+	case f.timeout < 0:
+		return fmt.Errorf("--wait-timeout %s: must not be negative (0: no limit)", f.timeout)
+	case (fs.Changed("wait-interval") || fs.Changed("wait-timeout")) && !f.wait:
+		return fmt.Errorf("--wait-interval and --wait-timeout go with --wait")
+	}
+	if out, _ := fs.GetString("output"); f.wait && out != "" && out != "table" {
+		return fmt.Errorf("--wait and -o %s: choose one (--wait shows a view, not a document); describe the resource with -o %s after it", out, out)
+	}
+	return nil
 }
 
 // watch runs poll under progress.Watch on the command's output: live in
 // a terminal, lines elsewhere. A failed operation is an error (exit 1);
 // Ctrl-C or --wait-timeout stop watching only (exit 130).
 func (f *waitFlags) watch(cmd *cobra.Command, poll progress.Poll) error {
-	if f.interval <= 0 {
-		return fmt.Errorf("--wait-interval %s: must be positive", f.interval)
-	}
 	ctx := cmd.Context()
 	if f.timeout > 0 {
 		var cancel context.CancelFunc
@@ -147,6 +163,11 @@ func (s *eksSession) watchConfigUpdate(name, id, what string, desired int32) pro
 			if desired < 0 || p.ReadyNodes == desired && p.Instances == desired && p.Nodes == desired {
 				return f, &progress.Outcome{Summary: fmt.Sprintf("update %s is Successful; node group %s has %d nodes Ready", id, name, p.ReadyNodes)}, nil
 			}
+			if ng := p.Nodegroup; ng.Status == types.NodegroupStatusDegraded {
+				// The size is set, and the group says why it cannot reach it.
+				return f, &progress.Outcome{Summary: fmt.Sprintf("update %s is Successful, but node group %s is DEGRADED with %d of %d nodes Ready", id, name, p.ReadyNodes, desired),
+					Err: failed(issueLines(name, ng)...)}, nil
+			}
 		case types.UpdateStatusFailed, types.UpdateStatusCancelled:
 			return f, &progress.Outcome{Summary: fmt.Sprintf("update %s is %s", id, u.Update.Status), Err: failed(updateErrorLines(u.Update)...)}, nil
 		}
@@ -195,21 +216,29 @@ func versionFrame(title string, p *eks.UpdateProgress) progress.Frame {
 	if p.Phase != "" {
 		f.Items = append(f.Items, progress.Item{Text: fmt.Sprintf("pods evicted: %d", p.PodsEvicted)})
 	}
+	f.Items = append(f.Items, drainItems(p)...)
+	return f
+}
+
+// drainItems are the drains of a version update in progress: each old
+// node being drained, and the pods that have not left it and why.
+func drainItems(p *eks.UpdateProgress) []progress.Item {
+	var items []progress.Item
 	for _, d := range p.Draining {
 		node := d.NodeName
 		if node == "" {
 			node = "(no node)"
 		}
 		if d.Drained {
-			f.Items = append(f.Items, progress.Item{Text: fmt.Sprintf("node %s (%s) drained; its instance goes after EKS's 60 s wait", node, d.InstanceID)})
+			items = append(items, progress.Item{Text: fmt.Sprintf("node %s (%s) drained; its instance goes after EKS's 60 s wait", node, d.InstanceID)})
 			continue
 		}
-		f.Items = append(f.Items, progress.Item{Text: fmt.Sprintf("draining node %s (%s)", node, d.InstanceID)})
+		items = append(items, progress.Item{Text: fmt.Sprintf("draining node %s (%s)", node, d.InstanceID)})
 		for _, b := range d.BlockedBy {
-			f.Items = append(f.Items, progress.Item{Text: blockedText(b), Indent: 1, Since: d.StartedAt, Of: p.EvictionTimeout})
+			items = append(items, progress.Item{Text: blockedText(b), Indent: 1, Since: d.StartedAt, Of: p.EvictionTimeout})
 		}
 	}
-	return f
+	return items
 }
 
 // blockedText turns the record's "ns/pod: why" into a sentence: "pod

@@ -28,7 +28,10 @@ func watchTerminal(ctx context.Context, poll Poll, o Options) (*Outcome, error) 
 		opts = append(opts, tea.WithInput(nil))
 	}
 	p := tea.NewProgram(m, opts...)
+	polled := make(chan struct{})
+	defer func() { cancel(); <-polled }() // no poll outlives the watch
 	go func() {
+		defer close(polled)
 		for {
 			f, outcome, err := poll(ctx)
 			if ctx.Err() != nil {

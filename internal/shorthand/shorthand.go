@@ -20,17 +20,22 @@ import (
 	"strings"
 )
 
-// Parse reads s (shorthand, or JSON if it starts with { or [) into out, a
-// pointer to a struct, map or slice of the request's types.
+// Parse reads s (shorthand, or JSON if it starts with { or [, as the aws
+// CLI takes it) into out, a pointer to a struct, map or slice of the
+// request's types.
 func Parse(s string, out any) error {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return fmt.Errorf("empty value")
 	}
-	if s[0] == '{' && json.Valid([]byte(s)) || s[0] == '[' && json.Valid([]byte(s)) {
+	if s[0] == '{' || s[0] == '[' {
+		// JSON, as the aws CLI reads a value that starts so.
 		d := json.NewDecoder(strings.NewReader(s))
 		d.DisallowUnknownFields()
-		return d.Decode(out)
+		if err := d.Decode(out); err != nil {
+			return fmt.Errorf("JSON: %w", err)
+		}
+		return nil
 	}
 	p := &parser{s: s}
 	v := reflect.ValueOf(out).Elem()
@@ -181,8 +186,8 @@ func (p *parser) keyAhead() bool {
 	return strings.Contains(rest[:end], "=")
 }
 
-// scalar reads a value up to a delimiter; quotes ('…' or "…") keep
-// delimiters in it.
+// scalar reads a value up to a delimiter; quotes ('…' or "…") or a
+// backslash keep delimiters in it.
 func (p *parser) scalar() string {
 	p.space()
 	if p.i < len(p.s) && (p.s[p.i] == '"' || p.s[p.i] == '\'') {
@@ -193,11 +198,15 @@ func (p *parser) scalar() string {
 			return v
 		}
 	}
-	start := p.i
+	var b strings.Builder
 	for p.i < len(p.s) && !strings.ContainsRune(",}]", rune(p.s[p.i])) {
+		if p.s[p.i] == '\\' && p.i+1 < len(p.s) {
+			p.i++ // a backslash keeps the next character, a delimiter too
+		}
+		b.WriteByte(p.s[p.i])
 		p.i++
 	}
-	return strings.TrimSpace(p.s[start:p.i])
+	return strings.TrimSpace(b.String())
 }
 
 func (p *parser) peek(c byte) bool { return p.i < len(p.s) && p.s[p.i] == c }
@@ -265,7 +274,11 @@ func assign(v reflect.Value, node any, path string) error {
 		}
 		s := reflect.MakeSlice(v.Type(), len(items), len(items))
 		for i, item := range items {
-			if err := assign(s.Index(i), item, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			at := path
+			if ok {
+				at = fmt.Sprintf("%s[%d]", path, i)
+			}
+			if err := assign(s.Index(i), item, at); err != nil {
 				return err
 			}
 		}

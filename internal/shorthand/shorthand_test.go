@@ -37,6 +37,11 @@ func TestParse(t *testing.T) {
 			&types.UpdateTaintsPayload{AddOrUpdateTaints: []types.Taint{{Key: "a", Effect: types.TaintEffectNoExecute}, {Key: "b", Value: "c", Effect: types.TaintEffectNoSchedule}}}},
 		{"selector with labels", "namespace=prod-*,labels={app=web}", func() any { return &types.FargateProfileSelector{} },
 			&types.FargateProfileSelector{Namespace: "prod-*", Labels: map[string]string{"app": "web"}}},
+		{"a backslash keeps a comma", `k=a\,b,x=y`, func() any { return &map[string]string{} },
+			&map[string]string{"k": "a,b", "x": "y"}},
+		{"a value with =", "k=a=b", func() any { return &map[string]string{} }, &map[string]string{"k": "a=b"}},
+		{"a JSON list", `[{"namespace":"a"},{"namespace":"b"}]`, func() any { return &[]types.FargateProfileSelector{} },
+			&[]types.FargateProfileSelector{{Namespace: "a"}, {Namespace: "b"}}},
 		{"list of scalars", "a,b,c", func() any { return &[]string{} }, &[]string{"a", "b", "c"}},
 		{"update config", "maxUnavailablePercentage=50,updateStrategy=MINIMAL", func() any { return &types.NodegroupUpdateConfig{} },
 			&types.NodegroupUpdateConfig{MaxUnavailablePercentage: ptr[int32](50), UpdateStrategy: "MINIMAL"}},
@@ -65,6 +70,7 @@ func TestParseRefuses(t *testing.T) {
 		{"unclosed", "addOrUpdateLabels={a=b", "missing } at the end", &types.UpdateLabelsPayload{}},
 		{"empty", " ", "empty value", &types.NodegroupScalingConfig{}},
 		{"json with unknown member", `{"minimum":1}`, `unknown field "minimum"`, &types.NodegroupScalingConfig{}},
+		{"bad JSON says so", `{"maxSize":1,}`, "JSON: invalid character", &types.NodegroupScalingConfig{}},
 		{"structure where a value goes", "namespace={a=b}", "namespace: expected a value", &types.FargateProfileSelector{}},
 	}
 	for _, tc := range cases {
