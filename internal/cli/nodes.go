@@ -15,10 +15,11 @@ import (
 
 func newNodesCommand() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "nodes",
-		Short: "List and describe the cluster's nodes; tools for self-managed nodes: join credentials, drain, version skew",
-		Long:  nodesLong + "\n\nWithout a subcommand, kdp nodes lists the nodes, as kdp nodes list does.",
-		Args:  cobra.NoArgs,
+		Use:         "nodes",
+		Annotations: map[string]string{annotationNamesCommand: "true"},
+		Short:       "List and describe the cluster's nodes; tools for self-managed nodes: join credentials, drain, version skew",
+		Long:        nodesLong + "\n\nWithout a subcommand, kdp nodes lists the nodes, as kdp nodes list does.",
+		Args:        cobra.NoArgs,
 	}
 	listNodesRunE(cmd)
 	cmd.AddCommand(newNodesListCommand(), newNodesDescribeCommand(), newJoinConfigCommand(), newDrainCommand(), newVersionsCommand())

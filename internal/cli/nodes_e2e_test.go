@@ -170,7 +170,7 @@ func TestE2E_NodesListAndDescribe(t *testing.T) {
 	}
 
 	code, _, stderr = kdp(t, "nodes", "describe", "nosuch", "--data-dir", dir)
-	if want := "kdp: nodes describe: node \"nosuch\" not found\n"; code != 1 || stderr != want {
+	if want := "kdp nodes describe: node \"nosuch\" not found\n"; code != 1 || stderr != want {
 		t.Errorf("kdp nodes describe nosuch: exit %d, %q; want 1, %q", code, stderr, want)
 	}
 }

@@ -218,7 +218,7 @@ first: the cluster's Events about the node (or related to it) and its instance's
 events. -o json and -o yaml print the same, in the EKS API's camelCase.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return fmt.Errorf("nodes describe: NODE: name one node (got %d arguments); kdp nodes lists them", len(args))
+				return fmt.Errorf("NODE: name one node (got %d arguments); kdp nodes lists them", len(args))
 			}
 			return nil
 		},
@@ -241,7 +241,7 @@ func runDescribeNode(ctx context.Context, f *nodesFlags, name string, out, warn 
 	}
 	node, err := c.clientset.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return fmt.Errorf("nodes describe: node %q not found", name)
+		return fmt.Errorf("node %q not found", name)
 	}
 	if err != nil {
 		return err

@@ -194,11 +194,11 @@ func TestNodesFlags(t *testing.T) {
 		args   []string
 		stderr string
 	}{
-		{[]string{"nodes", "-o", "xml"}, `kdp: -o "xml": must be one of table, wide, json, yaml` + "\n"},
-		{[]string{"nodes", "list", "-o", "xml"}, `kdp: -o "xml": must be one of table, wide, json, yaml` + "\n"},
-		{[]string{"nodes", "describe", "n1", "-o", "wide"}, `kdp: -o "wide": must be one of table, json, yaml` + "\n"},
-		{[]string{"nodes", "describe"}, "kdp: nodes describe: NODE: name one node (got 0 arguments); kdp nodes lists them\n"},
-		{[]string{"nodes", "nosuch"}, `kdp: unknown command "nosuch" for "kdp nodes"` + "\n"},
+		{[]string{"nodes", "-o", "xml"}, `kdp nodes: -o "xml": must be one of table, wide, json, yaml` + "\n"},
+		{[]string{"nodes", "list", "-o", "xml"}, `kdp nodes list: -o "xml": must be one of table, wide, json, yaml` + "\n"},
+		{[]string{"nodes", "describe", "n1", "-o", "wide"}, `kdp nodes describe: -o "wide": must be one of table, json, yaml` + "\n"},
+		{[]string{"nodes", "describe"}, "kdp nodes describe: NODE: name one node (got 0 arguments); kdp nodes lists them\n"},
+		{[]string{"nodes", "nosuch"}, `kdp nodes: unknown command "nosuch" for "kdp nodes"` + "\n"},
 	} {
 		code, stdout, stderr := runKdp(t, c.args...)
 		if code != 1 || stdout != "" || stderr != c.stderr {
