@@ -55,40 +55,31 @@ func withPrefix(names []string, prefix string) []string {
 	return out
 }
 
-// completeNodegroups completes the first argument with the cluster's node
-// groups.
-func completeNodegroups(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	if len(args) > 0 {
-		return nil, cobra.ShellCompDirectiveNoFileComp // one name only
+// completeNames completes a command's one name with those list answers.
+func completeNames(list func(*eksSession, context.Context) ([]string, error)) completer {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp // one name only
+		}
+		s, ctx, cancel, ok := completionSession(cmd)
+		if !ok {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		defer cancel()
+		names, err := list(s, ctx)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return withPrefix(names, toComplete), cobra.ShellCompDirectiveNoFileComp
 	}
-	s, ctx, cancel, ok := completionSession(cmd)
-	if !ok {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	defer cancel()
-	names, err := s.nodegroupNames(ctx)
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	return withPrefix(names, toComplete), cobra.ShellCompDirectiveNoFileComp
 }
 
-// completeFargateProfiles completes with the cluster's Fargate profiles.
-func completeFargateProfiles(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	if len(args) > 0 {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	s, ctx, cancel, ok := completionSession(cmd)
-	if !ok {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	defer cancel()
-	names, err := s.fargateProfileNames(ctx)
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	return withPrefix(names, toComplete), cobra.ShellCompDirectiveNoFileComp
-}
+// completeNodegroups and completeFargateProfiles complete with the
+// cluster's node groups and Fargate profiles.
+var (
+	completeNodegroups      = completeNames((*eksSession).nodegroupNames)
+	completeFargateProfiles = completeNames((*eksSession).fargateProfileNames)
+)
 
 // completeUpdates completes an update id with the updates of
 // --nodegroup-name, or of every node group, each described by its group,

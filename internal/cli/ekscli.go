@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"k8s.io/utils/clock"
 
@@ -225,4 +226,38 @@ func allPages[T any](fetch func(token string) ([]T, string, error)) ([]T, error)
 		}
 		token = next
 	}
+}
+
+// open names the resource (nameArg) and opens the session.
+func (f *eksFlags) open(cmd *cobra.Command, args []string, flag, value, what string) (*eksSession, string, error) {
+	name, err := nameArg(args, flag, value, what)
+	if err != nil {
+		return nil, "", err
+	}
+	s, err := f.session(cmd.Context())
+	return s, name, err
+}
+
+// nameFlag registers the aws CLI's name flag of a command that also takes
+// the name as its argument, both completed by complete.
+func nameFlag(cmd *cobra.Command, value *string, flag, usage string, complete completer) {
+	cmd.Flags().StringVar(value, flag, "", usage+" (or give it as the argument)")
+	registerNameCompletion(cmd, flag, complete)
+	cmd.ValidArgsFunction = complete
+}
+
+// describeEach describes each listed resource, leaving out those gone
+// since the list.
+func describeEach[T any](names []string, describe func(string) (T, error)) ([]T, error) {
+	var out []T
+	for _, n := range names {
+		v, err := describe(n)
+		if eks.IsNotFound(err) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }

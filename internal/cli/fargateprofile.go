@@ -141,15 +141,15 @@ func newFargateProfileListCommand() *cobra.Command {
 			if f.output != "table" {
 				return printDocument(cmd.OutOrStdout(), f.output, &types.ListFargateProfilesResponse{FargateProfileNames: names})
 			}
-			var profiles []*types.FargateProfile
-			for _, n := range names {
+			profiles, err := describeEach(names, func(n string) (*types.FargateProfile, error) {
 				out, err := s.svc.DescribeFargateProfile(ctx, &types.DescribeFargateProfileRequest{ClusterName: s.cluster, FargateProfileName: n})
-				if eks.IsNotFound(err) {
-					continue
-				} else if err != nil {
-					return explain(err, fargateProfileFlags)
+				if err != nil {
+					return nil, err
 				}
-				profiles = append(profiles, out.FargateProfile)
+				return out.FargateProfile, nil
+			})
+			if err != nil {
+				return explain(err, fargateProfileFlags)
 			}
 			return printFargateProfileTable(cmd.OutOrStdout(), profiles, s.clock.Now())
 		},
@@ -182,15 +182,11 @@ func newFargateProfileDescribeCommand() *cobra.Command {
 		Short: "Describe a Fargate profile (aws eks describe-fargate-profile)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(args, "fargate-profile-name", f.name, "Fargate profile")
+			s, name, err := f.open(cmd, args, "fargate-profile-name", f.name, "Fargate profile")
 			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
-			s, err := f.session(ctx)
-			if err != nil {
-				return err
-			}
 			out, err := s.svc.DescribeFargateProfile(ctx, &types.DescribeFargateProfileRequest{ClusterName: s.cluster, FargateProfileName: name})
 			if err != nil {
 				return explain(err, fargateProfileFlags)
@@ -199,9 +195,7 @@ func newFargateProfileDescribeCommand() *cobra.Command {
 		},
 	}
 	f.eksFlags.add(cmd.Flags(), "table", "json", "yaml")
-	cmd.Flags().StringVar(&f.name, "fargate-profile-name", "", "the profile (or give it as the argument)")
-	registerNameCompletion(cmd, "fargate-profile-name", completeFargateProfiles)
-	cmd.ValidArgsFunction = completeFargateProfiles
+	nameFlag(cmd, &f.name, "fargate-profile-name", "the profile", completeFargateProfiles)
 	return cmd
 }
 
@@ -212,15 +206,11 @@ func newFargateProfileDeleteCommand() *cobra.Command {
 		Short: "Delete a Fargate profile and the pods it placed (aws eks delete-fargate-profile)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(args, "fargate-profile-name", f.name, "Fargate profile")
+			s, name, err := f.open(cmd, args, "fargate-profile-name", f.name, "Fargate profile")
 			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
-			s, err := f.session(ctx)
-			if err != nil {
-				return err
-			}
 			out, err := s.svc.DeleteFargateProfile(ctx, &types.DeleteFargateProfileRequest{ClusterName: s.cluster, FargateProfileName: name})
 			if err != nil {
 				return explain(err, fargateProfileFlags)
@@ -233,9 +223,7 @@ func newFargateProfileDeleteCommand() *cobra.Command {
 	}
 	f.eksFlags.add(cmd.Flags(), "table", "json", "yaml")
 	f.waitFlags.add(cmd)
-	cmd.Flags().StringVar(&f.name, "fargate-profile-name", "", "the profile (or give it as the argument)")
-	registerNameCompletion(cmd, "fargate-profile-name", completeFargateProfiles)
-	cmd.ValidArgsFunction = completeFargateProfiles
+	nameFlag(cmd, &f.name, "fargate-profile-name", "the profile", completeFargateProfiles)
 	return cmd
 }
 

@@ -236,15 +236,11 @@ func newNodegroupListCommand() *cobra.Command {
 			if f.output != "table" {
 				return printDocument(cmd.OutOrStdout(), f.output, &types.ListNodegroupsResponse{Nodegroups: names})
 			}
-			var groups []*eks.NodegroupProgress
-			for _, n := range names {
-				p, err := s.svc.DescribeNodegroupProgress(ctx, s.cluster, n)
-				if eks.IsNotFound(err) {
-					continue // deleted since the list
-				} else if err != nil {
-					return explain(err, nodegroupFlags)
-				}
-				groups = append(groups, p)
+			groups, err := describeEach(names, func(n string) (*eks.NodegroupProgress, error) {
+				return s.svc.DescribeNodegroupProgress(ctx, s.cluster, n)
+			})
+			if err != nil {
+				return explain(err, nodegroupFlags)
 			}
 			return printNodegroupTable(cmd.OutOrStdout(), groups, s.clock.Now())
 		},
@@ -278,15 +274,11 @@ func newNodegroupDescribeCommand() *cobra.Command {
 		Short: "Describe a managed node group (aws eks describe-nodegroup), with its nodes and recent updates",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(args, "nodegroup-name", f.name, "node group")
+			s, name, err := f.open(cmd, args, "nodegroup-name", f.name, "node group")
 			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
-			s, err := f.session(ctx)
-			if err != nil {
-				return err
-			}
 			p, err := s.svc.DescribeNodegroupProgress(ctx, s.cluster, name)
 			if err != nil {
 				return explain(err, nodegroupFlags)
@@ -302,9 +294,7 @@ func newNodegroupDescribeCommand() *cobra.Command {
 		},
 	}
 	f.add(cmd.Flags(), "table", "json", "yaml")
-	cmd.Flags().StringVar(&f.name, "nodegroup-name", "", "the node group (or give it as the argument)")
-	registerNameCompletion(cmd, "nodegroup-name", completeNodegroups)
-	cmd.ValidArgsFunction = completeNodegroups
+	nameFlag(cmd, &f.name, "nodegroup-name", "the node group", completeNodegroups)
 	return cmd
 }
 
@@ -325,17 +315,14 @@ func (s *eksSession) updates(ctx context.Context, nodegroup string) ([]*types.Up
 	if err != nil {
 		return nil, err
 	}
-	var out []*types.Update
-	for _, id := range ids {
+	updates, err := describeEach(ids, func(id string) (*types.Update, error) {
 		u, err := s.svc.DescribeUpdate(ctx, &types.DescribeUpdateRequest{Name: s.cluster, NodegroupName: nodegroup, UpdateId: id})
-		if eks.IsNotFound(err) {
-			continue // pruned since the list
-		} else if err != nil {
-			return nil, explain(err, nodegroupFlags)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, u.Update)
-	}
-	return out, nil
+		return u.Update, nil
+	})
+	return updates, explain(err, nodegroupFlags)
 }
 
 type nodegroupScaleFlags struct {
@@ -558,15 +545,11 @@ func newNodegroupDeleteCommand() *cobra.Command {
 		Short: "Delete a managed node group, draining its nodes first (aws eks delete-nodegroup)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(args, "nodegroup-name", f.name, "node group")
+			s, name, err := f.open(cmd, args, "nodegroup-name", f.name, "node group")
 			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
-			s, err := f.session(ctx)
-			if err != nil {
-				return err
-			}
 			out, err := s.svc.DeleteNodegroup(ctx, &types.DeleteNodegroupRequest{ClusterName: s.cluster, NodegroupName: name})
 			if err != nil {
 				return explain(err, nodegroupFlags)
@@ -580,9 +563,7 @@ func newNodegroupDeleteCommand() *cobra.Command {
 	fs := cmd.Flags()
 	f.eksFlags.add(fs, "table", "json", "yaml")
 	f.waitFlags.add(cmd)
-	fs.StringVar(&f.name, "nodegroup-name", "", "the node group (or give it as the argument)")
-	registerNameCompletion(cmd, "nodegroup-name", completeNodegroups)
-	cmd.ValidArgsFunction = completeNodegroups
+	nameFlag(cmd, &f.name, "nodegroup-name", "the node group", completeNodegroups)
 	return cmd
 }
 

@@ -34,15 +34,11 @@ func newUpdateListCommand() *cobra.Command {
 		Short: "List a node group's updates, oldest first (aws eks list-updates)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			name, err := nameArg(args, "nodegroup-name", f.nodegroup, "node group")
+			s, name, err := f.open(cmd, args, "nodegroup-name", f.nodegroup, "node group")
 			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
-			s, err := f.session(ctx)
-			if err != nil {
-				return err
-			}
 			if f.output != "table" {
 				ids, err := s.updateIDs(ctx, name)
 				if err != nil {
@@ -58,9 +54,7 @@ func newUpdateListCommand() *cobra.Command {
 		},
 	}
 	f.add(cmd.Flags(), "table", "json", "yaml")
-	cmd.Flags().StringVar(&f.nodegroup, "nodegroup-name", "", "the node group (or give it as the argument)")
-	registerNameCompletion(cmd, "nodegroup-name", completeNodegroups)
-	cmd.ValidArgsFunction = completeNodegroups
+	nameFlag(cmd, &f.nodegroup, "nodegroup-name", "the node group", completeNodegroups)
 	return cmd
 }
 
@@ -81,15 +75,11 @@ found from the id when --nodegroup-name is not given. --wait watches an update i
 progress, e.g. again after Ctrl-C stopped an earlier --wait.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := nameArg(args, "update-id", f.id, "update id")
+			s, id, err := f.open(cmd, args, "update-id", f.id, "update id")
 			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
-			s, err := f.session(ctx)
-			if err != nil {
-				return err
-			}
 			group := f.nodegroup
 			if group == "" {
 				if group, err = s.nodegroupOfUpdate(ctx, id); err != nil {
