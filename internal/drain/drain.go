@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -156,6 +157,10 @@ func stays(pod *corev1.Pod) bool {
 	return pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
 }
 
+// evictionRequestTimeout bounds one eviction request, which a stopping
+// kdp does not abandon.
+const evictionRequestTimeout = 30 * time.Second
+
 // evict asks for one pod's eviction. A refusal (a PodDisruptionBudget that
 // allows no disruption now) is not an error: the pod is Blocked.
 func (d *Drainer) evict(ctx context.Context, pod *corev1.Pod, node *corev1.Node, req Request) (*Blocked, error) {
@@ -163,7 +168,15 @@ func (d *Drainer) evict(ctx context.Context, pod *corev1.Pod, node *corev1.Node,
 		ObjectMeta:    metav1.ObjectMeta{Name: pod.Name, Namespace: pod.Namespace},
 		DeleteOptions: &metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &pod.UID}},
 	}
-	err := d.client.SubResource("eviction").Create(ctx, pod, eviction)
+	// An eviction is two writes in the API server: the budget's (the pod
+	// counted as disrupted), then the pod's deletion. A request abandoned
+	// between them (kdp stopping mid-drain) leaves the budget counting the
+	// pod as disrupted for two minutes (the disruption controller's
+	// timeout) while the pod stays, refusing every other eviction; so an
+	// eviction once sent is seen through, whatever becomes of ctx.
+	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), evictionRequestTimeout)
+	defer cancel()
+	err := d.client.SubResource("eviction").Create(ectx, pod, eviction)
 	key := client.ObjectKeyFromObject(pod)
 	switch {
 	case err == nil:

@@ -293,3 +293,26 @@ func TestStays(t *testing.T) {
 		}
 	}
 }
+
+// TestIntegration_AnEvictionSentIsSeenThrough: kdp stopping mid-drain (its
+// context cancelled) does not abandon an eviction request, which would
+// leave the pod's budget counting it as disrupted for two minutes while
+// the pod stays: the pod is evicted.
+func TestIntegration_AnEvictionSentIsSeenThrough(t *testing.T) {
+	d, _ := drainer(t)
+	ns := env.Namespace(t)
+	node := readyNode(t, "evict-through")
+	p := pod(t, ns, "web", node.Name, nil)
+	stopping, cancel := context.WithCancel(context.Background())
+	cancel()
+	if blocked, err := drain.Evict(d, stopping, p, node, drain.Request{Reason: "test"}); err != nil || blocked != nil {
+		t.Fatalf("evicting with a cancelled context: blocked %v, %v", blocked, err)
+	}
+	testenv.Eventually(t, 10*time.Second, func() error {
+		err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(p), &corev1.Pod{})
+		if !apierrors.IsNotFound(err) {
+			return fmt.Errorf("pod %s still there: %v", p.Name, err)
+		}
+		return nil
+	})
+}
