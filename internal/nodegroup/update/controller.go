@@ -18,6 +18,7 @@ package update
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -54,6 +55,10 @@ type Controller struct {
 	drainer  *drain.Drainer
 	recorder events.EventRecorder
 	env      resources.Env
+	// drainsTold are the drains (update/instance) whose Drained event this
+	// kdp has sent: one on record and not among them was told by a kdp
+	// that may have been killed before its event left, so it is told again.
+	drainsTold sync.Map
 }
 
 // NewController returns the update controller. It drains the old nodes of

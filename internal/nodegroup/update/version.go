@@ -420,6 +420,7 @@ func (r *run) upgrade(ctx context.Context) (reconcile.Result, error) {
 		if !ok || resources.Leaving(m.Instance) {
 			continue // on its way out, or gone: replaced
 		}
+		onRecord := d.DrainedAt != nil // drained before this look
 		if d.DrainedAt == nil {
 			if m.Node == nil {
 				d.DrainedAt = &metav1.MicroTime{Time: r.now}
@@ -434,6 +435,7 @@ func (r *run) upgrade(ctx context.Context) (reconcile.Result, error) {
 				case res.Done:
 					d.DrainedAt, d.BlockedBy = &metav1.MicroTime{Time: r.now}, nil
 					r.say(func() {
+						r.c.drainsTold.Store(r.record.Name+"/"+d.InstanceID, true)
 						r.c.recorder.Eventf(r.ng, m.Node, corev1.EventTypeNormal, "Drained", "Update", "Update %s: drained node %s in %s; it is terminated in %s",
 							r.record.Name, m.Node.Name, r.now.Sub(d.StartedAt.Time).Round(time.Millisecond), r.c.env.Wait(resources.AfterDrain))
 					})
@@ -461,6 +463,15 @@ func (r *run) upgrade(ctx context.Context) (reconcile.Result, error) {
 					}
 					wake(deadline.Sub(r.now))
 				}
+			}
+		}
+		if onRecord && !d.Forced && m.Node != nil {
+			// A drain on record this kdp has not told: the kdp that recorded
+			// it may have been killed before its event left (events are sent
+			// after the status that holds them is written, asynchronously).
+			if _, told := r.c.drainsTold.LoadOrStore(r.record.Name+"/"+d.InstanceID, true); !told {
+				r.c.recorder.Eventf(r.ng, m.Node, corev1.EventTypeNormal, "Drained", "Update", "Update %s: drained node %s in %s (on record before kdp restarted); it is terminated in %s",
+					r.record.Name, m.Node.Name, d.DrainedAt.Sub(d.StartedAt.Time).Round(time.Millisecond), r.c.env.Wait(resources.AfterDrain))
 			}
 		}
 		if d.DrainedAt != nil {
