@@ -38,8 +38,16 @@ func (f *eksFlags) add(fs *pflag.FlagSet, outputs ...string) {
 
 // checkOutput refuses an -o the command does not print.
 func (f *eksFlags) checkOutput() error {
-	if len(f.outputs) > 0 && !slices.Contains(f.outputs, f.output) {
-		return fmt.Errorf("-o %q: must be one of %s", f.output, strings.Join(f.outputs, ", "))
+	if len(f.outputs) == 0 {
+		return nil
+	}
+	return outputIn(f.output, f.outputs)
+}
+
+// outputIn names the flag and its values if -o is none of them.
+func outputIn(output string, allowed []string) error {
+	if !slices.Contains(allowed, output) {
+		return fmt.Errorf("-o %q: must be one of %s", output, strings.Join(allowed, ", "))
 	}
 	return nil
 }

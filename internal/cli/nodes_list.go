@@ -47,12 +47,7 @@ func (f *nodesFlags) addOutput(cmd *cobra.Command, help string) {
 }
 
 // checkOutput names the flag and its values if -o is none of them.
-func (f *nodesFlags) checkOutput(allowed []string) error {
-	if !slices.Contains(allowed, f.output) {
-		return fmt.Errorf("-o %q: must be one of %s", f.output, strings.Join(allowed, ", "))
-	}
-	return nil
-}
+func (f *nodesFlags) checkOutput(allowed []string) error { return outputIn(f.output, allowed) }
 
 // nodesLong is what kdp nodes (and kdp nodes list) does.
 const nodesLong = `List every node of the cluster with its data plane (managed: a managed node group's;
