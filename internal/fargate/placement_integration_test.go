@@ -66,9 +66,12 @@ func TestIntegration_OneNodePerPod(t *testing.T) {
 		if p.Status.PodIP != p.Status.HostIP {
 			t.Errorf("pod %s has IP %s on a node at %s: a Fargate pod has its micro-VM's address", p.Name, p.Status.PodIP, p.Status.HostIP)
 		}
-		if len(events(t, ns, p.Name, "Scheduled")) != 1 {
-			t.Errorf("pod %s: want one Scheduled event", p.Name)
-		}
+		testenv.Eventually(t, 10*time.Second, func() error {
+			if evs := events(t, ns, p.Name, "Scheduled"); len(evs) != 1 {
+				return fmt.Errorf("pod %s: Scheduled events %+v, want one", p.Name, evs)
+			}
+			return nil
+		})
 	}
 	if vms := microVMs(t, k); len(vms) != 3 {
 		t.Errorf("%d micro-VMs for 3 pods", len(vms))

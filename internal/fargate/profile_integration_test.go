@@ -143,9 +143,13 @@ func TestIntegration_ProfileQuotaAndOneDeleting(t *testing.T) {
 	if !apierrors.IsConflict(err) || !strings.Contains(err.Error(), `ResourceInUse: Fargate profile "slow" is being deleted`) {
 		t.Errorf("deleting a profile while one is deleting: %v", err)
 	}
-	if evs := events(t, ns, "slow-to-stop", "FargateProfileDeleted"); len(evs) != 1 {
-		t.Errorf("the deleted profile's pod has events %+v", evs)
-	}
+	// The recorder writes events asynchronously: wait for the one event.
+	testenv.Eventually(t, 10*time.Second, func() error {
+		if evs := events(t, ns, "slow-to-stop", "FargateProfileDeleted"); len(evs) != 1 {
+			return fmt.Errorf("the deleted profile's pod has events %+v", evs)
+		}
+		return nil
+	})
 	deleteProfile(t, "slow")
 }
 
