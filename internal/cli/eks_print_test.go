@@ -24,10 +24,10 @@ func goldenNodegroups() []*eks.NodegroupProgress {
 	return []*eks.NodegroupProgress{
 		{Nodegroup: &types.Nodegroup{
 			NodegroupName: "web", ClusterName: "kdp", Status: types.NodegroupStatusActive,
-			NodegroupArn: "arn:aws:eks:us-east-1:000000000000:nodegroup/kdp/web/5f689e5d", Version: "1.37", ReleaseVersion: "1.37.2-20261101",
+			NodegroupArn: "arn:aws:eks:us-east-1:123456789012:nodegroup/kdp/web/5f689e5d", Version: "1.37", ReleaseVersion: "1.37.2-20261101",
 			AmiType: "AL2023_x86_64_STANDARD", CapacityType: types.CapacityTypesOnDemand, InstanceTypes: []string{"m5.large", "m5a.large"},
 			ScalingConfig: &types.NodegroupScalingConfig{MinSize: i(1), MaxSize: i(3), DesiredSize: i(2)}, DiskSize: i(20),
-			Subnets: []string{"subnet-a", "subnet-b"}, NodeRole: "arn:aws:iam::000000000000:role/KdpNodeRole",
+			Subnets: []string{"subnet-a", "subnet-b"}, NodeRole: "arn:aws:iam::123456789012:role/KdpNodeRole",
 			Labels: map[string]string{"tier": "front", "team": "web"}, Taints: []types.Taint{{Key: "dedicated", Value: "web", Effect: types.TaintEffectNoSchedule}},
 			UpdateConfig:     &types.NodegroupUpdateConfig{MaxUnavailablePercentage: i(50), UpdateStrategy: "MINIMAL"},
 			NodeRepairConfig: &types.NodeRepairConfig{Enabled: &yes},
@@ -74,8 +74,8 @@ func goldenProgress() *eks.UpdateProgress {
 func goldenProfiles() []*types.FargateProfile {
 	return []*types.FargateProfile{
 		{FargateProfileName: "serverless", ClusterName: "kdp", Status: types.FargateProfileStatusActive,
-			FargateProfileArn:   "arn:aws:eks:us-east-1:000000000000:fargateprofile/kdp/serverless/1a2b",
-			PodExecutionRoleArn: "arn:aws:iam::000000000000:role/KdpFargatePodExecutionRole", Subnets: []string{"subnet-a", "subnet-b"},
+			FargateProfileArn:   "arn:aws:eks:us-east-1:123456789012:fargateprofile/kdp/serverless/1a2b",
+			PodExecutionRoleArn: "arn:aws:iam::123456789012:role/KdpFargatePodExecutionRole", Subnets: []string{"subnet-a", "subnet-b"},
 			Selectors: []types.FargateProfileSelector{{Namespace: "serverless"}, {Namespace: "prod-*", Labels: map[string]string{"app": "web", "tier": "front"}}},
 			Tags:      map[string]string{"team": "platform"}, CreatedAt: at(26 * time.Hour), Health: &types.FargateProfileHealth{}},
 		{FargateProfileName: "batch", ClusterName: "kdp", Status: types.FargateProfileStatusCreating, Subnets: []string{"subnet-c"},

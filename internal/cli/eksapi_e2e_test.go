@@ -30,8 +30,8 @@ import (
 )
 
 const (
-	e2eNodeRole = "arn:aws:iam::000000000000:role/KdpNodeRole"
-	e2ePodRole  = "arn:aws:iam::000000000000:role/AmazonEKSFargatePodExecutionRole"
+	e2eNodeRole = "arn:aws:iam::123456789012:role/KdpNodeRole"
+	e2ePodRole  = "arn:aws:iam::123456789012:role/AmazonEKSFargatePodExecutionRole"
 )
 
 // eksEnv is what `eval "$(kdp env)"` exports, read from kdp env's output.

@@ -41,7 +41,7 @@ func TestE2E_ExternalClusterKeepsItsOwnNodes(t *testing.T) {
 	defer func() { target.Stop(); target.Cleanup() }()
 	ctx := testenv.Context(t)
 	var foreign []*corev1.Node
-	for i, id := range []string{"i-0123456789abcdef0", "i-0fedcba9876543210", "i-00000000000000001"} {
+	for i, id := range []string{"i-0123456789abcdef0", "i-0fedcba9876543210", "i-12345678901200001"} {
 		n := &corev1.Node{
 			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("ip-192-168-1-%d.ec2.internal", i+1), Labels: map[string]string{"eks.amazonaws.com/nodegroup": "prod"}},
 			Spec:       corev1.NodeSpec{ProviderID: "aws:///us-east-1a/" + id},

@@ -304,7 +304,7 @@ func TestE2E_SelfManagedNodesJoinAndGo(t *testing.T) {
 		{[]string{"sim", "launch-failure", "--group", "web", "--zone", "mars-1a", "--for", "10m"}, `--zone: unknown zone "mars-1a"`},
 		{[]string{"sim", "slow-boot", "--group", "web", "--for", "10m"}, "--delay: must be positive, got 0s"},
 		{[]string{"sim", "slow-boot", "--group", "nope", "--delay", "1m", "--for", "10m"}, `auto scaling group "nope" not found`},
-		{[]string{"sim", "complete-lifecycle-action", "i-00000000000000000", "--group", "web", "--hook", "h", "--result", "MAYBE"}, `--lifecycle-action-result: must be CONTINUE or ABANDON, got "MAYBE"`},
+		{[]string{"sim", "complete-lifecycle-action", "i-12345678901200000", "--group", "web", "--hook", "h", "--result", "MAYBE"}, `--lifecycle-action-result: must be CONTINUE or ABANDON, got "MAYBE"`},
 	} {
 		code, _, stderr := kdp(t, append(tc.args, "--data-dir", dir)...)
 		if code == 0 || !strings.Contains(stderr, tc.want) {
@@ -384,8 +384,8 @@ func TestE2E_SpotInterruption(t *testing.T) {
 		return fmt.Errorf("no replacement running yet")
 	})
 	// On-demand instances get no notices.
-	code, _, stderr = kdp(t, "sim", "interrupt", "i-00000000000000000", "--data-dir", dir)
-	if code == 0 || !strings.Contains(stderr, `instance "i-00000000000000000" not found`) {
+	code, _, stderr = kdp(t, "sim", "interrupt", "i-12345678901200000", "--data-dir", dir)
+	if code == 0 || !strings.Contains(stderr, `instance "i-12345678901200000" not found`) {
 		t.Errorf("interrupting a missing instance: %d %q", code, stderr)
 	}
 }

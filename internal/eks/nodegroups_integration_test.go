@@ -309,7 +309,7 @@ func TestIntegration_NodegroupErrors(t *testing.T) {
 		t.Errorf("pages gave %v", names)
 	}
 	wantError(t, errOf(svc.ListNodegroups(ctx, &types.ListNodegroupsRequest{ClusterName: clusterName, MaxResults: ptr.To[int32](0)})), eks.CodeInvalidParameter)
-	wantError(t, errOf(svc.DescribeUpdate(ctx, &types.DescribeUpdateRequest{Name: clusterName, NodegroupName: "page-a", UpdateId: "0b0b0b0b-0000-0000-0000-000000000000"})), eks.CodeResourceNotFound)
+	wantError(t, errOf(svc.DescribeUpdate(ctx, &types.DescribeUpdateRequest{Name: clusterName, NodegroupName: "page-a", UpdateId: "0b0b0b0b-0000-0000-0000-123456789012"})), eks.CodeResourceNotFound)
 	if out, err := svc.ListUpdates(ctx, &types.ListUpdatesRequest{Name: clusterName}); err != nil || len(out.UpdateIds) != 0 {
 		t.Errorf("the cluster's updates: %+v, %v; want none", out, err)
 	}

@@ -84,8 +84,8 @@ func foreignNodes(t *testing.T, firstIP string) []*corev1.Node {
 		{ObjectMeta: metav1.ObjectMeta{Name: "ip-192-168-7-9.ec2.internal"}, Spec: corev1.NodeSpec{ProviderID: "aws:///us-east-1a/i-0abcdef1234567890"}},
 		// One that claims to be kdp's (its label and providerID agree) for
 		// an instance the cloud never launched.
-		{ObjectMeta: metav1.ObjectMeta{Name: "impostor", Labels: map[string]string{kubelet.LabelInstanceID: "i-00000000000000001"}},
-			Spec: corev1.NodeSpec{ProviderID: "aws:///us-east-1b/i-00000000000000001"}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "impostor", Labels: map[string]string{kubelet.LabelInstanceID: "i-12345678901200001"}},
+			Spec: corev1.NodeSpec{ProviderID: "aws:///us-east-1b/i-12345678901200001"}},
 		// One with the very name kdp's first instance will have.
 		{ObjectMeta: metav1.ObjectMeta{Name: firstIP}, Spec: corev1.NodeSpec{ProviderID: "aws:///us-east-1a/i-0fedcba9876543210"}},
 	}

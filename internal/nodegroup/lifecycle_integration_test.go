@@ -43,7 +43,7 @@ func TestIntegration_CreateActiveWithLabelsTaintsAndTags(t *testing.T) {
 	}
 	st := got.Status
 	asg := resources.ASGName(got)
-	if st.Nodes.Ready != 3 || st.NodegroupArn != "arn:aws:eks:us-east-1:000000000000:nodegroup/"+clusterName+"/web/"+string(got.UID) ||
+	if st.Nodes.Ready != 3 || st.NodegroupArn != "arn:aws:eks:us-east-1:123456789012:nodegroup/"+clusterName+"/web/"+string(got.UID) ||
 		st.ClusterName != clusterName || st.CreatedAt == nil || len(st.Resources.AutoScalingGroups) != 1 || st.Resources.AutoScalingGroups[0].Name != asg ||
 		st.ReleaseVersion != s.ReleaseVersion || st.InstanceTypes != "m5.large" || len(st.Health.Issues) != 0 || st.ObservedGeneration != got.Generation {
 		t.Errorf("status: %+v", st)

@@ -168,7 +168,7 @@ func TestIntegration_EveryRuleIsRefusedThroughTheAPIServer(t *testing.T) {
 		{"spec.instanceTypes", func(s *eksv1.NodeGroupSpec) { s.InstanceTypes = []string{"m5.large"} }},
 		{"spec.capacityType", func(s *eksv1.NodeGroupSpec) { s.CapacityType = eksv1.Spot }},
 		{"spec.amiType", func(s *eksv1.NodeGroupSpec) { s.AMIType = eksv1.Bottlerocketx86 }},
-		{"spec.nodeRole", func(s *eksv1.NodeGroupSpec) { s.NodeRole = "arn:aws:iam::000000000000:role/Other" }},
+		{"spec.nodeRole", func(s *eksv1.NodeGroupSpec) { s.NodeRole = "arn:aws:iam::123456789012:role/Other" }},
 		{"spec.diskSize", func(s *eksv1.NodeGroupSpec) { s.DiskSize = ptr.To[int32](50) }},
 		{"spec.remoteAccess", func(s *eksv1.NodeGroupSpec) { s.RemoteAccess = &eksv1.RemoteAccessConfig{EC2SshKey: "k"} }},
 		{"spec.launchTemplate", func(s *eksv1.NodeGroupSpec) { s.LaunchTemplate = &eksv1.LaunchTemplateSpecification{ID: sized.ID} }},

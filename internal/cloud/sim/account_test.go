@@ -10,17 +10,17 @@ import (
 // default), its ARNs and events carry it, and an existing cloud keeps the
 // account it was created with, as it keeps its seed.
 func TestAccount(t *testing.T) {
-	h := start(t, func(o *Options) { o.Account = "123456789012" })
+	h := start(t, func(o *Options) { o.Account = "210987654321" })
 	acct, err := h.p.Account(context.Background())
-	if err != nil || acct.ID != "123456789012" || acct.Region != "us-east-1" {
+	if err != nil || acct.ID != "210987654321" || acct.Region != "us-east-1" {
 		t.Fatalf("Account() = %+v, %v", acct, err)
 	}
-	if arn := h.c.instanceARN("i-1"); !strings.Contains(arn, ":123456789012:") {
+	if arn := h.c.instanceARN("i-1"); !strings.Contains(arn, ":210987654321:") {
 		t.Errorf("instance ARN %s", arn)
 	}
 	h.stop()
 	h.open(func(o *Options) { o.Account = "999999999999" })
-	if got := h.c.Account(); got != "123456789012" {
+	if got := h.c.Account(); got != "210987654321" {
 		t.Errorf("after a restart with another account: %s", got)
 	}
 
@@ -30,7 +30,7 @@ func TestAccount(t *testing.T) {
 }
 
 func TestAccountValidate(t *testing.T) {
-	for _, a := range []string{"12345", "12345678901a", "1234567890123"} {
+	for _, a := range []string{"12345", "12345678901a", "2109876543213"} {
 		o := DefaultOptions()
 		o.Account = a
 		if err := o.Validate(); err == nil || !strings.Contains(err.Error(), "--account-id") {

@@ -11,7 +11,7 @@ import (
 )
 
 // Account is the default account id of a simulated cloud (Options.Account).
-const Account = "000000000000"
+const Account = "123456789012"
 
 // Events are kept in the store in order of their sequence numbers, written
 // in the batch of the change that made them, so each is made once and

@@ -23,7 +23,7 @@ func TestNames(t *testing.T) {
 	for _, c := range []struct{ what, got, want string }{
 		{"ASGName", ASGName(ng), "eks-web-1-" + uid},
 		{"TemplateName", TemplateName(ng), "eks-" + uid},
-		{"ARN", ARN("us-east-1", "000000000000", "prod", ng), "arn:aws:eks:us-east-1:000000000000:nodegroup/prod/web-1/" + uid},
+		{"ARN", ARN("us-east-1", "123456789012", "prod", ng), "arn:aws:eks:us-east-1:123456789012:nodegroup/prod/web-1/" + uid},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s = %q, want %q", c.what, c.got, c.want)

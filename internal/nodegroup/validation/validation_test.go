@@ -20,7 +20,7 @@ func facts(t *testing.T) *Facts {
 		t.Fatal(err)
 	}
 	f := NewFacts(c.InstanceTypes(), c.Images(), c.Subnets())
-	f.ClusterVersion, f.Account = "1.37", "000000000000"
+	f.ClusterVersion, f.Account = "1.37", "123456789012"
 	return f
 }
 
@@ -39,7 +39,7 @@ func TestDefaultsAreEKSs(t *testing.T) {
 	s := ng.Spec
 	if *s.ScalingConfig != (eksv1.ScalingConfig{MinSize: 1, MaxSize: 2, DesiredSize: 2}) || len(s.InstanceTypes) != 1 || s.InstanceTypes[0] != "t3.medium" ||
 		*s.DiskSize != 20 || s.CapacityType != eksv1.OnDemand || *s.UpdateConfig.MaxUnavailable != 1 || s.AMIType != eksv1.AL2023x86Standard ||
-		s.Version != "1.37" || s.ReleaseVersion != "1.37.2-20261101" || len(s.Subnets) != 3 || s.NodeRole != "arn:aws:iam::000000000000:role/KdpNodeRole" {
+		s.Version != "1.37" || s.ReleaseVersion != "1.37.2-20261101" || len(s.Subnets) != 3 || s.NodeRole != "arn:aws:iam::123456789012:role/KdpNodeRole" {
 		t.Fatalf("defaults: %+v", s)
 	}
 	if errs := Validate(ng, nil, f); len(errs) != 0 {
@@ -245,7 +245,7 @@ func TestImmutableAfterCreate(t *testing.T) {
 		{"spec.instanceTypes", func(s *eksv1.NodeGroupSpec) { s.InstanceTypes = []string{"m5.large"} }},
 		{"spec.capacityType", func(s *eksv1.NodeGroupSpec) { s.CapacityType = eksv1.Spot }},
 		{"spec.amiType", func(s *eksv1.NodeGroupSpec) { s.AMIType = eksv1.Bottlerocketx86 }},
-		{"spec.nodeRole", func(s *eksv1.NodeGroupSpec) { s.NodeRole = "arn:aws:iam::000000000000:role/Other" }},
+		{"spec.nodeRole", func(s *eksv1.NodeGroupSpec) { s.NodeRole = "arn:aws:iam::123456789012:role/Other" }},
 		{"spec.diskSize", func(s *eksv1.NodeGroupSpec) { s.DiskSize = ptr.To[int32](50) }},
 		{"spec.remoteAccess", func(s *eksv1.NodeGroupSpec) { s.RemoteAccess = &eksv1.RemoteAccessConfig{EC2SshKey: "k"} }},
 		{"spec.launchTemplate", func(s *eksv1.NodeGroupSpec) { s.LaunchTemplate = &eksv1.LaunchTemplateSpecification{Name: "late"} }},
