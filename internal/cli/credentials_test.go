@@ -170,7 +170,7 @@ func TestEnvEKSAPI(t *testing.T) {
 	got := evalEnv(t, dir)
 	want := map[string]string{
 		"KUBECONFIG": layout.AdminKubeconfig(), "KDP_DATA_DIR": dir,
-		"AWS_ENDPOINT_URL_EKS": "http://127.0.0.1:17090", "AWS_ACCESS_KEY_ID": admin.AccessKeyID,
+		"AWS_ENDPOINT_URL_EKS": "http://127.0.0.1:17090", "AWS_ENDPOINT_URL_STS": "http://127.0.0.1:17090", "AWS_ACCESS_KEY_ID": admin.AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY": admin.SecretAccessKey, "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
 		"AWS_SESSION_TOKEN": "",
 	}
@@ -197,7 +197,7 @@ func evalEnv(t *testing.T, dir string) map[string]string {
 	if code != 0 {
 		t.Fatalf("kdp env: exit %d, %s", code, stderr)
 	}
-	names := []string{"KUBECONFIG", "KDP_DATA_DIR", "AWS_ENDPOINT_URL_EKS", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_SESSION_TOKEN"}
+	names := []string{"KUBECONFIG", "KDP_DATA_DIR", "AWS_ENDPOINT_URL_EKS", "AWS_ENDPOINT_URL_STS", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_SESSION_TOKEN"}
 	script := "eval \"$KDP_ENV\"\n"
 	for _, n := range names {
 		script += "printf '%s\\n' \"$" + n + "\"\n"

@@ -5,7 +5,9 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/discovery"
@@ -15,11 +17,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kdp-project/kdp/internal/cluster"
+	"github.com/kdp-project/kdp/internal/clusters"
 	"github.com/kdp-project/kdp/internal/eks"
 	"github.com/kdp-project/kdp/internal/eksapi"
 	"github.com/kdp-project/kdp/internal/eksapi/auth"
+	"github.com/kdp-project/kdp/internal/iamauth"
 	"github.com/kdp-project/kdp/internal/nodegroup/validation"
 	"github.com/kdp-project/kdp/internal/pki"
+	"github.com/kdp-project/kdp/internal/version"
 )
 
 // PlatformVersion is the platform version DescribeCluster reports, in
@@ -81,12 +86,59 @@ func setupEKSAPI(ctx context.Context, mgr ctrl.Manager, restCfg *rest.Config, f 
 			return eksapi.Endpoint{}, err
 		}
 	}
-	handler := eksapi.New(eksapi.Options{API: svc, Keys: store, Region: account.Region, Audit: audit, Log: klog.Background().WithName("eks-api")})
+	// The clusters CreateCluster makes: their control planes, their
+	// controllers, and the token webhook their API servers call.
+	exe, err := os.Executable()
+	if err != nil {
+		return eksapi.Endpoint{}, err
+	}
+	var caPEM []byte
+	if endpoint.CABundle != "" {
+		if caPEM, err = os.ReadFile(endpoint.CABundle); err != nil {
+			return eksapi.Endpoint{}, err
+		}
+	}
+	children := &childClusters{f: f, cfg: cfg, cloud: c, eksURL: endpoint.URL, caPEM: caPEM,
+		runtimes: map[string]context.CancelFunc{}, stopped: map[string]chan struct{}{}}
+	reg, err := clusters.Open(clusters.Options{Dir: layout.ClustersDir(), Binary: exe, Hooks: children, Log: klog.Background().WithName("clusters")})
+	if err != nil {
+		return eksapi.Endpoint{}, fmt.Errorf("reading the clusters of %s: %w", layout.ClustersDir(), err)
+	}
+	api := eks.NewClusters(eks.ClustersConfig{
+		Own: svc, Registry: reg, Cloud: c.provider, Account: account,
+		Versions: []string{validation.Minor(version.Kubernetes())}, PlatformVersion: PlatformVersion, ServiceIPv4CIDR: cluster.ServiceCIDR,
+		MaxClusters: f.maxClusters, Controllers: true, Deleting: children.Deleting,
+	})
+	children.api, children.reg = api, reg
+	// Tokens name kdp's STS: the endpoint kdp env exports, or localhost.
+	stsHost := strings.TrimPrefix(strings.TrimPrefix(endpoint.URL, "https://"), "http://")
+	hosts := []string{stsHost}
+	if _, port, err := net.SplitHostPort(stsHost); err == nil {
+		hosts = append(hosts, "localhost:"+port, "127.0.0.1:"+port)
+	}
+	tokens := &iamauth.TokenVerifier{Keys: store, Region: account.Region, Hosts: hosts}
+	sts := iamauth.NewSTS(iamauth.STSOptions{Keys: store, Region: account.Region})
+	review := iamauth.NewTokenReviewHandler(tokens, mapper{api}, klog.Background().WithName("token-review"))
+	eksHandler := eksapi.New(eksapi.Options{API: api, Keys: store, Region: account.Region, Audit: audit, Log: klog.Background().WithName("eks-api")})
+	mux := http.NewServeMux()
+	mux.Handle("POST "+tokenReviewPath+"{cluster}", review)
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case iamauth.IsSTSRequest(r):
+			sts.ServeHTTP(w, r)
+		case strings.HasPrefix(r.URL.Path, tokenReviewPath):
+			mux.ServeHTTP(w, r)
+		default:
+			eksHandler.ServeHTTP(w, r)
+		}
+	})
 	if err := eksapi.WriteEndpoint(layout.EKSEndpoint(), endpoint); err != nil {
 		return eksapi.Endpoint{}, fmt.Errorf("writing the EKS API's endpoint: %w", err)
 	}
 	run := eksAPIRunnable(func(ctx context.Context) error {
 		defer audit.Close()
+		reg.Start(ctx)
+		defer reg.Stop()
 		klog.InfoS("serving the EKS API", "url", endpoint.URL, "account", account.ID, "region", account.Region)
 		if err := eksapi.Serve(ctx, ln, handler, tlsConfig); err != nil {
 			return fmt.Errorf("serving the EKS API: %w", err)

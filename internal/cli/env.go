@@ -93,9 +93,11 @@ func printEKSEnv(layout cluster.Layout, out io.Writer) error {
 			c = o
 		}
 	}
-	_, err = fmt.Fprintf(out, "export AWS_ENDPOINT_URL_EKS=%s\nexport AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=%s\n"+
+	// STS is served on the EKS API's port: aws eks get-token presigns its
+	// GetCallerIdentity there, and kdp verifies the tokens of its clusters.
+	_, err = fmt.Fprintf(out, "export AWS_ENDPOINT_URL_EKS=%s\nexport AWS_ENDPOINT_URL_STS=%s\nexport AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=%s\n"+
 		"export AWS_REGION=%s\nexport AWS_DEFAULT_REGION=%s\nunset AWS_SESSION_TOKEN\n",
-		shellQuote(endpoint), shellQuote(c.AccessKeyID), shellQuote(c.SecretAccessKey), shellQuote(settings.Region), shellQuote(settings.Region))
+		shellQuote(endpoint), shellQuote(endpoint), shellQuote(c.AccessKeyID), shellQuote(c.SecretAccessKey), shellQuote(settings.Region), shellQuote(settings.Region))
 	if err == nil && ep.CABundle != "" {
 		_, err = fmt.Fprintf(out, "export AWS_CA_BUNDLE=%s\n", shellQuote(ep.CABundle)) // --eks-api-tls: kdp's CA
 	}

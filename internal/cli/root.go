@@ -59,6 +59,7 @@ func NewRootCommand(deps Deps) *cobra.Command {
 		newNodesCommand(),
 		newSimCommand(),
 		newAdviseCommand(),
+		newClusterCommand(),
 		newNodegroupCommand(),
 		newFargateProfileCommand(),
 		newUpdateCommand(),

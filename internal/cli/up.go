@@ -46,6 +46,8 @@ type upFlags struct {
 	pprofAddr        string
 	// eksAPITLS serves the EKS API over HTTPS.
 	eksAPITLS bool
+	// maxClusters bounds the clusters CreateCluster makes.
+	maxClusters int
 }
 
 // Clouds kdp up can run with (--cloud).
@@ -55,7 +57,7 @@ const (
 )
 
 func newUpCommand(deps Deps) *cobra.Command {
-	f := &upFlags{cluster: cluster.Default(), simOptions: sim.DefaultOptions()}
+	f := &upFlags{cluster: cluster.Default(), simOptions: sim.DefaultOptions(), maxClusters: DefaultMaxClusters()}
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Run a local Kubernetes control plane and kdp's controllers in this process",
@@ -95,6 +97,7 @@ state in DATA_DIR/cloud: outside every cluster, as a cloud is.`,
 	fs.Float64Var(&f.timeScale, "time-scale", 1, "make every wait of kdp's own pass N times faster (spot notice, timeouts, simulated delays); 1 is exact")
 	fs.Uint64Var(&f.simOptions.Seed, "sim-seed", 0, "simulated cloud: the seed of its ids, for a new cloud (0: random; a cloud keeps the seed it was created with)")
 	fs.StringVar(&f.simOptions.Account, "account-id", f.simOptions.Account, "simulated cloud: the 12-digit account id of a new cloud, in its ARNs and the EKS API's (a cloud keeps the account it was created with)")
+	fs.IntVar(&f.maxClusters, "max-clusters", f.maxClusters, "the most clusters the EKS API's CreateCluster runs beside kdp's own, each a control plane of its own (default: one per 2 GiB of this machine's memory, at most 4 per core)")
 	fs.BoolVar(&f.eksAPITLS, "eks-api-tls", false, "serve the EKS API over HTTPS, with a certificate of kdp's CA (kdp env sets AWS_CA_BUNDLE)")
 	return cmd
 }
@@ -102,6 +105,9 @@ state in DATA_DIR/cloud: outside every cluster, as a cloud is.`,
 // validateCloud checks the flags of the cloud, every problem at once.
 func (f *upFlags) validateCloud() error {
 	f.simOptions.Scale = timescale.Scale(f.timeScale)
+	if f.maxClusters < 0 {
+		return fmt.Errorf("--max-clusters %d: must be 0 (CreateCluster refused) or more", f.maxClusters)
+	}
 	switch f.cloud {
 	case cloudSim:
 		return f.simOptions.Validate()

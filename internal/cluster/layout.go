@@ -48,3 +48,7 @@ func (l Layout) EKSEndpoint() string { return l.path("eks-api", "endpoint") }
 // EKSAuditLog is the EKS API's audit log: a JSON line per change and per
 // refused authentication (0600, appended to).
 func (l Layout) EKSAuditLog() string { return l.path("eks-api", "audit.log") }
+
+// ClustersDir holds a directory per cluster kdp created through the EKS
+// API (CreateCluster): its record, and the data dir of its control plane.
+func (l Layout) ClustersDir() string { return l.path("clusters") }

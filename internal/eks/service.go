@@ -19,7 +19,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/kdp-project/kdp/internal/cloud"
-	"github.com/kdp-project/kdp/internal/eks/types"
 )
 
 // Cluster is the cluster kdp runs, as DescribeCluster shows it.
@@ -61,8 +60,6 @@ type Service struct {
 	clock  clock.PassiveClock
 	fields client.FieldOwner
 }
-
-var _ types.API = (*Service)(nil)
 
 // FieldManager is the field manager of the Service's writes.
 const FieldManager = "kdp-eks-api"

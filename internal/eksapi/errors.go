@@ -47,8 +47,10 @@ var client4xx = []string{eks.CodeClient, eks.CodeBadRequest, eks.CodeInvalidRequ
 // ServerException. A fault stays a ServerException (500) even on an
 // operation that declares none (the tag operations): calling a fault the
 // client's would be worse than answering a code the model leaves out. A
-// client error always finds a declared code on a served operation (each
-// declares one of client4xx; TestConformServedOps proves it).
+// client error always finds a declared code on a served operation that
+// declares one of client4xx (all but ListAccessPolicies, which declares
+// none: its client errors keep their codes); TestConformServedOps proves
+// it.
 func conform(op *types.Operation, code string) string {
 	status, known := types.ErrorStatus[code]
 	if !known {

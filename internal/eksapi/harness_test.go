@@ -82,6 +82,39 @@ func answer[T any](ctx context.Context, f *fakeAPI, op string, in any) (*T, erro
 	return out.(*T), nil
 }
 
+func (f *fakeAPI) CreateCluster(ctx context.Context, in *types.CreateClusterRequest) (*types.CreateClusterResponse, error) {
+	return answer[types.CreateClusterResponse](ctx, f, "CreateCluster", in)
+}
+func (f *fakeAPI) DeleteCluster(ctx context.Context, in *types.DeleteClusterRequest) (*types.DeleteClusterResponse, error) {
+	return answer[types.DeleteClusterResponse](ctx, f, "DeleteCluster", in)
+}
+func (f *fakeAPI) UpdateClusterConfig(ctx context.Context, in *types.UpdateClusterConfigRequest) (*types.UpdateClusterConfigResponse, error) {
+	return answer[types.UpdateClusterConfigResponse](ctx, f, "UpdateClusterConfig", in)
+}
+func (f *fakeAPI) CreateAccessEntry(ctx context.Context, in *types.CreateAccessEntryRequest) (*types.CreateAccessEntryResponse, error) {
+	return answer[types.CreateAccessEntryResponse](ctx, f, "CreateAccessEntry", in)
+}
+func (f *fakeAPI) DescribeAccessEntry(ctx context.Context, in *types.DescribeAccessEntryRequest) (*types.DescribeAccessEntryResponse, error) {
+	return answer[types.DescribeAccessEntryResponse](ctx, f, "DescribeAccessEntry", in)
+}
+func (f *fakeAPI) ListAccessEntries(ctx context.Context, in *types.ListAccessEntriesRequest) (*types.ListAccessEntriesResponse, error) {
+	return answer[types.ListAccessEntriesResponse](ctx, f, "ListAccessEntries", in)
+}
+func (f *fakeAPI) DeleteAccessEntry(ctx context.Context, in *types.DeleteAccessEntryRequest) (*types.DeleteAccessEntryResponse, error) {
+	return answer[types.DeleteAccessEntryResponse](ctx, f, "DeleteAccessEntry", in)
+}
+func (f *fakeAPI) AssociateAccessPolicy(ctx context.Context, in *types.AssociateAccessPolicyRequest) (*types.AssociateAccessPolicyResponse, error) {
+	return answer[types.AssociateAccessPolicyResponse](ctx, f, "AssociateAccessPolicy", in)
+}
+func (f *fakeAPI) DisassociateAccessPolicy(ctx context.Context, in *types.DisassociateAccessPolicyRequest) (*types.DisassociateAccessPolicyResponse, error) {
+	return answer[types.DisassociateAccessPolicyResponse](ctx, f, "DisassociateAccessPolicy", in)
+}
+func (f *fakeAPI) ListAssociatedAccessPolicies(ctx context.Context, in *types.ListAssociatedAccessPoliciesRequest) (*types.ListAssociatedAccessPoliciesResponse, error) {
+	return answer[types.ListAssociatedAccessPoliciesResponse](ctx, f, "ListAssociatedAccessPolicies", in)
+}
+func (f *fakeAPI) ListAccessPolicies(ctx context.Context, in *types.ListAccessPoliciesRequest) (*types.ListAccessPoliciesResponse, error) {
+	return answer[types.ListAccessPoliciesResponse](ctx, f, "ListAccessPolicies", in)
+}
 func (f *fakeAPI) DescribeCluster(ctx context.Context, in *types.DescribeClusterRequest) (*types.DescribeClusterResponse, error) {
 	return answer[types.DescribeClusterResponse](ctx, f, "DescribeCluster", in)
 }

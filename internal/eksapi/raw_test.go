@@ -3,6 +3,7 @@ package eksapi
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -156,6 +157,11 @@ func Test_Unit_RawErrorMembers(t *testing.T) {
 // ServerException, the only code allowed beyond the model), with the
 // status of its class.
 func Test_Unit_ConformServedOps(t *testing.T) {
+	// ListAccessPolicies declares no client error at all: a bad
+	// maxResults or nextToken keeps its own code there.
+	declaresClientError := func(op *types.Operation) bool {
+		return slices.ContainsFunc(client4xx, op.Declares)
+	}
 	codes := []string{eks.CodeInvalidParameter, eks.CodeInvalidRequest, eks.CodeResourceInUse, eks.CodeResourceNotFound,
 		eks.CodeResourceLimitExceeded, eks.CodeServer, eks.CodeBadRequest, eks.CodeNotFound, eks.CodeClient, eks.CodeUnsupportedAZ}
 	for _, op := range types.Operations {
@@ -168,7 +174,7 @@ func Test_Unit_ConformServedOps(t *testing.T) {
 			switch {
 			case in >= 500 && got != eks.CodeServer:
 				t.Errorf("%s: fault %s became %s", op.Name, code, got)
-			case in < 500 && !op.Declares(got):
+			case in < 500 && !op.Declares(got) && declaresClientError(&op):
 				t.Errorf("%s: %s became %s, which it does not declare (%v)", op.Name, code, got, op.Errors)
 			case in < 500 && (out < 400 || out >= 500):
 				t.Errorf("%s: client error %s became %s (%d)", op.Name, code, got, out)

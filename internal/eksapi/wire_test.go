@@ -278,10 +278,10 @@ func Test_Unit_SDKValidation(t *testing.T) {
 // error it declares, naming it and what kdp serves.
 func Test_Unit_SDKUnsupported(t *testing.T) {
 	h := newHarness(t)
-	_, err := h.client().CreateCluster(context.Background(), &awseks.CreateClusterInput{Name: aws.String("other"), RoleArn: aws.String("arn:aws:iam::1:role/x"), ResourcesVpcConfig: &ekstypes.VpcConfigRequest{}})
+	_, err := h.client().CreateEksAnywhereSubscription(context.Background(), &awseks.CreateEksAnywhereSubscriptionInput{Name: aws.String("sub"), Term: &ekstypes.EksAnywhereSubscriptionTerm{Duration: 12, Unit: ekstypes.EksAnywhereSubscriptionTermUnitMonths}})
 	var ce *ekstypes.ClientException
-	if !errors.As(err, &ce) || !strings.HasPrefix(ce.ErrorMessage(), "CreateCluster is not supported by kdp; it serves: CreateFargateProfile, CreateNodegroup,") || httpStatus(err) != 400 {
-		t.Fatalf("CreateCluster: %v", err)
+	if !errors.As(err, &ce) || !strings.HasPrefix(ce.ErrorMessage(), "CreateEksAnywhereSubscription is not supported by kdp; it serves: AssociateAccessPolicy, CreateAccessEntry, CreateCluster,") || httpStatus(err) != 400 {
+		t.Fatalf("CreateEksAnywhereSubscription: %v", err)
 	}
 	_, err = h.client().ListAddons(context.Background(), &awseks.ListAddonsInput{ClusterName: aws.String("kdp")})
 	var ir *ekstypes.InvalidRequestException
@@ -289,7 +289,7 @@ func Test_Unit_SDKUnsupported(t *testing.T) {
 		t.Fatalf("ListAddons: %v", err)
 	}
 	recs := h.audit.records(t)
-	if len(recs) != 1 || recs[0].Operation != "CreateCluster" || recs[0].ErrorCode != eks.CodeClient || recs[0].Status != 400 {
+	if len(recs) != 1 || recs[0].Operation != "CreateEksAnywhereSubscription" || recs[0].ErrorCode != eks.CodeClient || recs[0].Status != 400 {
 		t.Errorf("audit: %+v", recs)
 	}
 }

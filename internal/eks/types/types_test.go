@@ -50,8 +50,8 @@ func TestOperations(t *testing.T) {
 			}
 		}
 	}
-	if served != len(Bindings) || served != 17 {
-		t.Errorf("%d served operations, %d bindings; want 17", served, len(Bindings))
+	if served != len(Bindings) || served != 28 {
+		t.Errorf("%d served operations, %d bindings; want 28", served, len(Bindings))
 	}
 	if ErrorStatus["ResourceNotFoundException"] != 404 || ErrorStatus["ResourceInUseException"] != 409 {
 		t.Errorf("error statuses %v", ErrorStatus)

@@ -7,27 +7,27 @@ import "context"
 // Operations are every operation of the EKS API, as its model has them
 // (kdp serves those with Served set).
 var Operations = []Operation{
-	{Name: "AssociateAccessPolicy", Method: "POST", URI: "/clusters/{name}/access-entries/{principalArn}/access-policies", Input: "AssociateAccessPolicyRequest", Output: "AssociateAccessPolicyResponse", Errors: []string{"ServerException", "ResourceNotFoundException", "InvalidRequestException", "InvalidParameterException"}, Served: false},
+	{Name: "AssociateAccessPolicy", Method: "POST", URI: "/clusters/{name}/access-entries/{principalArn}/access-policies", Input: "AssociateAccessPolicyRequest", Output: "AssociateAccessPolicyResponse", Errors: []string{"ServerException", "ResourceNotFoundException", "InvalidRequestException", "InvalidParameterException"}, Served: true},
 	{Name: "AssociateEncryptionConfig", Method: "POST", URI: "/clusters/{name}/encryption-config/associate", Input: "AssociateEncryptionConfigRequest", Output: "AssociateEncryptionConfigResponse", Errors: []string{"InvalidParameterException", "ClientException", "ServerException", "ResourceInUseException", "ResourceNotFoundException", "InvalidRequestException", "ThrottlingException"}, Served: false},
 	{Name: "AssociateIdentityProviderConfig", Method: "POST", URI: "/clusters/{name}/identity-provider-configs/associate", Input: "AssociateIdentityProviderConfigRequest", Output: "AssociateIdentityProviderConfigResponse", Errors: []string{"InvalidParameterException", "ClientException", "ServerException", "ResourceInUseException", "ResourceNotFoundException", "InvalidRequestException", "ThrottlingException"}, Served: false},
-	{Name: "CreateAccessEntry", Method: "POST", URI: "/clusters/{name}/access-entries", Input: "CreateAccessEntryRequest", Output: "CreateAccessEntryResponse", Errors: []string{"ServerException", "ResourceNotFoundException", "InvalidRequestException", "InvalidParameterException", "ResourceLimitExceededException", "ResourceInUseException"}, Served: false},
+	{Name: "CreateAccessEntry", Method: "POST", URI: "/clusters/{name}/access-entries", Input: "CreateAccessEntryRequest", Output: "CreateAccessEntryResponse", Errors: []string{"ServerException", "ResourceNotFoundException", "InvalidRequestException", "InvalidParameterException", "ResourceLimitExceededException", "ResourceInUseException"}, Served: true},
 	{Name: "CreateAddon", Method: "POST", URI: "/clusters/{name}/addons", Input: "CreateAddonRequest", Output: "CreateAddonResponse", Errors: []string{"InvalidParameterException", "InvalidRequestException", "ResourceNotFoundException", "ResourceInUseException", "ClientException", "ServerException"}, Served: false},
 	{Name: "CreateCapability", Method: "POST", URI: "/clusters/{name}/capabilities", Input: "CreateCapabilityRequest", Output: "CreateCapabilityResponse", Errors: []string{"InvalidParameterException", "InvalidRequestException", "ResourceLimitExceededException", "ResourceInUseException", "AccessDeniedException", "ThrottlingException", "ServerException"}, Served: false},
-	{Name: "CreateCluster", Method: "POST", URI: "/clusters", Input: "CreateClusterRequest", Output: "CreateClusterResponse", Errors: []string{"ResourceInUseException", "ResourceLimitExceededException", "InvalidParameterException", "ClientException", "ServerException", "ServiceUnavailableException", "UnsupportedAvailabilityZoneException"}, Served: false},
+	{Name: "CreateCluster", Method: "POST", URI: "/clusters", Input: "CreateClusterRequest", Output: "CreateClusterResponse", Errors: []string{"ResourceInUseException", "ResourceLimitExceededException", "InvalidParameterException", "ClientException", "ServerException", "ServiceUnavailableException", "UnsupportedAvailabilityZoneException"}, Served: true},
 	{Name: "CreateEksAnywhereSubscription", Method: "POST", URI: "/eks-anywhere-subscriptions", Input: "CreateEksAnywhereSubscriptionRequest", Output: "CreateEksAnywhereSubscriptionResponse", Errors: []string{"ResourceLimitExceededException", "InvalidParameterException", "ClientException", "ServerException", "ServiceUnavailableException"}, Served: false},
 	{Name: "CreateFargateProfile", Method: "POST", URI: "/clusters/{name}/fargate-profiles", Input: "CreateFargateProfileRequest", Output: "CreateFargateProfileResponse", Errors: []string{"InvalidParameterException", "InvalidRequestException", "ClientException", "ServerException", "ResourceLimitExceededException", "UnsupportedAvailabilityZoneException"}, Served: true},
 	{Name: "CreateNodegroup", Method: "POST", URI: "/clusters/{name}/node-groups", Input: "CreateNodegroupRequest", Output: "CreateNodegroupResponse", Errors: []string{"ResourceInUseException", "ResourceLimitExceededException", "InvalidRequestException", "InvalidParameterException", "ClientException", "ServerException", "ServiceUnavailableException"}, Served: true},
 	{Name: "CreatePodIdentityAssociation", Method: "POST", URI: "/clusters/{name}/pod-identity-associations", Input: "CreatePodIdentityAssociationRequest", Output: "CreatePodIdentityAssociationResponse", Errors: []string{"ServerException", "ResourceNotFoundException", "InvalidRequestException", "InvalidParameterException", "ResourceLimitExceededException", "ResourceInUseException"}, Served: false},
-	{Name: "DeleteAccessEntry", Method: "DELETE", URI: "/clusters/{name}/access-entries/{principalArn}", Input: "DeleteAccessEntryRequest", Output: "DeleteAccessEntryResponse", Errors: []string{"ServerException", "ResourceNotFoundException", "InvalidRequestException"}, Served: false},
+	{Name: "DeleteAccessEntry", Method: "DELETE", URI: "/clusters/{name}/access-entries/{principalArn}", Input: "DeleteAccessEntryRequest", Output: "DeleteAccessEntryResponse", Errors: []string{"ServerException", "ResourceNotFoundException", "InvalidRequestException"}, Served: true},
 	{Name: "DeleteAddon", Method: "DELETE", URI: "/clusters/{name}/addons/{addonName}", Input: "DeleteAddonRequest", Output: "DeleteAddonResponse", Errors: []string{"InvalidParameterException", "InvalidRequestException", "ResourceNotFoundException", "ClientException", "ServerException"}, Served: false},
 	{Name: "DeleteCapability", Method: "DELETE", URI: "/clusters/{name}/capabilities/{capabilityName}", Input: "DeleteCapabilityRequest", Output: "DeleteCapabilityResponse", Errors: []string{"InvalidParameterException", "AccessDeniedException", "ResourceNotFoundException", "ResourceInUseException", "ServerException"}, Served: false},
-	{Name: "DeleteCluster", Method: "DELETE", URI: "/clusters/{name}", Input: "DeleteClusterRequest", Output: "DeleteClusterResponse", Errors: []string{"ResourceInUseException", "ResourceNotFoundException", "ClientException", "ServerException", "ServiceUnavailableException", "InvalidRequestException"}, Served: false},
+	{Name: "DeleteCluster", Method: "DELETE", URI: "/clusters/{name}", Input: "DeleteClusterRequest", Output: "DeleteClusterResponse", Errors: []string{"ResourceInUseException", "ResourceNotFoundException", "ClientException", "ServerException", "ServiceUnavailableException", "InvalidRequestException"}, Served: true},
 	{Name: "DeleteEksAnywhereSubscription", Method: "DELETE", URI: "/eks-anywhere-subscriptions/{id}", Input: "DeleteEksAnywhereSubscriptionRequest", Output: "DeleteEksAnywhereSubscriptionResponse", Errors: []string{"ResourceNotFoundException", "ClientException", "InvalidRequestException", "ServerException"}, Served: false},
 	{Name: "DeleteFargateProfile", Method: "DELETE", URI: "/clusters/{name}/fargate-profiles/{fargateProfileName}", Input: "DeleteFargateProfileRequest", Output: "DeleteFargateProfileResponse", Errors: []string{"InvalidParameterException", "ClientException", "ServerException", "ResourceNotFoundException"}, Served: true},
 	{Name: "DeleteNodegroup", Method: "DELETE", URI: "/clusters/{name}/node-groups/{nodegroupName}", Input: "DeleteNodegroupRequest", Output: "DeleteNodegroupResponse", Errors: []string{"ResourceInUseException", "ResourceNotFoundException", "InvalidParameterException", "ClientException", "ServerException", "ServiceUnavailableException"}, Served: true},
 	{Name: "DeletePodIdentityAssociation", Method: "DELETE", URI: "/clusters/{name}/pod-identity-associations/{associationId}", Input: "DeletePodIdentityAssociationRequest", Output: "DeletePodIdentityAssociationResponse", Errors: []string{"ServerException", "ResourceNotFoundException", "InvalidRequestException", "InvalidParameterException"}, Served: false},
 	{Name: "DeregisterCluster", Method: "DELETE", URI: "/cluster-registrations/{name}", Input: "DeregisterClusterRequest", Output: "DeregisterClusterResponse", Errors: []string{"ResourceInUseException", "ResourceNotFoundException", "ClientException", "ServerException", "ServiceUnavailableException", "AccessDeniedException"}, Served: false},
-	{Name: "DescribeAccessEntry", Method: "GET", URI: "/clusters/{name}/access-entries/{principalArn}", Input: "DescribeAccessEntryRequest", Output: "DescribeAccessEntryResponse", Errors: []string{"ServerException", "ResourceNotFoundException", "InvalidRequestException"}, Served: false},
+	{Name: "DescribeAccessEntry", Method: "GET", URI: "/clusters/{name}/access-entries/{principalArn}", Input: "DescribeAccessEntryRequest", Output: "DescribeAccessEntryResponse", Errors: []string{"ServerException", "ResourceNotFoundException", "InvalidRequestException"}, Served: true},
 	{Name: "DescribeAddon", Method: "GET", URI: "/clusters/{name}/addons/{addonName}", Input: "DescribeAddonRequest", Output: "DescribeAddonResponse", Errors: []string{"InvalidParameterException", "InvalidRequestException", "ResourceNotFoundException", "ClientException", "ServerException"}, Served: false},
 	{Name: "DescribeAddonConfiguration", Method: "GET", URI: "/addons/configuration-schemas", Input: "DescribeAddonConfigurationRequest", Output: "DescribeAddonConfigurationResponse", Errors: []string{"ServerException", "ResourceNotFoundException", "InvalidParameterException"}, Served: false},
 	{Name: "DescribeAddonVersions", Method: "GET", URI: "/addons/supported-versions", Input: "DescribeAddonVersionsRequest", Output: "DescribeAddonVersionsResponse", Errors: []string{"ServerException", "ResourceNotFoundException", "InvalidParameterException"}, Served: false},
@@ -42,12 +42,12 @@ var Operations = []Operation{
 	{Name: "DescribeNodegroup", Method: "GET", URI: "/clusters/{name}/node-groups/{nodegroupName}", Input: "DescribeNodegroupRequest", Output: "DescribeNodegroupResponse", Errors: []string{"InvalidParameterException", "ResourceNotFoundException", "ClientException", "ServerException", "ServiceUnavailableException"}, Served: true},
 	{Name: "DescribePodIdentityAssociation", Method: "GET", URI: "/clusters/{name}/pod-identity-associations/{associationId}", Input: "DescribePodIdentityAssociationRequest", Output: "DescribePodIdentityAssociationResponse", Errors: []string{"ServerException", "ResourceNotFoundException", "InvalidRequestException", "InvalidParameterException"}, Served: false},
 	{Name: "DescribeUpdate", Method: "GET", URI: "/clusters/{name}/updates/{updateId}", Input: "DescribeUpdateRequest", Output: "DescribeUpdateResponse", Errors: []string{"InvalidParameterException", "ClientException", "ServerException", "ResourceNotFoundException"}, Served: true},
-	{Name: "DisassociateAccessPolicy", Method: "DELETE", URI: "/clusters/{name}/access-entries/{principalArn}/access-policies/{policyArn}", Input: "DisassociateAccessPolicyRequest", Output: "DisassociateAccessPolicyResponse", Errors: []string{"ServerException", "ResourceNotFoundException", "InvalidRequestException"}, Served: false},
+	{Name: "DisassociateAccessPolicy", Method: "DELETE", URI: "/clusters/{name}/access-entries/{principalArn}/access-policies/{policyArn}", Input: "DisassociateAccessPolicyRequest", Output: "DisassociateAccessPolicyResponse", Errors: []string{"ServerException", "ResourceNotFoundException", "InvalidRequestException"}, Served: true},
 	{Name: "DisassociateIdentityProviderConfig", Method: "POST", URI: "/clusters/{name}/identity-provider-configs/disassociate", Input: "DisassociateIdentityProviderConfigRequest", Output: "DisassociateIdentityProviderConfigResponse", Errors: []string{"InvalidParameterException", "ClientException", "ServerException", "ResourceInUseException", "ResourceNotFoundException", "InvalidRequestException", "ThrottlingException"}, Served: false},
-	{Name: "ListAccessEntries", Method: "GET", URI: "/clusters/{name}/access-entries", Input: "ListAccessEntriesRequest", Output: "ListAccessEntriesResponse", Errors: []string{"ServerException", "ResourceNotFoundException", "InvalidRequestException", "InvalidParameterException"}, Served: false},
-	{Name: "ListAccessPolicies", Method: "GET", URI: "/access-policies", Input: "ListAccessPoliciesRequest", Output: "ListAccessPoliciesResponse", Errors: []string{"ServerException"}, Served: false},
+	{Name: "ListAccessEntries", Method: "GET", URI: "/clusters/{name}/access-entries", Input: "ListAccessEntriesRequest", Output: "ListAccessEntriesResponse", Errors: []string{"ServerException", "ResourceNotFoundException", "InvalidRequestException", "InvalidParameterException"}, Served: true},
+	{Name: "ListAccessPolicies", Method: "GET", URI: "/access-policies", Input: "ListAccessPoliciesRequest", Output: "ListAccessPoliciesResponse", Errors: []string{"ServerException"}, Served: true},
 	{Name: "ListAddons", Method: "GET", URI: "/clusters/{name}/addons", Input: "ListAddonsRequest", Output: "ListAddonsResponse", Errors: []string{"InvalidParameterException", "InvalidRequestException", "ClientException", "ResourceNotFoundException", "ServerException"}, Served: false},
-	{Name: "ListAssociatedAccessPolicies", Method: "GET", URI: "/clusters/{name}/access-entries/{principalArn}/access-policies", Input: "ListAssociatedAccessPoliciesRequest", Output: "ListAssociatedAccessPoliciesResponse", Errors: []string{"ServerException", "ResourceNotFoundException", "InvalidRequestException"}, Served: false},
+	{Name: "ListAssociatedAccessPolicies", Method: "GET", URI: "/clusters/{name}/access-entries/{principalArn}/access-policies", Input: "ListAssociatedAccessPoliciesRequest", Output: "ListAssociatedAccessPoliciesResponse", Errors: []string{"ServerException", "ResourceNotFoundException", "InvalidRequestException"}, Served: true},
 	{Name: "ListCapabilities", Method: "GET", URI: "/clusters/{name}/capabilities", Input: "ListCapabilitiesRequest", Output: "ListCapabilitiesResponse", Errors: []string{"InvalidParameterException", "ServerException"}, Served: false},
 	{Name: "ListClusters", Method: "GET", URI: "/clusters", Input: "ListClustersRequest", Output: "ListClustersResponse", Errors: []string{"InvalidParameterException", "ClientException", "ServerException", "ServiceUnavailableException"}, Served: true},
 	{Name: "ListEksAnywhereSubscriptions", Method: "GET", URI: "/eks-anywhere-subscriptions", Input: "ListEksAnywhereSubscriptionsRequest", Output: "ListEksAnywhereSubscriptionsResponse", Errors: []string{"InvalidParameterException", "ClientException", "ServerException", "ServiceUnavailableException"}, Served: false},
@@ -65,7 +65,7 @@ var Operations = []Operation{
 	{Name: "UpdateAccessEntry", Method: "POST", URI: "/clusters/{name}/access-entries/{principalArn}", Input: "UpdateAccessEntryRequest", Output: "UpdateAccessEntryResponse", Errors: []string{"ServerException", "ResourceNotFoundException", "InvalidRequestException", "InvalidParameterException"}, Served: false},
 	{Name: "UpdateAddon", Method: "POST", URI: "/clusters/{name}/addons/{addonName}/update", Input: "UpdateAddonRequest", Output: "UpdateAddonResponse", Errors: []string{"InvalidParameterException", "InvalidRequestException", "ResourceNotFoundException", "ResourceInUseException", "ClientException", "ServerException"}, Served: false},
 	{Name: "UpdateCapability", Method: "POST", URI: "/clusters/{name}/capabilities/{capabilityName}", Input: "UpdateCapabilityRequest", Output: "UpdateCapabilityResponse", Errors: []string{"InvalidParameterException", "AccessDeniedException", "ResourceNotFoundException", "ResourceInUseException", "ServerException"}, Served: false},
-	{Name: "UpdateClusterConfig", Method: "POST", URI: "/clusters/{name}/update-config", Input: "UpdateClusterConfigRequest", Output: "UpdateClusterConfigResponse", Errors: []string{"InvalidParameterException", "ClientException", "ServerException", "ResourceInUseException", "ResourceNotFoundException", "InvalidRequestException", "ThrottlingException"}, Served: false},
+	{Name: "UpdateClusterConfig", Method: "POST", URI: "/clusters/{name}/update-config", Input: "UpdateClusterConfigRequest", Output: "UpdateClusterConfigResponse", Errors: []string{"InvalidParameterException", "ClientException", "ServerException", "ResourceInUseException", "ResourceNotFoundException", "InvalidRequestException", "ThrottlingException"}, Served: true},
 	{Name: "UpdateClusterVersion", Method: "POST", URI: "/clusters/{name}/updates", Input: "UpdateClusterVersionRequest", Output: "UpdateClusterVersionResponse", Errors: []string{"InvalidParameterException", "ClientException", "ServerException", "ResourceInUseException", "ResourceNotFoundException", "InvalidRequestException", "ThrottlingException", "InvalidStateException"}, Served: false},
 	{Name: "UpdateEksAnywhereSubscription", Method: "POST", URI: "/eks-anywhere-subscriptions/{id}", Input: "UpdateEksAnywhereSubscriptionRequest", Output: "UpdateEksAnywhereSubscriptionResponse", Errors: []string{"InvalidParameterException", "ClientException", "ServerException", "ResourceNotFoundException", "InvalidRequestException"}, Served: false},
 	{Name: "UpdateNodegroupConfig", Method: "POST", URI: "/clusters/{name}/node-groups/{nodegroupName}/update-config", Input: "UpdateNodegroupConfigRequest", Output: "UpdateNodegroupConfigResponse", Errors: []string{"InvalidParameterException", "ClientException", "ServerException", "ResourceInUseException", "ResourceNotFoundException", "InvalidRequestException"}, Served: true},
@@ -113,8 +113,19 @@ var ErrorMembers = map[string][]string{
 
 // API is what kdp serves of the EKS API.
 type API interface {
+	CreateCluster(context.Context, *CreateClusterRequest) (*CreateClusterResponse, error)
 	DescribeCluster(context.Context, *DescribeClusterRequest) (*DescribeClusterResponse, error)
 	ListClusters(context.Context, *ListClustersRequest) (*ListClustersResponse, error)
+	DeleteCluster(context.Context, *DeleteClusterRequest) (*DeleteClusterResponse, error)
+	UpdateClusterConfig(context.Context, *UpdateClusterConfigRequest) (*UpdateClusterConfigResponse, error)
+	CreateAccessEntry(context.Context, *CreateAccessEntryRequest) (*CreateAccessEntryResponse, error)
+	DescribeAccessEntry(context.Context, *DescribeAccessEntryRequest) (*DescribeAccessEntryResponse, error)
+	ListAccessEntries(context.Context, *ListAccessEntriesRequest) (*ListAccessEntriesResponse, error)
+	DeleteAccessEntry(context.Context, *DeleteAccessEntryRequest) (*DeleteAccessEntryResponse, error)
+	AssociateAccessPolicy(context.Context, *AssociateAccessPolicyRequest) (*AssociateAccessPolicyResponse, error)
+	DisassociateAccessPolicy(context.Context, *DisassociateAccessPolicyRequest) (*DisassociateAccessPolicyResponse, error)
+	ListAssociatedAccessPolicies(context.Context, *ListAssociatedAccessPoliciesRequest) (*ListAssociatedAccessPoliciesResponse, error)
+	ListAccessPolicies(context.Context, *ListAccessPoliciesRequest) (*ListAccessPoliciesResponse, error)
 	CreateNodegroup(context.Context, *CreateNodegroupRequest) (*CreateNodegroupResponse, error)
 	DescribeNodegroup(context.Context, *DescribeNodegroupRequest) (*DescribeNodegroupResponse, error)
 	ListNodegroups(context.Context, *ListNodegroupsRequest) (*ListNodegroupsResponse, error)
@@ -134,6 +145,12 @@ type API interface {
 
 // Bindings call API's method of each served operation on its decoded input.
 var Bindings = map[string]Binding{
+	"CreateCluster": {
+		NewInput: func() any { return new(CreateClusterRequest) },
+		Call: func(ctx context.Context, api API, in any) (any, error) {
+			return api.CreateCluster(ctx, in.(*CreateClusterRequest))
+		},
+	},
 	"DescribeCluster": {
 		NewInput: func() any { return new(DescribeClusterRequest) },
 		Call: func(ctx context.Context, api API, in any) (any, error) {
@@ -144,6 +161,66 @@ var Bindings = map[string]Binding{
 		NewInput: func() any { return new(ListClustersRequest) },
 		Call: func(ctx context.Context, api API, in any) (any, error) {
 			return api.ListClusters(ctx, in.(*ListClustersRequest))
+		},
+	},
+	"DeleteCluster": {
+		NewInput: func() any { return new(DeleteClusterRequest) },
+		Call: func(ctx context.Context, api API, in any) (any, error) {
+			return api.DeleteCluster(ctx, in.(*DeleteClusterRequest))
+		},
+	},
+	"UpdateClusterConfig": {
+		NewInput: func() any { return new(UpdateClusterConfigRequest) },
+		Call: func(ctx context.Context, api API, in any) (any, error) {
+			return api.UpdateClusterConfig(ctx, in.(*UpdateClusterConfigRequest))
+		},
+	},
+	"CreateAccessEntry": {
+		NewInput: func() any { return new(CreateAccessEntryRequest) },
+		Call: func(ctx context.Context, api API, in any) (any, error) {
+			return api.CreateAccessEntry(ctx, in.(*CreateAccessEntryRequest))
+		},
+	},
+	"DescribeAccessEntry": {
+		NewInput: func() any { return new(DescribeAccessEntryRequest) },
+		Call: func(ctx context.Context, api API, in any) (any, error) {
+			return api.DescribeAccessEntry(ctx, in.(*DescribeAccessEntryRequest))
+		},
+	},
+	"ListAccessEntries": {
+		NewInput: func() any { return new(ListAccessEntriesRequest) },
+		Call: func(ctx context.Context, api API, in any) (any, error) {
+			return api.ListAccessEntries(ctx, in.(*ListAccessEntriesRequest))
+		},
+	},
+	"DeleteAccessEntry": {
+		NewInput: func() any { return new(DeleteAccessEntryRequest) },
+		Call: func(ctx context.Context, api API, in any) (any, error) {
+			return api.DeleteAccessEntry(ctx, in.(*DeleteAccessEntryRequest))
+		},
+	},
+	"AssociateAccessPolicy": {
+		NewInput: func() any { return new(AssociateAccessPolicyRequest) },
+		Call: func(ctx context.Context, api API, in any) (any, error) {
+			return api.AssociateAccessPolicy(ctx, in.(*AssociateAccessPolicyRequest))
+		},
+	},
+	"DisassociateAccessPolicy": {
+		NewInput: func() any { return new(DisassociateAccessPolicyRequest) },
+		Call: func(ctx context.Context, api API, in any) (any, error) {
+			return api.DisassociateAccessPolicy(ctx, in.(*DisassociateAccessPolicyRequest))
+		},
+	},
+	"ListAssociatedAccessPolicies": {
+		NewInput: func() any { return new(ListAssociatedAccessPoliciesRequest) },
+		Call: func(ctx context.Context, api API, in any) (any, error) {
+			return api.ListAssociatedAccessPolicies(ctx, in.(*ListAssociatedAccessPoliciesRequest))
+		},
+	},
+	"ListAccessPolicies": {
+		NewInput: func() any { return new(ListAccessPoliciesRequest) },
+		Call: func(ctx context.Context, api API, in any) (any, error) {
+			return api.ListAccessPolicies(ctx, in.(*ListAccessPoliciesRequest))
 		},
 	},
 	"CreateNodegroup": {
@@ -279,6 +356,63 @@ type AccessDeniedException struct {
 	Message string `json:"message,omitempty"`
 }
 
+// AccessEntry: An access entry allows an IAM principal (user or role) to access your cluster.
+type AccessEntry struct {
+	AccessEntryArn   string            `json:"accessEntryArn,omitempty"`
+	ClusterName      string            `json:"clusterName,omitempty"`
+	CreatedAt        *Timestamp        `json:"createdAt,omitempty"`
+	KubernetesGroups []string          `json:"kubernetesGroups,omitempty"`
+	ModifiedAt       *Timestamp        `json:"modifiedAt,omitempty"`
+	PrincipalArn     string            `json:"principalArn,omitempty"`
+	Tags             map[string]string `json:"tags,omitempty" min:"1" max:"50"`
+	Type             string            `json:"type,omitempty"`
+	Username         string            `json:"username,omitempty"`
+}
+
+// AccessPolicy: An access policy includes permissions that allow Amazon EKS to authorize an IAM principal to work with Kubernetes objects on your cluster.
+type AccessPolicy struct {
+	Arn  string `json:"arn,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
+// AccessScope: The scope of an AccessPolicy that's associated to an AccessEntry.
+type AccessScope struct {
+	Namespaces []string        `json:"namespaces,omitempty"`
+	Type       AccessScopeType `json:"type,omitempty"`
+}
+
+// AccessScopeType is a shape of the EKS API.
+type AccessScopeType string
+
+// The values of AccessScopeType.
+const (
+	AccessScopeTypeCluster   AccessScopeType = "cluster"
+	AccessScopeTypeNamespace AccessScopeType = "namespace"
+)
+
+// AssociateAccessPolicyRequest is a shape of the EKS API.
+type AssociateAccessPolicyRequest struct {
+	AccessScope  *AccessScope `json:"accessScope,omitempty" required:"true"`
+	ClusterName  string       `json:"-" location:"uri" locationName:"name" required:"true"`
+	PolicyArn    string       `json:"policyArn,omitempty" required:"true"`
+	PrincipalArn string       `json:"-" location:"uri" locationName:"principalArn" required:"true"`
+}
+
+// AssociateAccessPolicyResponse is a shape of the EKS API.
+type AssociateAccessPolicyResponse struct {
+	AssociatedAccessPolicy *AssociatedAccessPolicy `json:"associatedAccessPolicy,omitempty"`
+	ClusterName            string                  `json:"clusterName,omitempty"`
+	PrincipalArn           string                  `json:"principalArn,omitempty"`
+}
+
+// AssociatedAccessPolicy: An access policy association.
+type AssociatedAccessPolicy struct {
+	AccessScope  *AccessScope `json:"accessScope,omitempty"`
+	AssociatedAt *Timestamp   `json:"associatedAt,omitempty"`
+	ModifiedAt   *Timestamp   `json:"modifiedAt,omitempty"`
+	PolicyArn    string       `json:"policyArn,omitempty"`
+}
+
 // AuthenticationMode is a shape of the EKS API.
 type AuthenticationMode string
 
@@ -411,6 +545,13 @@ const (
 	ClusterStatusPending  ClusterStatus = "PENDING"
 )
 
+// ComputeConfigRequest: Request to update the configuration of the compute capability of your EKS Auto Mode cluster.
+type ComputeConfigRequest struct {
+	Enabled     *bool    `json:"enabled,omitempty"`
+	NodePools   []string `json:"nodePools,omitempty"`
+	NodeRoleArn string   `json:"nodeRoleArn,omitempty"`
+}
+
 // ComputeConfigResponse: Indicates the status of the request to update the compute capability of your EKS Auto Mode cluster.
 type ComputeConfigResponse struct {
 	Enabled     *bool    `json:"enabled,omitempty"`
@@ -427,6 +568,11 @@ type ConnectorConfigResponse struct {
 	RoleArn          string     `json:"roleArn,omitempty"`
 }
 
+// ControlPlanePlacementRequest: The placement configuration for all the control plane instances of your local Amazon EKS cluster on an Amazon Web Services Outpost.
+type ControlPlanePlacementRequest struct {
+	GroupName string `json:"groupName,omitempty"`
+}
+
 // ControlPlanePlacementResponse: The placement configuration for all the control plane instances of your local Amazon EKS cluster on an Amazon Web Services Outpost.
 type ControlPlanePlacementResponse struct {
 	GroupName string `json:"groupName,omitempty"`
@@ -435,6 +581,56 @@ type ControlPlanePlacementResponse struct {
 // ControlPlaneScalingConfig: The control plane scaling tier configuration.
 type ControlPlaneScalingConfig struct {
 	Tier ProvisionedControlPlaneTier `json:"tier,omitempty"`
+}
+
+// CreateAccessConfigRequest: The access configuration information for the cluster.
+type CreateAccessConfigRequest struct {
+	AuthenticationMode                      AuthenticationMode `json:"authenticationMode,omitempty"`
+	BootstrapClusterCreatorAdminPermissions *bool              `json:"bootstrapClusterCreatorAdminPermissions,omitempty"`
+}
+
+// CreateAccessEntryRequest is a shape of the EKS API.
+type CreateAccessEntryRequest struct {
+	ClientRequestToken string            `json:"clientRequestToken,omitempty" idempotencyToken:"true"`
+	ClusterName        string            `json:"-" location:"uri" locationName:"name" required:"true"`
+	KubernetesGroups   []string          `json:"kubernetesGroups,omitempty"`
+	PrincipalArn       string            `json:"principalArn,omitempty" required:"true"`
+	Tags               map[string]string `json:"tags,omitempty" min:"1" max:"50"`
+	Type               string            `json:"type,omitempty"`
+	Username           string            `json:"username,omitempty"`
+}
+
+// CreateAccessEntryResponse is a shape of the EKS API.
+type CreateAccessEntryResponse struct {
+	AccessEntry *AccessEntry `json:"accessEntry,omitempty"`
+}
+
+// CreateClusterRequest is a shape of the EKS API.
+type CreateClusterRequest struct {
+	AccessConfig               *CreateAccessConfigRequest      `json:"accessConfig,omitempty"`
+	BootstrapSelfManagedAddons *bool                           `json:"bootstrapSelfManagedAddons,omitempty"`
+	ClientRequestToken         string                          `json:"clientRequestToken,omitempty" idempotencyToken:"true"`
+	ComputeConfig              *ComputeConfigRequest           `json:"computeConfig,omitempty"`
+	ControlPlaneScalingConfig  *ControlPlaneScalingConfig      `json:"controlPlaneScalingConfig,omitempty"`
+	DeletionProtection         *bool                           `json:"deletionProtection,omitempty"`
+	EncryptionConfig           []EncryptionConfig              `json:"encryptionConfig,omitempty" max:"1"`
+	KubernetesNetworkConfig    *KubernetesNetworkConfigRequest `json:"kubernetesNetworkConfig,omitempty"`
+	Logging                    *Logging                        `json:"logging,omitempty"`
+	Name                       string                          `json:"name,omitempty" required:"true" min:"1" max:"100"`
+	OutpostConfig              *OutpostConfigRequest           `json:"outpostConfig,omitempty"`
+	RemoteNetworkConfig        *RemoteNetworkConfigRequest     `json:"remoteNetworkConfig,omitempty"`
+	ResourcesVpcConfig         *VpcConfigRequest               `json:"resourcesVpcConfig,omitempty" required:"true"`
+	RoleArn                    string                          `json:"roleArn,omitempty" required:"true"`
+	StorageConfig              *StorageConfigRequest           `json:"storageConfig,omitempty"`
+	Tags                       map[string]string               `json:"tags,omitempty" min:"1" max:"50"`
+	UpgradePolicy              *UpgradePolicyRequest           `json:"upgradePolicy,omitempty"`
+	Version                    string                          `json:"version,omitempty"`
+	ZonalShiftConfig           *ZonalShiftConfigRequest        `json:"zonalShiftConfig,omitempty"`
+}
+
+// CreateClusterResponse is a shape of the EKS API.
+type CreateClusterResponse struct {
+	Cluster *Cluster `json:"cluster,omitempty"`
 }
 
 // CreateFargateProfileRequest is a shape of the EKS API.
@@ -482,6 +678,26 @@ type CreateNodegroupResponse struct {
 	Nodegroup *Nodegroup `json:"nodegroup,omitempty"`
 }
 
+// DeleteAccessEntryRequest is a shape of the EKS API.
+type DeleteAccessEntryRequest struct {
+	ClusterName  string `json:"-" location:"uri" locationName:"name" required:"true"`
+	PrincipalArn string `json:"-" location:"uri" locationName:"principalArn" required:"true"`
+}
+
+// DeleteAccessEntryResponse is a shape of the EKS API.
+type DeleteAccessEntryResponse struct {
+}
+
+// DeleteClusterRequest is a shape of the EKS API.
+type DeleteClusterRequest struct {
+	Name string `json:"-" location:"uri" locationName:"name" required:"true"`
+}
+
+// DeleteClusterResponse is a shape of the EKS API.
+type DeleteClusterResponse struct {
+	Cluster *Cluster `json:"cluster,omitempty"`
+}
+
 // DeleteFargateProfileRequest is a shape of the EKS API.
 type DeleteFargateProfileRequest struct {
 	ClusterName        string `json:"-" location:"uri" locationName:"name" required:"true"`
@@ -502,6 +718,17 @@ type DeleteNodegroupRequest struct {
 // DeleteNodegroupResponse is a shape of the EKS API.
 type DeleteNodegroupResponse struct {
 	Nodegroup *Nodegroup `json:"nodegroup,omitempty"`
+}
+
+// DescribeAccessEntryRequest is a shape of the EKS API.
+type DescribeAccessEntryRequest struct {
+	ClusterName  string `json:"-" location:"uri" locationName:"name" required:"true"`
+	PrincipalArn string `json:"-" location:"uri" locationName:"principalArn" required:"true"`
+}
+
+// DescribeAccessEntryResponse is a shape of the EKS API.
+type DescribeAccessEntryResponse struct {
+	AccessEntry *AccessEntry `json:"accessEntry,omitempty"`
 }
 
 // DescribeClusterRequest is a shape of the EKS API.
@@ -548,6 +775,17 @@ type DescribeUpdateRequest struct {
 // DescribeUpdateResponse is a shape of the EKS API.
 type DescribeUpdateResponse struct {
 	Update *Update `json:"update,omitempty"`
+}
+
+// DisassociateAccessPolicyRequest is a shape of the EKS API.
+type DisassociateAccessPolicyRequest struct {
+	ClusterName  string `json:"-" location:"uri" locationName:"name" required:"true"`
+	PolicyArn    string `json:"-" location:"uri" locationName:"policyArn" required:"true"`
+	PrincipalArn string `json:"-" location:"uri" locationName:"principalArn" required:"true"`
+}
+
+// DisassociateAccessPolicyResponse is a shape of the EKS API.
+type DisassociateAccessPolicyResponse struct {
 }
 
 // ElasticLoadBalancing: Indicates the current configuration of the load balancing capability on your EKS Auto Mode cluster.
@@ -693,6 +931,13 @@ type Issue struct {
 	ResourceIds []string           `json:"resourceIds,omitempty"`
 }
 
+// KubernetesNetworkConfigRequest: The Kubernetes network configuration for the cluster.
+type KubernetesNetworkConfigRequest struct {
+	ElasticLoadBalancing *ElasticLoadBalancing `json:"elasticLoadBalancing,omitempty"`
+	IpFamily             IpFamily              `json:"ipFamily,omitempty"`
+	ServiceIpv4Cidr      string                `json:"serviceIpv4Cidr,omitempty"`
+}
+
 // KubernetesNetworkConfigResponse: The Kubernetes network configuration for the cluster.
 type KubernetesNetworkConfigResponse struct {
 	ElasticLoadBalancing *ElasticLoadBalancing `json:"elasticLoadBalancing,omitempty"`
@@ -706,6 +951,48 @@ type LaunchTemplateSpecification struct {
 	Id      string `json:"id,omitempty"`
 	Name    string `json:"name,omitempty"`
 	Version string `json:"version,omitempty"`
+}
+
+// ListAccessEntriesRequest is a shape of the EKS API.
+type ListAccessEntriesRequest struct {
+	AssociatedPolicyArn string `json:"-" location:"querystring" locationName:"associatedPolicyArn"`
+	ClusterName         string `json:"-" location:"uri" locationName:"name" required:"true"`
+	MaxResults          *int32 `json:"-" location:"querystring" locationName:"maxResults" min:"1" max:"100"`
+	NextToken           string `json:"-" location:"querystring" locationName:"nextToken"`
+}
+
+// ListAccessEntriesResponse is a shape of the EKS API.
+type ListAccessEntriesResponse struct {
+	AccessEntries []string `json:"accessEntries"`
+	NextToken     string   `json:"nextToken,omitempty"`
+}
+
+// ListAccessPoliciesRequest is a shape of the EKS API.
+type ListAccessPoliciesRequest struct {
+	MaxResults *int32 `json:"-" location:"querystring" locationName:"maxResults" min:"1" max:"100"`
+	NextToken  string `json:"-" location:"querystring" locationName:"nextToken"`
+}
+
+// ListAccessPoliciesResponse is a shape of the EKS API.
+type ListAccessPoliciesResponse struct {
+	AccessPolicies []AccessPolicy `json:"accessPolicies"`
+	NextToken      string         `json:"nextToken,omitempty"`
+}
+
+// ListAssociatedAccessPoliciesRequest is a shape of the EKS API.
+type ListAssociatedAccessPoliciesRequest struct {
+	ClusterName  string `json:"-" location:"uri" locationName:"name" required:"true"`
+	MaxResults   *int32 `json:"-" location:"querystring" locationName:"maxResults" min:"1" max:"100"`
+	NextToken    string `json:"-" location:"querystring" locationName:"nextToken"`
+	PrincipalArn string `json:"-" location:"uri" locationName:"principalArn" required:"true"`
+}
+
+// ListAssociatedAccessPoliciesResponse is a shape of the EKS API.
+type ListAssociatedAccessPoliciesResponse struct {
+	AssociatedAccessPolicies []AssociatedAccessPolicy `json:"associatedAccessPolicies"`
+	ClusterName              string                   `json:"clusterName,omitempty"`
+	NextToken                string                   `json:"nextToken,omitempty"`
+	PrincipalArn             string                   `json:"principalArn,omitempty"`
 }
 
 // ListClustersRequest is a shape of the EKS API.
@@ -944,6 +1231,13 @@ type OIDC struct {
 	Issuer string `json:"issuer,omitempty"`
 }
 
+// OutpostConfigRequest: The configuration of your local Amazon EKS cluster on an Amazon Web Services Outpost.
+type OutpostConfigRequest struct {
+	ControlPlaneInstanceType string                        `json:"controlPlaneInstanceType,omitempty" required:"true"`
+	ControlPlanePlacement    *ControlPlanePlacementRequest `json:"controlPlanePlacement,omitempty"`
+	OutpostArns              []string                      `json:"outpostArns,omitempty" required:"true"`
+}
+
 // OutpostConfigResponse: An object representing the configuration of your local Amazon EKS cluster on an Amazon Web Services Outpost.
 type OutpostConfigResponse struct {
 	ControlPlaneInstanceType string                         `json:"controlPlaneInstanceType,omitempty" required:"true"`
@@ -972,6 +1266,12 @@ const (
 type RemoteAccessConfig struct {
 	Ec2SshKey            string   `json:"ec2SshKey,omitempty"`
 	SourceSecurityGroups []string `json:"sourceSecurityGroups,omitempty"`
+}
+
+// RemoteNetworkConfigRequest: The configuration in the cluster for EKS Hybrid Nodes.
+type RemoteNetworkConfigRequest struct {
+	RemoteNodeNetworks []RemoteNodeNetwork `json:"remoteNodeNetworks,omitempty" max:"1"`
+	RemotePodNetworks  []RemotePodNetwork  `json:"remotePodNetworks,omitempty" max:"1"`
 }
 
 // RemoteNetworkConfigResponse: The configuration in the cluster for EKS Hybrid Nodes.
@@ -1043,6 +1343,11 @@ type ServerException struct {
 // ServiceUnavailableException: The service is unavailable.
 type ServiceUnavailableException struct {
 	Message string `json:"message,omitempty"`
+}
+
+// StorageConfigRequest: Request to update the configuration of the storage capability of your EKS Auto Mode cluster.
+type StorageConfigRequest struct {
+	BlockStorage *BlockStorage `json:"blockStorage,omitempty"`
 }
 
 // StorageConfigResponse: Indicates the status of the request to update the block storage capability of your EKS Auto Mode cluster.
@@ -1118,6 +1423,33 @@ type Update struct {
 	Params    []UpdateParam `json:"params,omitempty"`
 	Status    UpdateStatus  `json:"status,omitempty"`
 	Type      UpdateType    `json:"type,omitempty"`
+}
+
+// UpdateAccessConfigRequest: The access configuration information for the cluster.
+type UpdateAccessConfigRequest struct {
+	AuthenticationMode AuthenticationMode `json:"authenticationMode,omitempty"`
+}
+
+// UpdateClusterConfigRequest is a shape of the EKS API.
+type UpdateClusterConfigRequest struct {
+	AccessConfig              *UpdateAccessConfigRequest      `json:"accessConfig,omitempty"`
+	ClientRequestToken        string                          `json:"clientRequestToken,omitempty" idempotencyToken:"true"`
+	ComputeConfig             *ComputeConfigRequest           `json:"computeConfig,omitempty"`
+	ControlPlaneScalingConfig *ControlPlaneScalingConfig      `json:"controlPlaneScalingConfig,omitempty"`
+	DeletionProtection        *bool                           `json:"deletionProtection,omitempty"`
+	KubernetesNetworkConfig   *KubernetesNetworkConfigRequest `json:"kubernetesNetworkConfig,omitempty"`
+	Logging                   *Logging                        `json:"logging,omitempty"`
+	Name                      string                          `json:"-" location:"uri" locationName:"name" required:"true"`
+	RemoteNetworkConfig       *RemoteNetworkConfigRequest     `json:"remoteNetworkConfig,omitempty"`
+	ResourcesVpcConfig        *VpcConfigRequest               `json:"resourcesVpcConfig,omitempty"`
+	StorageConfig             *StorageConfigRequest           `json:"storageConfig,omitempty"`
+	UpgradePolicy             *UpgradePolicyRequest           `json:"upgradePolicy,omitempty"`
+	ZonalShiftConfig          *ZonalShiftConfigRequest        `json:"zonalShiftConfig,omitempty"`
+}
+
+// UpdateClusterConfigResponse is a shape of the EKS API.
+type UpdateClusterConfigResponse struct {
+	Update *Update `json:"update,omitempty"`
 }
 
 // UpdateLabelsPayload: An object representing a Kubernetes label change for a managed node group.
@@ -1260,9 +1592,23 @@ const (
 	UpdateTypeVendedLogsUpdate                   UpdateType = "VendedLogsUpdate"
 )
 
+// UpgradePolicyRequest: The support policy to use for the cluster.
+type UpgradePolicyRequest struct {
+	SupportType SupportType `json:"supportType,omitempty"`
+}
+
 // UpgradePolicyResponse: This value indicates if extended support is enabled or disabled for the cluster.
 type UpgradePolicyResponse struct {
 	SupportType SupportType `json:"supportType,omitempty"`
+}
+
+// VpcConfigRequest: An object representing the VPC configuration to use for an Amazon EKS cluster.
+type VpcConfigRequest struct {
+	EndpointPrivateAccess *bool    `json:"endpointPrivateAccess,omitempty"`
+	EndpointPublicAccess  *bool    `json:"endpointPublicAccess,omitempty"`
+	PublicAccessCidrs     []string `json:"publicAccessCidrs,omitempty"`
+	SecurityGroupIds      []string `json:"securityGroupIds,omitempty"`
+	SubnetIds             []string `json:"subnetIds,omitempty"`
 }
 
 // VpcConfigResponse: An object representing an Amazon EKS cluster VPC configuration response.
@@ -1294,6 +1640,11 @@ const (
 	WarmPoolStateRunning    WarmPoolState = "RUNNING"
 	WarmPoolStateHibernated WarmPoolState = "HIBERNATED"
 )
+
+// ZonalShiftConfigRequest: The configuration for zonal shift for the cluster.
+type ZonalShiftConfigRequest struct {
+	Enabled *bool `json:"enabled,omitempty"`
+}
 
 // ZonalShiftConfigResponse: The status of zonal shift configuration for the cluster
 type ZonalShiftConfigResponse struct {

@@ -31,7 +31,9 @@ import (
 // served are the operations kdp implements; the shapes they reach are
 // generated, and the API interface lists them.
 var served = []string{
-	"DescribeCluster", "ListClusters",
+	"CreateCluster", "DescribeCluster", "ListClusters", "DeleteCluster", "UpdateClusterConfig",
+	"CreateAccessEntry", "DescribeAccessEntry", "ListAccessEntries", "DeleteAccessEntry",
+	"AssociateAccessPolicy", "DisassociateAccessPolicy", "ListAssociatedAccessPolicies", "ListAccessPolicies",
 	"CreateNodegroup", "DescribeNodegroup", "ListNodegroups", "UpdateNodegroupConfig", "UpdateNodegroupVersion", "DeleteNodegroup",
 	"DescribeUpdate", "ListUpdates",
 	"CreateFargateProfile", "DescribeFargateProfile", "ListFargateProfiles", "DeleteFargateProfile",

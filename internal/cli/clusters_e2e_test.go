@@ -1,0 +1,218 @@
+package cli_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kdp-project/kdp/internal/testenv"
+)
+
+// awsRunner runs the aws CLI with kdp env's exports.
+type awsRunner struct {
+	t      *testing.T
+	vars   map[string]string
+	config string
+	extra  []string
+}
+
+func newAWS(t *testing.T, vars map[string]string) *awsRunner {
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Fatal("the aws CLI is not installed: this test needs it (pip install awscli)")
+	}
+	config := filepath.Join(t.TempDir(), "config")
+	if err := os.WriteFile(config, []byte("[default]\ncli_timestamp_format = iso8601\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return &awsRunner{t: t, vars: vars, config: config}
+}
+
+func (a *awsRunner) env() []string {
+	env := append(os.Environ(), "AWS_CONFIG_FILE="+a.config, "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PAGER=")
+	for k, v := range a.vars {
+		env = append(env, k+"="+v)
+	}
+	return append(env, a.extra...)
+}
+
+func (a *awsRunner) run(args ...string) (int, string, string) {
+	cmd := exec.Command("aws", args...)
+	cmd.Env = a.env()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if exitErr, ok := err.(*exec.ExitError); ok {
+		code = exitErr.ExitCode()
+	} else if err != nil {
+		a.t.Fatal(err)
+	}
+	return code, stdout.String(), stderr.String()
+}
+
+func (a *awsRunner) ok(args ...string) map[string]any {
+	a.t.Helper()
+	code, out, stderr := a.run(args...)
+	if code != 0 {
+		a.t.Fatalf("aws %s: exit %d: %s", strings.Join(args, " "), code, stderr)
+	}
+	var v map[string]any
+	if strings.TrimSpace(out) != "" {
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			a.t.Fatalf("aws %s: %v:\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	return v
+}
+
+// fails runs a command that must fail with an error naming code (and
+// saying want).
+func (a *awsRunner) fails(code, want string, args ...string) {
+	a.t.Helper()
+	exit, _, stderr := a.run(args...)
+	if exit == 0 || !strings.Contains(stderr, "("+code+")") || !strings.Contains(stderr, want) {
+		a.t.Errorf("aws %s: exit %d, %s; want (%s) saying %q", strings.Join(args, " "), exit, stderr, code, want)
+	}
+}
+
+func kubectl(t *testing.T, env []string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command("kubectl", args...)
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// TestE2E_ClustersThroughTheAWSCLI: the EKS getting-started flow with the
+// aws CLI against kdp: create a cluster (a control plane of its own),
+// wait for it, update-kubeconfig, kubectl through the IAM token path, a
+// node group whose nodes join that cluster and not kdp's, the errors on
+// the way, and deletion in EKS's order.
+func TestE2E_ClustersThroughTheAWSCLI(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	e, err := testenv.Start(testenv.Options{DataDir: dir, Full: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { e.Stop(); e.Cleanup() }()
+	vars := eksEnv(t, dir)
+	if vars["AWS_ENDPOINT_URL_STS"] != vars["AWS_ENDPOINT_URL_EKS"] {
+		t.Errorf("kdp env: AWS_ENDPOINT_URL_STS=%q, want the EKS API's %q", vars["AWS_ENDPOINT_URL_STS"], vars["AWS_ENDPOINT_URL_EKS"])
+	}
+	aws := newAWS(t, vars)
+	subnetList := subnetIDs(t, dir)
+	subnets := strings.Join(subnetList, ",")
+	role := "arn:aws:iam::123456789012:role/EKSClusterRole"
+
+	if id := aws.ok("sts", "get-caller-identity"); id["Arn"] != "arn:aws:iam::123456789012:user/admin" || id["Account"] != "123456789012" {
+		t.Errorf("aws sts get-caller-identity: %v", id)
+	}
+	aws.fails("InvalidParameterException", "unsupported Kubernetes version 1.20: kdp runs",
+		"eks", "create-cluster", "--name", "old", "--kubernetes-version", "1.20", "--role-arn", role, "--resources-vpc-config", "subnetIds="+subnets)
+
+	start := time.Now()
+	created := aws.ok("eks", "create-cluster", "--name", "dev", "--role-arn", role, "--resources-vpc-config", "subnetIds="+subnets, "--tags", "team=web")
+	if c := created["cluster"].(map[string]any); c["status"] != "CREATING" || c["arn"] != "arn:aws:eks:us-east-1:123456789012:cluster/dev" {
+		t.Errorf("create-cluster: %v", c)
+	}
+	aws.fails("InvalidRequestException", "Cluster 'dev' is not in ACTIVE status",
+		append([]string{"eks", "create-nodegroup", "--cluster-name", "dev", "--nodegroup-name", "early", "--node-role", e2eNodeRole, "--subnets"}, subnetList...)...)
+	aws.ok("eks", "wait", "cluster-active", "--name", "dev")
+	t.Logf("dev ACTIVE %.1fs after create-cluster", time.Since(start).Seconds())
+	dev := aws.ok("eks", "describe-cluster", "--name", "dev")["cluster"].(map[string]any)
+	endpoint, _ := dev["endpoint"].(string)
+	if !strings.HasPrefix(endpoint, "https://127.0.0.1:") || strings.Contains(e.Stdout(), endpoint) {
+		t.Errorf("dev's endpoint %q (kdp's own is in %q)", endpoint, e.Stdout())
+	}
+	if list := aws.ok("eks", "list-clusters"); fmt.Sprint(list["clusters"]) != "[dev kdp]" {
+		t.Errorf("list-clusters: %v", list)
+	}
+
+	// update-kubeconfig, then kubectl through aws eks get-token and kdp's
+	// token webhook: the creator is cluster admin.
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if code, out, stderr := aws.run("eks", "update-kubeconfig", "--name", "dev", "--kubeconfig", kubeconfig); code != 0 || !strings.Contains(out, "Added new context arn:aws:eks:us-east-1:123456789012:cluster/dev") {
+		t.Fatalf("aws eks update-kubeconfig: exit %d: %s%s", code, out, stderr)
+	}
+	kenv := append(aws.env(), "KUBECONFIG="+kubeconfig)
+	out, err := kubectl(t, kenv, "get", "ns")
+	if err != nil || !strings.Contains(out, "kube-system") {
+		t.Fatalf("kubectl get ns through the token path: %v\n%s", err, out)
+	}
+	if out, err := kubectl(t, kenv, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"); err != nil || out != "arn:aws:iam::123456789012:user/admin" {
+		t.Errorf("kubectl auth whoami: %q, %v", out, err)
+	}
+	// A key kdp does not know gets no token that works.
+	bad := append(kenv, "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+	if out, err := kubectl(t, bad, "get", "ns"); err == nil || !strings.Contains(out, "Unauthorized") && !strings.Contains(out, "must be logged in") {
+		t.Errorf("kubectl with an unknown key: %v\n%s", err, out)
+	}
+
+	// A node group of dev: its nodes join dev, not kdp's own cluster.
+	aws.ok(append([]string{"eks", "create-nodegroup", "--cluster-name", "dev", "--nodegroup-name", "web", "--node-role", e2eNodeRole,
+		"--scaling-config", "minSize=1,maxSize=2,desiredSize=2", "--subnets"}, subnetList...)...)
+	// (aws eks wait polls every 30 s: the node group's own waits are
+	// EKS API polls here, the cluster's stay the aws CLI's.)
+	testenv.Eventually(t, 60*time.Second, func() error {
+		ng := aws.ok("eks", "describe-nodegroup", "--cluster-name", "dev", "--nodegroup-name", "web")["nodegroup"].(map[string]any)
+		if ng["status"] != "ACTIVE" {
+			return fmt.Errorf("node group web is %v", ng["status"])
+		}
+		return nil
+	})
+	testenv.Eventually(t, 60*time.Second, func() error {
+		out, err := kubectl(t, kenv, "get", "nodes", "-l", "eks.amazonaws.com/nodegroup=web", "-o", "name")
+		if err != nil || strings.Count(out, "node/") != 2 {
+			return fmt.Errorf("dev's nodes of web: %v %s", err, out)
+		}
+		return nil
+	})
+	own, err := kubectl(t, append(os.Environ(), "KUBECONFIG="+filepath.Join(dir, "kubeconfig")), "get", "nodes", "-l", "eks.amazonaws.com/nodegroup=web", "-o", "name")
+	if err != nil || strings.TrimSpace(own) != "" {
+		t.Errorf("kdp's own cluster has nodes of dev's group: %v %q", err, own)
+	}
+	if l := aws.ok("eks", "list-nodegroups", "--cluster-name", "kdp"); fmt.Sprint(l["nodegroups"]) != "[]" {
+		t.Errorf("kdp's own node groups: %v", l)
+	}
+
+	// Deletion in EKS's order.
+	aws.fails("ResourceInUseException", "Cluster has nodegroups attached", "eks", "delete-cluster", "--name", "dev")
+	aws.ok("eks", "delete-nodegroup", "--cluster-name", "dev", "--nodegroup-name", "web")
+	testenv.Eventually(t, 60*time.Second, func() error {
+		if code, _, _ := aws.run("eks", "describe-nodegroup", "--cluster-name", "dev", "--nodegroup-name", "web"); code == 0 {
+			return fmt.Errorf("node group web is still there")
+		}
+		return nil
+	})
+	pid := childPID(t, dir, "dev")
+	aws.ok("eks", "delete-cluster", "--name", "dev")
+	aws.ok("eks", "wait", "cluster-deleted", "--name", "dev")
+	if err := syscall.Kill(pid, 0); err == nil {
+		t.Errorf("dev's control plane (pid %d) runs after its deletion", pid)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "clusters", "dev")); !os.IsNotExist(err) {
+		t.Errorf("dev's data after its deletion: %v", err)
+	}
+}
+
+// childPID is the pid of the control plane of a created cluster, from the
+// lock of its data dir.
+func childPID(t testing.TB, dir, name string) int {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, "clusters", name, "data", "kdp.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	if _, err := fmt.Sscan(string(raw), &pid); err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}
