@@ -2,7 +2,9 @@ package cli_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +13,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 
 	"github.com/kdp-project/kdp/internal/testenv"
 )
@@ -106,42 +112,42 @@ func TestE2E_ClustersThroughTheAWSCLI(t *testing.T) {
 	if vars["AWS_ENDPOINT_URL_STS"] != vars["AWS_ENDPOINT_URL_EKS"] {
 		t.Errorf("kdp env: AWS_ENDPOINT_URL_STS=%q, want the EKS API's %q", vars["AWS_ENDPOINT_URL_STS"], vars["AWS_ENDPOINT_URL_EKS"])
 	}
-	aws := newAWS(t, vars)
+	cli := newAWS(t, vars)
 	subnetList := subnetIDs(t, dir)
 	subnets := strings.Join(subnetList, ",")
 	role := "arn:aws:iam::123456789012:role/EKSClusterRole"
 
-	if id := aws.ok("sts", "get-caller-identity"); id["Arn"] != "arn:aws:iam::123456789012:user/admin" || id["Account"] != "123456789012" {
+	if id := cli.ok("sts", "get-caller-identity"); id["Arn"] != "arn:aws:iam::123456789012:user/admin" || id["Account"] != "123456789012" {
 		t.Errorf("aws sts get-caller-identity: %v", id)
 	}
-	aws.fails("InvalidParameterException", "unsupported Kubernetes version 1.20: kdp runs",
+	cli.fails("InvalidParameterException", "unsupported Kubernetes version 1.20: kdp runs",
 		"eks", "create-cluster", "--name", "old", "--kubernetes-version", "1.20", "--role-arn", role, "--resources-vpc-config", "subnetIds="+subnets)
 
 	start := time.Now()
-	created := aws.ok("eks", "create-cluster", "--name", "dev", "--role-arn", role, "--resources-vpc-config", "subnetIds="+subnets, "--tags", "team=web")
+	created := cli.ok("eks", "create-cluster", "--name", "dev", "--role-arn", role, "--resources-vpc-config", "subnetIds="+subnets, "--tags", "team=web")
 	if c := created["cluster"].(map[string]any); c["status"] != "CREATING" || c["arn"] != "arn:aws:eks:us-east-1:123456789012:cluster/dev" {
 		t.Errorf("create-cluster: %v", c)
 	}
-	aws.fails("InvalidRequestException", "Cluster 'dev' is not in ACTIVE status",
+	cli.fails("InvalidRequestException", "Cluster 'dev' is not in ACTIVE status",
 		append([]string{"eks", "create-nodegroup", "--cluster-name", "dev", "--nodegroup-name", "early", "--node-role", e2eNodeRole, "--subnets"}, subnetList...)...)
-	aws.ok("eks", "wait", "cluster-active", "--name", "dev")
+	cli.ok("eks", "wait", "cluster-active", "--name", "dev")
 	t.Logf("dev ACTIVE %.1fs after create-cluster", time.Since(start).Seconds())
-	dev := aws.ok("eks", "describe-cluster", "--name", "dev")["cluster"].(map[string]any)
+	dev := cli.ok("eks", "describe-cluster", "--name", "dev")["cluster"].(map[string]any)
 	endpoint, _ := dev["endpoint"].(string)
 	if !strings.HasPrefix(endpoint, "https://127.0.0.1:") || strings.Contains(e.Stdout(), endpoint) {
 		t.Errorf("dev's endpoint %q (kdp's own is in %q)", endpoint, e.Stdout())
 	}
-	if list := aws.ok("eks", "list-clusters"); fmt.Sprint(list["clusters"]) != "[dev kdp]" {
+	if list := cli.ok("eks", "list-clusters"); fmt.Sprint(list["clusters"]) != "[dev kdp]" {
 		t.Errorf("list-clusters: %v", list)
 	}
 
 	// update-kubeconfig, then kubectl through aws eks get-token and kdp's
 	// token webhook: the creator is cluster admin.
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if code, out, stderr := aws.run("eks", "update-kubeconfig", "--name", "dev", "--kubeconfig", kubeconfig); code != 0 || !strings.Contains(out, "Added new context arn:aws:eks:us-east-1:123456789012:cluster/dev") {
+	if code, out, stderr := cli.run("eks", "update-kubeconfig", "--name", "dev", "--kubeconfig", kubeconfig); code != 0 || !strings.Contains(out, "Added new context arn:aws:eks:us-east-1:123456789012:cluster/dev") {
 		t.Fatalf("aws eks update-kubeconfig: exit %d: %s%s", code, out, stderr)
 	}
-	kenv := append(aws.env(), "KUBECONFIG="+kubeconfig)
+	kenv := append(cli.env(), "KUBECONFIG="+kubeconfig)
 	out, err := kubectl(t, kenv, "get", "ns")
 	if err != nil || !strings.Contains(out, "kube-system") {
 		t.Fatalf("kubectl get ns through the token path: %v\n%s", err, out)
@@ -156,12 +162,12 @@ func TestE2E_ClustersThroughTheAWSCLI(t *testing.T) {
 	}
 
 	// A node group of dev: its nodes join dev, not kdp's own cluster.
-	aws.ok(append([]string{"eks", "create-nodegroup", "--cluster-name", "dev", "--nodegroup-name", "web", "--node-role", e2eNodeRole,
+	cli.ok(append([]string{"eks", "create-nodegroup", "--cluster-name", "dev", "--nodegroup-name", "web", "--node-role", e2eNodeRole,
 		"--scaling-config", "minSize=1,maxSize=2,desiredSize=2", "--subnets"}, subnetList...)...)
 	// (aws eks wait polls every 30 s: the node group's own waits are
 	// EKS API polls here, the cluster's stay the aws CLI's.)
 	testenv.Eventually(t, 60*time.Second, func() error {
-		ng := aws.ok("eks", "describe-nodegroup", "--cluster-name", "dev", "--nodegroup-name", "web")["nodegroup"].(map[string]any)
+		ng := cli.ok("eks", "describe-nodegroup", "--cluster-name", "dev", "--nodegroup-name", "web")["nodegroup"].(map[string]any)
 		if ng["status"] != "ACTIVE" {
 			return fmt.Errorf("node group web is %v", ng["status"])
 		}
@@ -178,22 +184,22 @@ func TestE2E_ClustersThroughTheAWSCLI(t *testing.T) {
 	if err != nil || strings.TrimSpace(own) != "" {
 		t.Errorf("kdp's own cluster has nodes of dev's group: %v %q", err, own)
 	}
-	if l := aws.ok("eks", "list-nodegroups", "--cluster-name", "kdp"); fmt.Sprint(l["nodegroups"]) != "[]" {
+	if l := cli.ok("eks", "list-nodegroups", "--cluster-name", "kdp"); fmt.Sprint(l["nodegroups"]) != "[]" {
 		t.Errorf("kdp's own node groups: %v", l)
 	}
 
 	// Deletion in EKS's order.
-	aws.fails("ResourceInUseException", "Cluster has nodegroups attached", "eks", "delete-cluster", "--name", "dev")
-	aws.ok("eks", "delete-nodegroup", "--cluster-name", "dev", "--nodegroup-name", "web")
+	cli.fails("ResourceInUseException", "Cluster has nodegroups attached", "eks", "delete-cluster", "--name", "dev")
+	cli.ok("eks", "delete-nodegroup", "--cluster-name", "dev", "--nodegroup-name", "web")
 	testenv.Eventually(t, 60*time.Second, func() error {
-		if code, _, _ := aws.run("eks", "describe-nodegroup", "--cluster-name", "dev", "--nodegroup-name", "web"); code == 0 {
+		if code, _, _ := cli.run("eks", "describe-nodegroup", "--cluster-name", "dev", "--nodegroup-name", "web"); code == 0 {
 			return fmt.Errorf("node group web is still there")
 		}
 		return nil
 	})
 	pid := childPID(t, dir, "dev")
-	aws.ok("eks", "delete-cluster", "--name", "dev")
-	aws.ok("eks", "wait", "cluster-deleted", "--name", "dev")
+	cli.ok("eks", "delete-cluster", "--name", "dev")
+	cli.ok("eks", "wait", "cluster-deleted", "--name", "dev")
 	if err := syscall.Kill(pid, 0); err == nil {
 		t.Errorf("dev's control plane (pid %d) runs after its deletion", pid)
 	}
@@ -215,4 +221,146 @@ func childPID(t testing.TB, dir, name string) int {
 		t.Fatal(err)
 	}
 	return pid
+}
+
+// TestE2E_ClustersSurviveRestarts, with the AWS SDK for Go: two created
+// clusters; kill -9 of one's control plane is noticed, restarted and told
+// in its health; kill -9 of kdp takes no control plane with it... nor
+// leaves one running; the next kdp starts both again on their endpoints,
+// with the node group of one, and the errors of the way are EKS's.
+func TestE2E_ClustersSurviveRestarts(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	e, err := testenv.Start(testenv.Options{DataDir: dir, Full: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { e.Stop(); e.Cleanup() }()
+	ctx := testenv.Context(t)
+	c := sdkClient(eksEnv(t, dir), "", "")
+	subnets := subnetIDs(t, dir)
+	role := aws.String("arn:aws:iam::123456789012:role/EKSClusterRole")
+
+	_, err = c.CreateCluster(ctx, &eks.CreateClusterInput{Name: aws.String("old"), Version: aws.String("1.20"), RoleArn: role, ResourcesVpcConfig: &ekstypes.VpcConfigRequest{SubnetIds: subnets}})
+	var ipe *ekstypes.InvalidParameterException
+	if !errors.As(err, &ipe) || !strings.Contains(ipe.ErrorMessage(), "unsupported Kubernetes version 1.20") {
+		t.Errorf("a version kdp does not run: %v", err)
+	}
+	for _, name := range []string{"alpha", "beta"} {
+		if _, err := c.CreateCluster(ctx, &eks.CreateClusterInput{Name: aws.String(name), RoleArn: role, ResourcesVpcConfig: &ekstypes.VpcConfigRequest{SubnetIds: subnets}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = c.CreateNodegroup(ctx, &eks.CreateNodegroupInput{ClusterName: aws.String("alpha"), NodegroupName: aws.String("early"), NodeRole: aws.String(e2eNodeRole), Subnets: subnets})
+	var ire *ekstypes.InvalidRequestException
+	if !errors.As(err, &ire) || ire.ErrorMessage() != "Cluster 'alpha' is not in ACTIVE status" {
+		t.Errorf("a node group of a CREATING cluster: %v", err)
+	}
+	endpoints := map[string]string{}
+	for _, name := range []string{"alpha", "beta"} {
+		endpoints[name] = aws.ToString(waitClusterActive(t, c, name).Endpoint)
+	}
+	if _, err := c.CreateNodegroup(ctx, &eks.CreateNodegroupInput{ClusterName: aws.String("alpha"), NodegroupName: aws.String("web"), NodeRole: aws.String(e2eNodeRole), Subnets: subnets,
+		ScalingConfig: &ekstypes.NodegroupScalingConfig{MinSize: aws.Int32(1), MaxSize: aws.Int32(1), DesiredSize: aws.Int32(1)}}); err != nil {
+		t.Fatal(err)
+	}
+	waitNodegroupActive(t, c, "alpha", "web")
+	_, err = c.DeleteCluster(ctx, &eks.DeleteClusterInput{Name: aws.String("alpha")})
+	var riu *ekstypes.ResourceInUseException
+	if !errors.As(err, &riu) || riu.ErrorMessage() != "Cluster has nodegroups attached" {
+		t.Errorf("deleting a cluster with a node group: %v", err)
+	}
+
+	// kill -9 of beta's control plane: noticed, restarted, told.
+	beta := childPID(t, dir, "beta")
+	if err := syscall.Kill(beta, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 60*time.Second, func() error {
+		d := describe(t, c, "beta")
+		if d.Status != ekstypes.ClusterStatusActive || d.Health == nil || len(d.Health.Issues) != 1 || d.Health.Issues[0].Code != ekstypes.ClusterIssueCodeOther ||
+			!strings.Contains(aws.ToString(d.Health.Issues[0].Message), "kdp restarted the control plane 1 time(s)") || childPID(t, dir, "beta") == beta {
+			return fmt.Errorf("beta after a kill -9 of its control plane: %s %+v", d.Status, d.Health)
+		}
+		return nil
+	})
+
+	// kill -9 of kdp: no control plane outlives it.
+	pids := []int{childPID(t, dir, "alpha"), childPID(t, dir, "beta")}
+	e.Kill()
+	testenv.Eventually(t, 10*time.Second, func() error {
+		for _, pid := range pids {
+			if err := syscall.Kill(pid, 0); err == nil {
+				return fmt.Errorf("control plane %d runs after kdp was killed", pid)
+			}
+		}
+		return nil
+	})
+
+	// The next kdp starts both, on their endpoints, with alpha's group.
+	if e, err = testenv.Start(testenv.Options{DataDir: dir, Full: true}); err != nil {
+		t.Fatal(err)
+	}
+	c = sdkClient(eksEnv(t, dir), "", "")
+	for _, name := range []string{"alpha", "beta"} {
+		if d := waitClusterActive(t, c, name); aws.ToString(d.Endpoint) != endpoints[name] {
+			t.Errorf("%s's endpoint after kdp's restart: %s, was %s", name, aws.ToString(d.Endpoint), endpoints[name])
+		}
+	}
+	waitNodegroupActive(t, c, "alpha", "web")
+	list, err := c.ListClusters(ctx, &eks.ListClustersInput{})
+	if err != nil || fmt.Sprint(list.Clusters) != "[alpha beta kdp]" {
+		t.Errorf("ListClusters after the restart: %v, %v", list, err)
+	}
+	if _, err := c.DeleteNodegroup(ctx, &eks.DeleteNodegroupInput{ClusterName: aws.String("alpha"), NodegroupName: aws.String("web")}); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 60*time.Second, func() error {
+		_, err := c.DescribeNodegroup(ctx, &eks.DescribeNodegroupInput{ClusterName: aws.String("alpha"), NodegroupName: aws.String("web")})
+		var nf *ekstypes.ResourceNotFoundException
+		if !errors.As(err, &nf) {
+			return fmt.Errorf("node group web: %v", err)
+		}
+		return nil
+	})
+	for _, name := range []string{"alpha", "beta"} {
+		deleteCluster(t, c, name)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(dir, "clusters")); len(entries) != 0 {
+		t.Errorf("clusters left in the data dir: %v", entries)
+	}
+}
+
+func describe(t *testing.T, c *eks.Client, name string) *ekstypes.Cluster {
+	t.Helper()
+	out, err := c.DescribeCluster(context.Background(), &eks.DescribeClusterInput{Name: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Cluster
+}
+
+func waitClusterActive(t *testing.T, c *eks.Client, name string) *ekstypes.Cluster {
+	t.Helper()
+	var d *ekstypes.Cluster
+	testenv.Eventually(t, 90*time.Second, func() error {
+		if d = describe(t, c, name); d.Status != ekstypes.ClusterStatusActive {
+			return fmt.Errorf("cluster %s is %s", name, d.Status)
+		}
+		return nil
+	})
+	return d
+}
+
+func waitNodegroupActive(t *testing.T, c *eks.Client, cluster, name string) {
+	t.Helper()
+	testenv.Eventually(t, 90*time.Second, func() error {
+		out, err := c.DescribeNodegroup(context.Background(), &eks.DescribeNodegroupInput{ClusterName: aws.String(cluster), NodegroupName: aws.String(name)})
+		if err != nil {
+			return err
+		}
+		if out.Nodegroup.Status != ekstypes.NodegroupStatusActive {
+			return fmt.Errorf("node group %s/%s is %s", cluster, name, out.Nodegroup.Status)
+		}
+		return nil
+	})
 }

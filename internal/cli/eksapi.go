@@ -42,7 +42,7 @@ const defaultCredential = "admin"
 // certificate of kdp's CA if --eks-api-tls. It writes where it serves to
 // the data dir's endpoint file, and returns it. The server runs with the
 // manager, once its caches have synced, and stops with it, gracefully.
-func setupEKSAPI(ctx context.Context, mgr ctrl.Manager, restCfg *rest.Config, f *upFlags, cfg cluster.Config, layout cluster.Layout, c *runningCloud, ln net.Listener) (_ eksapi.Endpoint, err error) {
+func setupEKSAPI(ctx context.Context, mgr ctrl.Manager, restCfg *rest.Config, f *upFlags, cfg cluster.Config, layout cluster.Layout, c *runningCloud, ln net.Listener) (_ eksapi.Endpoint, _ *clusters.Registry, err error) {
 	var audit *os.File
 	defer func() {
 		if err != nil {
@@ -54,55 +54,55 @@ func setupEKSAPI(ctx context.Context, mgr ctrl.Manager, restCfg *rest.Config, f 
 	}()
 	account, err := c.provider.Account(ctx)
 	if err != nil {
-		return eksapi.Endpoint{}, fmt.Errorf("reading the cloud's account: %w", err)
+		return eksapi.Endpoint{}, nil, fmt.Errorf("reading the cloud's account: %w", err)
 	}
 	store, err := auth.Open(layout.EKSCredentials(), auth.Settings{Account: account.ID, Region: account.Region})
 	if err != nil {
-		return eksapi.Endpoint{}, err
+		return eksapi.Endpoint{}, nil, err
 	}
 	if created, err := store.EnsureDefault(defaultCredential); err != nil {
-		return eksapi.Endpoint{}, fmt.Errorf("issuing the EKS API's %s credential: %w", defaultCredential, err)
+		return eksapi.Endpoint{}, nil, fmt.Errorf("issuing the EKS API's %s credential: %w", defaultCredential, err)
 	} else if created {
 		klog.InfoS("issued the EKS API's credential", "name", defaultCredential, "file", layout.EKSCredentials())
 	}
 
 	clus, err := clusterFacts(ctx, restCfg, cfg.ClusterName)
 	if err != nil {
-		return eksapi.Endpoint{}, err
+		return eksapi.Endpoint{}, nil, err
 	}
 	direct, err := client.New(mgr.GetConfig(), client.Options{Scheme: mgr.GetScheme()})
 	if err != nil {
-		return eksapi.Endpoint{}, err
+		return eksapi.Endpoint{}, nil, err
 	}
 	svc := eks.New(eks.Config{Client: direct, Reader: mgr.GetClient(), Cloud: c.provider, Account: account, Cluster: clus})
 
 	if audit, err = os.OpenFile(layout.EKSAuditLog(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
-		return eksapi.Endpoint{}, fmt.Errorf("opening the EKS API's audit log: %w", err)
+		return eksapi.Endpoint{}, nil, fmt.Errorf("opening the EKS API's audit log: %w", err)
 	}
 	endpoint := eksapi.Endpoint{URL: cfg.EKSAPIURL(f.eksAPITLS)}
 	var tlsConfig *tls.Config
 	if f.eksAPITLS {
 		if tlsConfig, endpoint.CABundle, err = eksAPICertificate(layout, cfg); err != nil {
-			return eksapi.Endpoint{}, err
+			return eksapi.Endpoint{}, nil, err
 		}
 	}
 	// The clusters CreateCluster makes: their control planes, their
 	// controllers, and the token webhook their API servers call.
 	exe, err := os.Executable()
 	if err != nil {
-		return eksapi.Endpoint{}, err
+		return eksapi.Endpoint{}, nil, err
 	}
 	var caPEM []byte
 	if endpoint.CABundle != "" {
 		if caPEM, err = os.ReadFile(endpoint.CABundle); err != nil {
-			return eksapi.Endpoint{}, err
+			return eksapi.Endpoint{}, nil, err
 		}
 	}
 	children := &childClusters{f: f, cfg: cfg, cloud: c, eksURL: endpoint.URL, caPEM: caPEM,
 		runtimes: map[string]context.CancelFunc{}, stopped: map[string]chan struct{}{}}
 	reg, err := clusters.Open(clusters.Options{Dir: layout.ClustersDir(), Binary: exe, Hooks: children, Log: klog.Background().WithName("clusters")})
 	if err != nil {
-		return eksapi.Endpoint{}, fmt.Errorf("reading the clusters of %s: %w", layout.ClustersDir(), err)
+		return eksapi.Endpoint{}, nil, fmt.Errorf("reading the clusters of %s: %w", layout.ClustersDir(), err)
 	}
 	api := eks.NewClusters(eks.ClustersConfig{
 		Own: svc, Registry: reg, Cloud: c.provider, Account: account,
@@ -133,12 +133,13 @@ func setupEKSAPI(ctx context.Context, mgr ctrl.Manager, restCfg *rest.Config, f 
 		}
 	})
 	if err := eksapi.WriteEndpoint(layout.EKSEndpoint(), endpoint); err != nil {
-		return eksapi.Endpoint{}, fmt.Errorf("writing the EKS API's endpoint: %w", err)
+		return eksapi.Endpoint{}, nil, fmt.Errorf("writing the EKS API's endpoint: %w", err)
 	}
 	run := eksAPIRunnable(func(ctx context.Context) error {
 		defer audit.Close()
+		// The clusters' control planes run while the EKS API serves; kdp
+		// up stops them (Registry.Stop) before its manager.
 		reg.Start(ctx)
-		defer reg.Stop()
 		klog.InfoS("serving the EKS API", "url", endpoint.URL, "account", account.ID, "region", account.Region)
 		if err := eksapi.Serve(ctx, ln, handler, tlsConfig); err != nil {
 			return fmt.Errorf("serving the EKS API: %w", err)
@@ -146,9 +147,9 @@ func setupEKSAPI(ctx context.Context, mgr ctrl.Manager, restCfg *rest.Config, f 
 		return nil
 	})
 	if err := mgr.Add(run); err != nil {
-		return eksapi.Endpoint{}, fmt.Errorf("adding the EKS API to the manager: %w", err)
+		return eksapi.Endpoint{}, nil, fmt.Errorf("adding the EKS API to the manager: %w", err)
 	}
-	return endpoint, nil
+	return endpoint, reg, nil
 }
 
 // eksAPIRunnable serves on every kdp, leader or not: the Service only

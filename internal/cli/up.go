@@ -20,6 +20,7 @@ import (
 	"github.com/kdp-project/kdp/internal/cloud/sim"
 	"github.com/kdp-project/kdp/internal/cloud/sim/simapi"
 	"github.com/kdp-project/kdp/internal/cluster"
+	"github.com/kdp-project/kdp/internal/clusters"
 	"github.com/kdp-project/kdp/internal/eksapi"
 	"github.com/kdp-project/kdp/internal/gctune"
 	"github.com/kdp-project/kdp/internal/kubelet"
@@ -236,6 +237,11 @@ func runUp(ctx context.Context, deps Deps, f *upFlags, out io.Writer) error {
 			return err
 		}
 		defer m.stop()
+		if m.clusters != nil {
+			// The clusters' control planes stop first, cleanly (SIGTERM),
+			// while the manager still runs.
+			defer m.clusters.Stop()
+		}
 		mgrDone = m.done
 		if m.hooks != nil {
 			if err := waitAdmission(ctx, restCfg, m.hooks, m.done); err != nil {
@@ -321,6 +327,8 @@ type runningManager struct {
 	hooks *webhook.Server
 	// eksAPI is where the EKS API serves, empty without a cloud.
 	eksAPI eksapi.Endpoint
+	// clusters are the clusters CreateCluster made, nil without a cloud.
+	clusters *clusters.Registry
 	// done delivers an error if the manager stops on its own.
 	done <-chan error
 	// stop cancels the manager and waits for it to finish.
@@ -363,7 +371,7 @@ func startManager(ctx context.Context, restCfg *rest.Config, f *upFlags, cfg clu
 		}
 		ln := eksAPILn
 		eksAPILn = nil // setupEKSAPI owns it
-		if m.eksAPI, err = setupEKSAPI(ctx, mgr, restCfg, f, cfg, layout, c, ln); err != nil {
+		if m.eksAPI, m.clusters, err = setupEKSAPI(ctx, mgr, restCfg, f, cfg, layout, c, ln); err != nil {
 			return nil, fmt.Errorf("setting up the EKS API: %w", err)
 		}
 	}

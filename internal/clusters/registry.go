@@ -88,6 +88,7 @@ type Registry struct {
 	mu       sync.Mutex
 	clusters map[string]*entry
 	ctx      context.Context // of Start
+	stopped  bool            // by Stop: no cluster starts any more
 	wg       sync.WaitGroup
 }
 
@@ -166,6 +167,7 @@ func (r *Registry) Start(ctx context.Context) {
 // Stop stops every control plane and waits for them.
 func (r *Registry) Stop() {
 	r.mu.Lock()
+	r.stopped = true
 	for _, e := range r.clusters {
 		if e.cancel != nil {
 			e.cancel()
@@ -240,7 +242,7 @@ func (r *Registry) Create(rec *Record) error {
 	}
 	e := &entry{layout: l, rec: rec, status: Status{Phase: types.ClusterStatusCreating}, ready: make(chan struct{})}
 	r.clusters[name] = e
-	if r.ctx != nil {
+	if r.ctx != nil && !r.stopped {
 		r.supervise(name, e)
 	}
 	return nil
