@@ -2,9 +2,13 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -85,10 +89,21 @@ func (f *apiFlags) client() (*eksapi.Client, error) {
 			c = o
 		}
 	}
+	client := &eksapi.Client{Endpoint: ep.URL, AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, Region: settings.Region}
 	if ep.CABundle != "" {
-		return nil, fmt.Errorf("kdp cluster does not speak to an EKS API served with --eks-api-tls yet: use aws eks (with kdp env's AWS_CA_BUNDLE)")
+		// --eks-api-tls: trust kdp's CA, as AWS_CA_BUNDLE makes the aws
+		// CLI do.
+		pem, err := os.ReadFile(ep.CABundle)
+		if err != nil {
+			return nil, err
+		}
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("%s: no certificate", ep.CABundle)
+		}
+		client.HTTP = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}}
 	}
-	return &eksapi.Client{Endpoint: ep.URL, AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, Region: settings.Region}, nil
+	return client, nil
 }
 
 func newClusterCommand() *cobra.Command {

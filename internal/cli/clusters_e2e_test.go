@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -284,6 +287,18 @@ func TestE2E_ClustersSurviveRestarts(t *testing.T) {
 		return nil
 	})
 
+	resp, err := http.Get(metricsURL(t, e.Stdout()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`kdp_cluster_control_plane_restarts_total{cluster="beta"} 1`, `kdp_clusters{status="ACTIVE"} 2`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("metrics: no %s in\n%s", want, grepLines(string(metrics), "kdp_cluster"))
+		}
+	}
+
 	// kill -9 of kdp: no control plane outlives it.
 	pids := []int{childPID(t, dir, "alpha"), childPID(t, dir, "beta")}
 	e.Kill()
@@ -364,3 +379,67 @@ func waitNodegroupActive(t *testing.T, c *eks.Client, cluster, name string) {
 		return nil
 	})
 }
+
+// TestE2E_ClusterCLI: kdp cluster create --wait (lines, not a terminal),
+// list, describe -o json (the EKS API's document), the errors of bad
+// input with the command and flag named, and delete --wait.
+func TestE2E_ClusterCLI(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	e, err := testenv.Start(testenv.Options{DataDir: dir, Full: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { e.Stop(); e.Cleanup() }()
+	d := "--data-dir=" + dir
+
+	code, out, stderr := kdp(t, "cluster", "create", "dev", "--tags", "team=web", "--wait", "--wait-interval", "200ms", d)
+	if code != 0 || !strings.Contains(out, "cluster dev creation") || !strings.Contains(out, "CREATING") ||
+		!strings.Contains(out, "cluster dev is ACTIVE at https://127.0.0.1:") || !strings.Contains(out, "aws eks update-kubeconfig --name dev") {
+		t.Fatalf("kdp cluster create --wait: exit %d\n%s%s", code, out, stderr)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if _, err := time.Parse(time.RFC3339, strings.Fields(line)[0]); err != nil {
+			t.Errorf("a line of --wait without a time: %q", line)
+		}
+	}
+	code, out, stderr = kdp(t, "cluster", "list", d)
+	if code != 0 || !strings.HasPrefix(out, "NAME") || !regexpMatch(`(?m)^dev\s+ACTIVE\s+1\.\d+\s+https://127\.0\.0\.1:\d+\s`, out) || !regexpMatch(`(?m)^kdp\s+ACTIVE\s`, out) {
+		t.Errorf("kdp cluster list: exit %d\n%s%s", code, out, stderr)
+	}
+	code, out, stderr = kdp(t, "cluster", "describe", "dev", "-o", "json", d)
+	var doc struct {
+		Cluster map[string]any `json:"cluster"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &doc) != nil || doc.Cluster["status"] != "ACTIVE" || doc.Cluster["roleArn"] != "arn:aws:iam::123456789012:role/KdpClusterRole" ||
+		fmt.Sprint(doc.Cluster["tags"]) != "map[team:web]" {
+		t.Errorf("kdp cluster describe -o json: exit %d\n%s%s", code, out, stderr)
+	}
+	if at, _ := doc.Cluster["createdAt"].(string); !regexpMatch(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$`, at) {
+		t.Errorf("createdAt %q is not RFC 3339", doc.Cluster["createdAt"])
+	}
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"cluster", "create", "old", "--kubernetes-version", "1.20"}, "kdp cluster create: InvalidParameterException: unsupported Kubernetes version 1.20: kdp runs 1."},
+		{[]string{"cluster", "create", "dev"}, "kdp cluster create: ResourceInUseException: Cluster already exists with name: dev"},
+		{[]string{"cluster", "create", "x", "--wait", "-o", "json"}, "kdp cluster create: --wait and -o json: choose one"},
+		{[]string{"cluster", "create", "x", "--resources-vpc-config", "subnetIds=[a"}, "kdp cluster create: --resources-vpc-config:"},
+		{[]string{"cluster", "delete", "kdp"}, "kdp cluster delete: InvalidRequestException: Cluster kdp is the one kdp runs"},
+		{[]string{"cluster", "describe", "nope"}, "kdp cluster describe: ResourceNotFoundException: No cluster found for name: nope."},
+		{[]string{"cluster", "lst"}, `unknown command "lst" for "kdp cluster"`},
+	} {
+		code, _, stderr := kdp(t, append(c.args, d)...)
+		if code == 0 || !strings.Contains(stderr, c.want) {
+			t.Errorf("kdp %s: exit %d, %q; want %q", strings.Join(c.args, " "), code, stderr, c.want)
+		}
+	}
+
+	code, out, stderr = kdp(t, "cluster", "delete", "dev", "--wait", "--wait-interval", "200ms", d)
+	if code != 0 || !strings.Contains(out, "cluster dev is deleted") {
+		t.Errorf("kdp cluster delete --wait: exit %d\n%s%s", code, out, stderr)
+	}
+}
+
+func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }

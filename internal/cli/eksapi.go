@@ -3,18 +3,21 @@ package cli
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/kdp-project/kdp/internal/cluster"
 	"github.com/kdp-project/kdp/internal/clusters"
@@ -103,6 +106,9 @@ func setupEKSAPI(ctx context.Context, mgr ctrl.Manager, restCfg *rest.Config, f 
 	reg, err := clusters.Open(clusters.Options{Dir: layout.ClustersDir(), Binary: exe, Hooks: children, Log: klog.Background().WithName("clusters")})
 	if err != nil {
 		return eksapi.Endpoint{}, nil, fmt.Errorf("reading the clusters of %s: %w", layout.ClustersDir(), err)
+	}
+	if err := ctrlmetrics.Registry.Register(reg); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
+		return eksapi.Endpoint{}, nil, err
 	}
 	api := eks.NewClusters(eks.ClustersConfig{
 		Own: svc, Registry: reg, Cloud: c.provider, Account: account,

@@ -78,6 +78,9 @@ func guardGroups(cmd *cobra.Command) {
 	if !cmd.HasSubCommands() || cmd.Runnable() || cmd == cmd.Root() {
 		return
 	}
+	// A typo'd subcommand with its flags (kdp cluster lst --data-dir x)
+	// is told as an unknown command, not as an unknown flag of the group.
+	cmd.FParseErrWhitelist.UnknownFlags = true
 	cmd.Args = func(c *cobra.Command, args []string) error {
 		if len(args) == 0 {
 			return nil

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/clock"
 
@@ -512,5 +513,34 @@ func sleep(ctx context.Context, d time.Duration) bool {
 		return false
 	case <-t.C:
 		return true
+	}
+}
+
+var (
+	clustersDesc = prometheus.NewDesc("kdp_clusters", "Clusters created through the EKS API, by status.", []string{"status"}, nil)
+	restartsDesc = prometheus.NewDesc("kdp_cluster_control_plane_restarts_total",
+		"Times kdp restarted a created cluster's control plane after it died, since kdp started.", []string{"cluster"}, nil)
+)
+
+// Describe and Collect make the Registry a Prometheus collector: the
+// clusters by status, and each one's restarts.
+func (r *Registry) Describe(ch chan<- *prometheus.Desc) {
+	ch <- clustersDesc
+	ch <- restartsDesc
+}
+
+func (r *Registry) Collect(ch chan<- prometheus.Metric) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	byStatus := map[types.ClusterStatus]int{}
+	for _, s := range []types.ClusterStatus{types.ClusterStatusCreating, types.ClusterStatusActive, types.ClusterStatusDeleting, types.ClusterStatusFailed} {
+		byStatus[s] = 0
+	}
+	for name, e := range r.clusters {
+		byStatus[e.status.Phase]++
+		ch <- prometheus.MustNewConstMetric(restartsDesc, prometheus.CounterValue, float64(e.status.Restarts), name)
+	}
+	for s, n := range byStatus {
+		ch <- prometheus.MustNewConstMetric(clustersDesc, prometheus.GaugeValue, float64(n), string(s))
 	}
 }
