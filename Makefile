@@ -73,6 +73,8 @@ bench: build
 	KDP_BINARY=$(BIN) $(GO) test -run '^$$' -bench 'BenchmarkDeployment500$$|BenchmarkSinglePod$$' -benchtime 1x -timeout 30m ./internal/fargate
 	KDP_BINARY=$(BIN) $(GO) test -run '^$$' -bench 'BenchmarkEKSAPIDescribeNodegroup$$' -benchtime 20000x -timeout 10m ./internal/cli
 	KDP_BINARY=$(BIN) $(GO) test -run '^$$' -bench 'BenchmarkCLIDescribeNodegroup$$' -benchtime 10x -timeout 10m ./internal/cli
+	KDP_BINARY=$(BIN) $(GO) test -run '^$$' -bench 'BenchmarkCreateCluster$$' -benchtime 5x -timeout 10m ./internal/cli
+	KDP_BINARY=$(BIN) $(GO) test -run '^$$' -bench 'BenchmarkFiveIdleClusters$$' -benchtime 1x -timeout 30m ./internal/cli
 	$(GO) test -run '^$$' -bench 'BenchmarkVerify' ./internal/eksapi/auth
 	$(GO) test -run '^$$' -bench 'BenchmarkAdvise10000Manifests$$' -benchtime 3x ./internal/cli
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./internal/advise/...
