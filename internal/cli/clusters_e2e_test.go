@@ -158,6 +158,30 @@ func TestE2E_ClustersThroughTheAWSCLI(t *testing.T) {
 	if out, err := kubectl(t, kenv, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"); err != nil || out != "arn:aws:iam::123456789012:user/admin" {
 		t.Errorf("kubectl auth whoami: %q, %v", out, err)
 	}
+	// Another user: no access until an access entry, then what its
+	// policy grants (view: read, not write).
+	code, out, stderr := kdp(t, "credentials", "create", "bob", "--data-dir", dir, "-o", "json")
+	var bob struct{ AccessKeyID, SecretAccessKey string }
+	if i := strings.LastIndex(out, "}"); code != 0 || i < 0 || json.Unmarshal([]byte(out[:i+1]), &bob) != nil {
+		t.Fatalf("kdp credentials create bob: exit %d: %s%s", code, out, stderr)
+	}
+	asBob := append(kenv, "AWS_ACCESS_KEY_ID="+bob.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+bob.SecretAccessKey)
+	if out, err := kubectl(t, asBob, "get", "ns"); err == nil || !strings.Contains(out, "Unauthorized") && !strings.Contains(out, "must be logged in") {
+		t.Errorf("kubectl as bob, without an access entry: %v\n%s", err, out)
+	}
+	cli.ok("eks", "create-access-entry", "--cluster-name", "dev", "--principal-arn", "arn:aws:iam::123456789012:user/bob")
+	cli.ok("eks", "associate-access-policy", "--cluster-name", "dev", "--principal-arn", "arn:aws:iam::123456789012:user/bob",
+		"--policy-arn", "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy", "--access-scope", "type=cluster")
+	testenv.Eventually(t, 30*time.Second, func() error { // the API server caches a refusal for a moment
+		if out, err := kubectl(t, asBob, "get", "ns"); err != nil || !strings.Contains(out, "kube-system") {
+			return fmt.Errorf("kubectl get ns as bob, a viewer: %v\n%s", err, out)
+		}
+		return nil
+	})
+	if out, err := kubectl(t, asBob, "create", "namespace", "bobs"); err == nil || !strings.Contains(out, "Forbidden") && !strings.Contains(out, "forbidden") {
+		t.Errorf("kubectl create namespace as bob, a viewer: %v\n%s", err, out)
+	}
+
 	// A key kdp does not know gets no token that works.
 	bad := append(kenv, "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
 	if out, err := kubectl(t, bad, "get", "ns"); err == nil || !strings.Contains(out, "Unauthorized") && !strings.Contains(out, "must be logged in") {
