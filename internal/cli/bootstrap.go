@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -32,11 +33,7 @@ import (
 // registered as they are: the API server refuses NodeGroup writes, calling
 // a server that is not there, rather than admit node groups nothing checks.
 func bootstrapCluster(ctx context.Context, adminKubeconfig string, own, nodeGroups bool) error {
-	restCfg, err := clientcmd.BuildConfigFromFlags("", adminKubeconfig)
-	if err != nil {
-		return err
-	}
-	kube, err := kubernetes.NewForConfig(restCfg)
+	restCfg, kube, err := clientsetFor(adminKubeconfig)
 	if err != nil {
 		return err
 	}
@@ -91,4 +88,17 @@ func removeSimCRDs(ctx context.Context, c apiextensionsclient.Interface) error {
 		klog.InfoS("removed the CRD of an older kdp version", "crd", crd.Name)
 	}
 	return nil
+}
+
+// clientsetFor is the config and clientset of a kubeconfig.
+func clientsetFor(kubeconfig string) (*rest.Config, kubernetes.Interface, error) {
+	restCfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, nil, err
+	}
+	kube, err := kubernetes.NewForConfig(restCfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return restCfg, kube, nil
 }

@@ -83,12 +83,7 @@ func (f *apiFlags) client() (*eksapi.Client, error) {
 	if len(creds) == 0 {
 		return nil, fmt.Errorf("the EKS API in %s has no credentials: kdp credentials create NAME", dir)
 	}
-	c := creds[0]
-	for _, o := range creds {
-		if o.Name == eksDefaultCredential {
-			c = o
-		}
-	}
+	c := exportedCredential(creds)
 	client := &eksapi.Client{Endpoint: ep.URL, AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, Region: settings.Region}
 	if ep.CABundle != "" {
 		// --eks-api-tls: trust kdp's CA, as AWS_CA_BUNDLE makes the aws
@@ -281,14 +276,8 @@ func defaultCluster(ctx context.Context, dataDir string, in *types.CreateCluster
 		in.ResourcesVpcConfig = &types.VpcConfigRequest{}
 	}
 	if len(in.ResourcesVpcConfig.SubnetIds) == 0 {
-		subnets, err := p.Subnets(ctx)
-		if err != nil {
+		if in.ResourcesVpcConfig.SubnetIds, err = privateSubnetIDs(ctx, p); err != nil {
 			return err
-		}
-		for _, s := range subnets {
-			if !s.Public {
-				in.ResourcesVpcConfig.SubnetIds = append(in.ResourcesVpcConfig.SubnetIds, s.ID)
-			}
 		}
 	}
 	return nil

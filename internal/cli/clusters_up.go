@@ -13,7 +13,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -200,11 +199,7 @@ func (cc *childClusters) run(ctx context.Context, name string, l clusters.Layout
 // role: the token webhook puts a principal in the groups of the policies
 // associated with it.
 func bindAccessPolicies(ctx context.Context, adminKubeconfig string) error {
-	restCfg, err := clientcmd.BuildConfigFromFlags("", adminKubeconfig)
-	if err != nil {
-		return err
-	}
-	kube, err := kubernetes.NewForConfig(restCfg)
+	_, kube, err := clientsetFor(adminKubeconfig)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ func credentialsDir(t *testing.T) (string, *auth.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.EnsureDefault(eksDefaultCredential); err != nil {
+	if _, err := s.EnsureDefault(defaultCredential); err != nil {
 		t.Fatal(err)
 	}
 	return dir, s

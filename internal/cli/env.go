@@ -51,10 +51,6 @@ func runEnv(f *envFlags, out io.Writer) error {
 	return printEKSEnv(cluster.Layout{Root: dir}, out)
 }
 
-// eksDefaultCredential is the credential kdp up creates at its first start,
-// the one kdp env exports.
-const eksDefaultCredential = "admin"
-
 // printEKSEnv prints the exports with which the aws CLI and the AWS SDKs
 // reach kdp's EKS API, if a kdp up wrote its endpoint: the endpoint, the
 // admin credential (the first by name if admin was revoked) and the region.
@@ -87,12 +83,7 @@ func printEKSEnv(layout cluster.Layout, out io.Writer) error {
 		_, err = fmt.Fprintf(out, "# the EKS API at %s has no credentials: kdp credentials create NAME\n", endpoint)
 		return err
 	}
-	c := creds[0]
-	for _, o := range creds {
-		if o.Name == eksDefaultCredential {
-			c = o
-		}
-	}
+	c := exportedCredential(creds)
 	// STS is served on the EKS API's port: aws eks get-token presigns its
 	// GetCallerIdentity there, and kdp verifies the tokens of its clusters.
 	_, err = fmt.Fprintf(out, "export AWS_ENDPOINT_URL_EKS=%s\nexport AWS_ENDPOINT_URL_STS=%s\nexport AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=%s\n"+
@@ -113,4 +104,15 @@ func shellQuote(s string) string {
 		}
 	}
 	return s
+}
+
+// exportedCredential is the one kdp env exports and kdp cluster signs
+// with: admin, else the first by name (creds is not empty).
+func exportedCredential(creds []auth.Credential) auth.Credential {
+	for _, c := range creds {
+		if c.Name == defaultCredential {
+			return c
+		}
+	}
+	return creds[0]
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/utils/ptr"
 
+	"github.com/kdp-project/kdp/internal/cloud"
 	"github.com/kdp-project/kdp/internal/eks"
 	"github.com/kdp-project/kdp/internal/eks/types"
 	"github.com/kdp-project/kdp/internal/shorthand"
@@ -201,7 +202,12 @@ func (s *eksSession) defaultNodegroup(ctx context.Context, in *types.CreateNodeg
 
 // privateSubnets are the ids of the cloud's private subnets, sorted.
 func (s *eksSession) privateSubnets(ctx context.Context) ([]string, error) {
-	all, err := s.cloud.Subnets(ctx)
+	return privateSubnetIDs(ctx, s.cloud)
+}
+
+// privateSubnetIDs are the ids of the cloud's private subnets, sorted.
+func privateSubnetIDs(ctx context.Context, p cloud.Provider) ([]string, error) {
+	all, err := p.Subnets(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing the cloud's subnets: %w", err)
 	}

@@ -114,6 +114,19 @@ func (c *Clusters) accessCluster(name string) *Error {
 	return nil
 }
 
+// entry is a copy of the principal's access entry in a created cluster.
+func (c *Clusters) entry(cluster, principal string) (*clusters.AccessEntry, *Error) {
+	if e := c.accessCluster(cluster); e != nil {
+		return nil, e
+	}
+	rec, _, _ := c.cfg.Registry.Get(cluster)
+	a, ok := rec.Entry(principal)
+	if !ok {
+		return nil, accessEntryNotFound(cluster, principal)
+	}
+	return a, nil
+}
+
 func accessEntryNotFound(cluster, principal string) *Error {
 	return &Error{Code: CodeResourceNotFound, ClusterName: cluster, Message: "The specified principalArn could not be found. You can view your available access entries with 'list-access-entries'. (" + principal + ")"}
 }
@@ -174,13 +187,9 @@ func (c *Clusters) CreateAccessEntry(_ context.Context, in *types.CreateAccessEn
 
 // DescribeAccessEntry describes a principal's access entry.
 func (c *Clusters) DescribeAccessEntry(_ context.Context, in *types.DescribeAccessEntryRequest) (*types.DescribeAccessEntryResponse, error) {
-	if e := c.accessCluster(in.ClusterName); e != nil {
+	a, e := c.entry(in.ClusterName, in.PrincipalArn)
+	if e != nil {
 		return nil, e
-	}
-	rec, _, _ := c.cfg.Registry.Get(in.ClusterName)
-	a, ok := rec.Entry(in.PrincipalArn)
-	if !ok {
-		return nil, accessEntryNotFound(in.ClusterName, in.PrincipalArn)
 	}
 	return &types.DescribeAccessEntryResponse{AccessEntry: &a.Entry}, nil
 }
@@ -313,13 +322,9 @@ func (c *Clusters) DisassociateAccessPolicy(_ context.Context, in *types.Disasso
 
 // ListAssociatedAccessPolicies lists a principal's access policies.
 func (c *Clusters) ListAssociatedAccessPolicies(_ context.Context, in *types.ListAssociatedAccessPoliciesRequest) (*types.ListAssociatedAccessPoliciesResponse, error) {
-	if e := c.accessCluster(in.ClusterName); e != nil {
+	a, e := c.entry(in.ClusterName, in.PrincipalArn)
+	if e != nil {
 		return nil, e
-	}
-	rec, _, _ := c.cfg.Registry.Get(in.ClusterName)
-	a, ok := rec.Entry(in.PrincipalArn)
-	if !ok {
-		return nil, accessEntryNotFound(in.ClusterName, in.PrincipalArn)
 	}
 	byARN := map[string]types.AssociatedAccessPolicy{}
 	var arns []string
