@@ -29,6 +29,10 @@ import (
 // the clusters kdp created: their API servers post TokenReviews there.
 const tokenReviewPath = "/kdp/authenticate/"
 
+// tokenCacheTTL is how long a created cluster's API server keeps kdp's
+// answer about a token.
+const tokenCacheTTL = 10 * time.Second
+
 // DefaultMaxClusters sizes --max-clusters to the machine: each cluster is
 // a control plane of its own (about 350 MiB and a few percent of a core
 // idle, more while it starts), so one per 2 GiB of memory, and at most
@@ -86,6 +90,9 @@ func (cc *childClusters) APIServerArgs(name string, l clusters.Layout) ([]string
 	return []string{
 		"--authentication-token-webhook-config-file=" + l.TokenWebhookConfig(),
 		"--authentication-token-webhook-version=v1",
+		// A deleted access entry or policy takes effect within this
+		// (the API server's default keeps an answer 2 minutes).
+		"--authentication-token-webhook-cache-ttl=" + tokenCacheTTL.String(),
 	}, nil
 }
 
@@ -131,7 +138,10 @@ func (cc *childClusters) Deleting(name string) {
 // node bootstrap and of the access policies), runs them, and serves the
 // cluster's EKS API once its API server calls their webhooks; it returns
 // when ctx ends or the manager fails.
-func (cc *childClusters) run(ctx context.Context, name string, l clusters.Layout) error {
+func (cc *childClusters) run(ctx context.Context, name string, l clusters.Layout) (err error) {
+	// Everything this attempt starts stops with it.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	cl := l.Cluster()
 	if err := bootstrapCluster(ctx, cl.AdminKubeconfig(), true, true); err != nil {
 		return err
@@ -167,6 +177,12 @@ func (cc *childClusters) run(ctx context.Context, name string, l clusters.Layout
 		ln.Close()
 		return err
 	}
+	started := false
+	defer func() {
+		if !started {
+			ln.Close() // the webhook server, which owns it once running, never ran
+		}
+	}()
 	account, err := provider.Account(ctx)
 	if err != nil {
 		return err
@@ -180,9 +196,15 @@ func (cc *childClusters) run(ctx context.Context, name string, l clusters.Layout
 		return err
 	}
 	svc := eks.New(eks.Config{Client: direct, Reader: mgr.GetClient(), Cloud: provider, Account: account, Cluster: facts})
-	errc := make(chan error, 1)
-	go func() { errc <- mgr.Start(ctx) }()
+	errc, stopped := make(chan error, 1), make(chan struct{})
+	started = true
+	go func() {
+		defer close(stopped)
+		errc <- mgr.Start(ctx)
+	}()
 	if err := waitAdmission(ctx, restCfg, hooks, errc); err != nil {
+		cancel()
+		<-stopped // the manager of this attempt, and its controllers, are gone
 		return err
 	}
 	cc.api.SetService(name, svc)

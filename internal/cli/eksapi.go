@@ -113,7 +113,7 @@ func setupEKSAPI(ctx context.Context, mgr ctrl.Manager, restCfg *rest.Config, f 
 	api := eks.NewClusters(eks.ClustersConfig{
 		Own: svc, Registry: reg, Cloud: c.provider, Account: account,
 		Versions: []string{validation.Minor(version.Kubernetes())}, PlatformVersion: PlatformVersion, ServiceIPv4CIDR: cluster.ServiceCIDR,
-		MaxClusters: f.maxClusters, Controllers: true, Deleting: children.Deleting,
+		MaxClusters: f.maxClusters, Controllers: true,
 	})
 	children.api, children.reg = api, reg
 	// Tokens name kdp's STS: the endpoint kdp env exports, or localhost.

@@ -189,8 +189,8 @@ func sdkOperations(t *testing.T, e *testenv.Env, vars map[string]string, subnets
 		t.Errorf("a bad CreateNodegroup: %v", err)
 	}
 	if _, err := c.CreateCluster(ctx, &eks.CreateClusterInput{Name: aws.String("x"), RoleArn: aws.String(e2eNodeRole),
-		ResourcesVpcConfig: &ekstypes.VpcConfigRequest{}}); err == nil || !strings.Contains(err.Error(), "not supported by kdp") {
-		t.Errorf("CreateCluster: %v, want an error saying kdp does not support it", err)
+		ResourcesVpcConfig: &ekstypes.VpcConfigRequest{}}); !errors.As(err, &invalid) || !strings.Contains(aws.ToString(invalid.Message), "resourcesVpcConfig.subnetIds is required") {
+		t.Errorf("CreateCluster without subnets: %v", err)
 	}
 
 	// Pages of ListNodegroups.
@@ -513,7 +513,7 @@ func awsCLI(t *testing.T, vars map[string]string, subnets []string) {
 	fails("(InvalidParameterException) when calling the CreateNodegroup operation", "create-nodegroup", "--cluster-name", "kdp",
 		"--nodegroup-name", "bad", "--node-role", e2eNodeRole, "--subnets", subnets[0], "--scaling-config", "minSize=3,maxSize=2,desiredSize=2")
 	fails("(ResourceNotFoundException) when calling the ListNodegroups operation: No cluster found for name: other.", "list-nodegroups", "--cluster-name", "other")
-	fails("not supported by kdp", "delete-cluster", "--name", "kdp")
+	fails("(InvalidRequestException) when calling the DeleteCluster operation: Cluster kdp is the one kdp runs", "delete-cluster", "--name", "kdp")
 
 	fp := ok("create-fargate-profile", "--cluster-name", "kdp", "--fargate-profile-name", "cli", "--pod-execution-role-arn", e2ePodRole,
 		"--subnets", subnets[0], "--selectors", "namespace=cli-serverless")["fargateProfile"].(map[string]any)

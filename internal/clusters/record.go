@@ -42,6 +42,9 @@ type Record struct {
 	RequestDigest string `json:"requestDigest,omitempty"`
 	// CreatedBy is the ARN of who created the cluster.
 	CreatedBy string `json:"createdBy,omitempty"`
+	// WasActive is set once kdp's controllers have served the cluster:
+	// it may have node groups since.
+	WasActive bool `json:"wasActive,omitempty"`
 	// Ports are the child's ports, chosen at the first start and kept, so
 	// that the cluster's endpoint stays as DescribeCluster said.
 	Ports Ports `json:"ports"`
@@ -122,9 +125,8 @@ func writeRecord(path string, r *Record) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
+	// The cluster's directory is Create's to make: a write after a
+	// deletion removed it fails rather than bring it back.
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".cluster-*.json")
 	if err != nil {
 		return err

@@ -36,6 +36,12 @@ var ErrExists = errors.New("a cluster of that name exists")
 // ErrNotFound is the error for a cluster kdp does not have.
 var ErrNotFound = errors.New("no such cluster")
 
+// ErrDeleting is Update's error for a cluster being deleted.
+var ErrDeleting = errors.New("the cluster is being deleted")
+
+// ErrLimit is Create's error when the registry has its most clusters.
+var ErrLimit = errors.New("the most clusters kdp runs are running")
+
 // Hooks are what the Registry tells its user.
 type Hooks interface {
 	// APIServerArgs are extra kube-apiserver flags of the cluster's
@@ -46,6 +52,10 @@ type Hooks interface {
 	// is first ready: kdp then runs the cluster's controllers. ctx ends
 	// when the cluster is deleted or kdp stops.
 	Ready(ctx context.Context, name string, l Layout)
+	// Deleting is called when a deletion begins, before the cluster's
+	// control plane stops: its controllers stop first. It returns once
+	// they have.
+	Deleting(name string)
 }
 
 // Options configure a Registry.
@@ -141,7 +151,10 @@ func Open(o Options) (*Registry, error) {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			// One bad record must not keep kdp (and the other clusters)
+			// from starting: it is left for the user to look at.
+			o.Log.Error(err, "skipping a cluster whose record is unreadable", "dir", l.Dir)
+			continue
 		}
 		r.clusters[rec.Cluster.Name] = &entry{layout: l, rec: rec, status: Status{Phase: types.ClusterStatusCreating}, ready: make(chan struct{})}
 	}
@@ -153,6 +166,9 @@ func Open(o Options) (*Registry, error) {
 func (r *Registry) Start(ctx context.Context) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.stopped {
+		return
+	}
 	r.ctx = ctx
 	for name, e := range r.clusters {
 		if e.rec.Deleting {
@@ -224,13 +240,23 @@ func (r *Registry) Ready(name string) (<-chan struct{}, bool) {
 
 // Create records a new cluster and starts its control plane (CREATING
 // until its API server is ready). It fails with ErrExists if the name is
-// taken, and writes nothing then.
-func (r *Registry) Create(rec *Record) error {
+// taken, and with ErrLimit if max clusters (those being deleted not
+// counted) exist already; it writes nothing then.
+func (r *Registry) Create(rec *Record, max int) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	name := rec.Cluster.Name
 	if _, ok := r.clusters[name]; ok {
 		return ErrExists
+	}
+	live := 0
+	for _, e := range r.clusters {
+		if !e.rec.Deleting {
+			live++
+		}
+	}
+	if live >= max {
+		return ErrLimit
 	}
 	l := r.Layout(name)
 	if err := os.MkdirAll(l.Dir, 0o700); err != nil {
@@ -257,6 +283,9 @@ func (r *Registry) Update(name string, change func(*Record) error) error {
 	e, ok := r.clusters[name]
 	if !ok {
 		return ErrNotFound
+	}
+	if e.rec.Deleting {
+		return ErrDeleting
 	}
 	next := clone(e.rec)
 	if err := change(next); err != nil {
@@ -309,9 +338,16 @@ func (r *Registry) remove(name string, e *entry) {
 	cancel, done := e.cancel, e.done
 	removed := e.removedCh
 	r.mu.Unlock()
+	if r.o.Hooks != nil {
+		r.o.Hooks.Deleting(name)
+	}
 	if cancel != nil {
 		cancel()
 		<-done
+	}
+	if pid, ok := orphan(e.layout); ok {
+		r.o.Log.Info("stopping an orphaned control plane of a deleted cluster", "cluster", name, "pid", pid)
+		killAndWait(pid)
 	}
 	for i := 0; ; i++ {
 		err := os.RemoveAll(e.layout.Dir)
@@ -348,7 +384,7 @@ func (r *Registry) run(ctx context.Context, name string, e *entry) {
 	backoff := firstBackoff
 	first := true
 	for ctx.Err() == nil {
-		p, err := r.start(name, e)
+		p, ports, err := r.start(name, e)
 		if err != nil {
 			log.Error(err, "starting the cluster's control plane")
 			r.setStatus(e, func(s *Status) {
@@ -363,12 +399,19 @@ func (r *Registry) run(ctx context.Context, name string, e *entry) {
 			backoff = min(2*backoff, lastBackoff)
 			continue
 		}
-		log.Info("started the cluster's control plane", "pid", p.pid(), "apiServerPort", e.rec.Ports.APIServer)
+		log.Info("started the cluster's control plane", "pid", p.pid(), "apiServerPort", ports.APIServer)
 		r.setStatus(e, func(s *Status) { s.PID = p.pid() })
 		readyAt, ok := r.waitReady(ctx, e, p)
 		if ok {
 			r.becameReady(ctx, name, e, first)
 			first = false
+		} else if r.failed(e) {
+			// A cluster that never came up is FAILED, as on EKS: kdp
+			// leaves it so (its process stopped) until it is deleted or
+			// kdp starts again.
+			log.Info("the cluster's control plane was never ready: FAILED", "log", e.layout.ProcessLog())
+			<-ctx.Done()
+			return
 		}
 		select {
 		case <-ctx.Done():
@@ -397,7 +440,7 @@ func (r *Registry) run(ctx context.Context, name string, e *entry) {
 // start starts the cluster's process on its recorded ports, or new ones
 // if those are taken (the endpoint then changes), after stopping an
 // orphaned control plane of its data dir.
-func (r *Registry) start(name string, e *entry) (*process, error) {
+func (r *Registry) start(name string, e *entry) (*process, Ports, error) {
 	if pid, ok := orphan(e.layout); ok {
 		r.o.Log.Info("stopping an orphaned control plane of the cluster", "cluster", name, "pid", pid)
 		killAndWait(pid)
@@ -408,21 +451,22 @@ func (r *Registry) start(name string, e *entry) (*process, error) {
 	if !portsFree(ports) {
 		ps, err := freePorts(3)
 		if err != nil {
-			return nil, err
+			return nil, ports, err
 		}
 		ports = Ports{APIServer: ps[0], Etcd: ps[1], EtcdPeer: ps[2]}
 		if err := r.Update(name, func(rec *Record) error { rec.Ports = ports; return nil }); err != nil {
-			return nil, err
+			return nil, ports, err
 		}
 	}
 	var args []string
 	if r.o.Hooks != nil {
 		var err error
 		if args, err = r.o.Hooks.APIServerArgs(name, e.layout); err != nil {
-			return nil, err
+			return nil, ports, err
 		}
 	}
-	return startProcess(r.o.Binary, name, e.layout, ports, args)
+	p, err := startProcess(r.o.Binary, name, e.layout, ports, args)
+	return p, ports, err
 }
 
 // waitReady waits for the process's API server to answer /readyz, and
@@ -476,6 +520,12 @@ func (r *Registry) becameReady(ctx context.Context, name string, e *entry, first
 			go r.o.Hooks.Ready(ctx, name, e.layout)
 		}
 	}
+}
+
+func (r *Registry) failed(e *entry) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return e.status.Phase == types.ClusterStatusFailed
 }
 
 func (r *Registry) setStatus(e *entry, change func(*Status)) {

@@ -16,9 +16,16 @@ import (
 
 // hooks records what the Registry tells.
 type hooks struct {
-	mu    sync.Mutex
-	ready map[string]int
-	args  map[string]int
+	mu       sync.Mutex
+	ready    map[string]int
+	args     map[string]int
+	deleting map[string]int
+}
+
+func (h *hooks) Deleting(name string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.deleting[name]++
 }
 
 func (h *hooks) APIServerArgs(name string, _ Layout) ([]string, error) {
@@ -73,16 +80,19 @@ func waitPhase(t *testing.T, r *Registry, name string, want types.ClusterStatus,
 // removes its data, even when kdp stopped in the middle.
 func TestIntegration_Lifecycle(t *testing.T) {
 	dir := t.TempDir()
-	h := &hooks{ready: map[string]int{}, args: map[string]int{}}
+	h := &hooks{ready: map[string]int{}, args: map[string]int{}, deleting: map[string]int{}}
 	r := open(t, dir, h)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	r.Start(ctx)
-	if err := r.Create(&Record{Cluster: types.Cluster{Name: "one"}}); err != nil {
+	if err := r.Create(&Record{Cluster: types.Cluster{Name: "one"}}, 1); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Create(&Record{Cluster: types.Cluster{Name: "one"}}); err != ErrExists {
+	if err := r.Create(&Record{Cluster: types.Cluster{Name: "one"}}, 1); err != ErrExists {
 		t.Errorf("a second cluster named one: %v", err)
+	}
+	if err := r.Create(&Record{Cluster: types.Cluster{Name: "other"}}, 1); err != ErrLimit {
+		t.Errorf("a cluster beyond the limit: %v", err)
 	}
 	if _, st, _ := r.Get("one"); st.Phase != types.ClusterStatusCreating {
 		t.Errorf("a new cluster is %s, want CREATING", st.Phase)
@@ -155,12 +165,13 @@ func TestIntegration_Lifecycle(t *testing.T) {
 // cluster is gone, process and data, when the channel closes.
 func TestIntegration_Delete(t *testing.T) {
 	dir := t.TempDir()
-	r := open(t, dir, &hooks{ready: map[string]int{}, args: map[string]int{}})
+	h := &hooks{ready: map[string]int{}, args: map[string]int{}, deleting: map[string]int{}}
+	r := open(t, dir, h)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	r.Start(ctx)
 	defer r.Stop()
-	if err := r.Create(&Record{Cluster: types.Cluster{Name: "two"}}); err != nil {
+	if err := r.Create(&Record{Cluster: types.Cluster{Name: "two"}}, 1); err != nil {
 		t.Fatal(err)
 	}
 	st := waitPhase(t, r, "two", types.ClusterStatusActive, nil)
@@ -170,6 +181,13 @@ func TestIntegration_Delete(t *testing.T) {
 	}
 	if _, s, ok := r.Get("two"); ok && s.Phase != types.ClusterStatusDeleting {
 		t.Errorf("a deleted cluster is %s", s.Phase)
+	}
+	if err := r.Update("two", func(*Record) error { return nil }); err != ErrDeleting && err != ErrNotFound {
+		t.Errorf("updating a cluster being deleted: %v", err)
+	}
+	// One being deleted does not count to the limit.
+	if err := r.Create(&Record{Cluster: types.Cluster{Name: "three"}}, 1); err != nil {
+		t.Errorf("a cluster while the only other is deleted: %v", err)
 	}
 	select {
 	case <-gone:
@@ -181,6 +199,9 @@ func TestIntegration_Delete(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "two")); !os.IsNotExist(err) {
 		t.Errorf("its directory: %v", err)
+	}
+	if n := h.count(h.deleting, "two"); n != 1 {
+		t.Errorf("Deleting told %d times", n)
 	}
 	if _, err := r.Delete("two"); err != ErrNotFound {
 		t.Errorf("deleting it again: %v", err)

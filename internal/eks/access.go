@@ -168,7 +168,7 @@ func (c *Clusters) CreateAccessEntry(_ context.Context, in *types.CreateAccessEn
 	}
 	entry := c.newAccessEntry(in.ClusterName, in.PrincipalArn, kind, in.Username, in.KubernetesGroups, in.Tags)
 	var inUse bool
-	err := c.cfg.Registry.Update(in.ClusterName, func(r *clusters.Record) error {
+	ue := c.updateRecord(in.ClusterName, "recording the change", func(r *clusters.Record) error {
 		if _, ok := r.Entry(in.PrincipalArn); ok {
 			inUse = true
 			return nil
@@ -176,8 +176,8 @@ func (c *Clusters) CreateAccessEntry(_ context.Context, in *types.CreateAccessEn
 		r.AccessEntries = append(r.AccessEntries, clusters.AccessEntry{Entry: entry})
 		return nil
 	})
-	if err != nil {
-		return nil, serverError(err, "recording the access entry")
+	if ue != nil {
+		return nil, ue
 	}
 	if inUse {
 		return nil, &Error{Code: CodeResourceInUse, ClusterName: in.ClusterName, Message: "The specified access entry resource is already in use on this cluster."}
@@ -222,14 +222,14 @@ func (c *Clusters) DeleteAccessEntry(_ context.Context, in *types.DeleteAccessEn
 		return nil, e
 	}
 	found := false
-	err := c.cfg.Registry.Update(in.ClusterName, func(r *clusters.Record) error {
+	ue := c.updateRecord(in.ClusterName, "recording the change", func(r *clusters.Record) error {
 		n := len(r.AccessEntries)
 		r.AccessEntries = slices.DeleteFunc(r.AccessEntries, func(a clusters.AccessEntry) bool { return a.Entry.PrincipalArn == in.PrincipalArn })
 		found = len(r.AccessEntries) < n
 		return nil
 	})
-	if err != nil {
-		return nil, serverError(err, "recording the access entry's deletion")
+	if ue != nil {
+		return nil, ue
 	}
 	if !found {
 		return nil, accessEntryNotFound(in.ClusterName, in.PrincipalArn)
@@ -267,7 +267,7 @@ func (c *Clusters) AssociateAccessPolicy(_ context.Context, in *types.AssociateA
 	now := types.NewTimestamp(c.cfg.Clock.Now())
 	var out types.AssociatedAccessPolicy
 	found := false
-	err := c.cfg.Registry.Update(in.ClusterName, func(r *clusters.Record) error {
+	ue := c.updateRecord(in.ClusterName, "recording the change", func(r *clusters.Record) error {
 		a, ok := r.Entry(in.PrincipalArn)
 		if !ok {
 			return nil
@@ -283,8 +283,8 @@ func (c *Clusters) AssociateAccessPolicy(_ context.Context, in *types.AssociateA
 		a.Policies = append(a.Policies, out)
 		return nil
 	})
-	if err != nil {
-		return nil, serverError(err, "recording the association")
+	if ue != nil {
+		return nil, ue
 	}
 	if !found {
 		return nil, accessEntryNotFound(in.ClusterName, in.PrincipalArn)
@@ -298,7 +298,7 @@ func (c *Clusters) DisassociateAccessPolicy(_ context.Context, in *types.Disasso
 		return nil, e
 	}
 	entry, found := false, false
-	err := c.cfg.Registry.Update(in.ClusterName, func(r *clusters.Record) error {
+	ue := c.updateRecord(in.ClusterName, "recording the change", func(r *clusters.Record) error {
 		a, ok := r.Entry(in.PrincipalArn)
 		if !ok {
 			return nil
@@ -310,8 +310,8 @@ func (c *Clusters) DisassociateAccessPolicy(_ context.Context, in *types.Disasso
 		return nil
 	})
 	switch {
-	case err != nil:
-		return nil, serverError(err, "recording the disassociation")
+	case ue != nil:
+		return nil, ue
 	case !entry:
 		return nil, accessEntryNotFound(in.ClusterName, in.PrincipalArn)
 	case !found:

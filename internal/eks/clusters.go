@@ -48,10 +48,7 @@ type ClustersConfig struct {
 	// as its API server is ready, so that CreateNodegroup is accepted
 	// whenever DescribeCluster says ACTIVE.
 	Controllers bool
-	// Deleting is called when DeleteCluster has accepted a deletion,
-	// before the cluster's control plane stops: its controllers stop.
-	Deleting func(name string)
-	Clock    clock.PassiveClock
+	Clock       clock.PassiveClock
 }
 
 // Clusters is the EKS API of an account's clusters: the cluster kdp runs
@@ -82,6 +79,18 @@ func NewClusters(cfg ClustersConfig) *Clusters {
 // SetService makes svc the Service of the created cluster name (once its
 // controllers run); nil removes it.
 func (c *Clusters) SetService(name string, svc *Service) {
+	if svc != nil {
+		// Controllers that came up as their cluster was being deleted
+		// serve nothing.
+		if _, st, ok := c.registryGet(name); !ok || st.Phase == types.ClusterStatusDeleting {
+			return
+		}
+	}
+	if svc != nil {
+		if err := c.cfg.Registry.Update(name, func(r *clusters.Record) error { r.WasActive = true; return nil }); err != nil {
+			return // deleted meanwhile
+		}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if svc == nil {
@@ -106,14 +115,20 @@ func (c *Clusters) service(name string) (*Service, *Error) {
 	if c.own(name) {
 		return c.cfg.Own, nil
 	}
-	_, st, ok := c.registryGet(name)
+	rec, st, ok := c.registryGet(name)
 	if !ok {
 		return nil, clusterNotFound(name)
 	}
 	c.mu.RLock()
 	svc := c.services[name]
 	c.mu.RUnlock()
-	if c.phase(name, st) != types.ClusterStatusActive || svc == nil {
+	phase := c.phase(name, rec, st)
+	if phase == types.ClusterStatusUpdating || (phase == types.ClusterStatusActive && svc == nil) {
+		// Its node groups are there, their controllers not yet: the
+		// SDKs and the aws CLI retry this.
+		return nil, &Error{Code: CodeServiceUnavailable, ClusterName: name, Message: "kdp is starting cluster " + name + "'s control plane and controllers: try again in a few seconds"}
+	}
+	if phase != types.ClusterStatusActive {
 		return nil, &Error{Code: CodeInvalidRequest, ClusterName: name, Message: fmt.Sprintf("Cluster '%s' is not in ACTIVE status", name)}
 	}
 	return svc, nil
@@ -121,16 +136,24 @@ func (c *Clusters) service(name string) (*Service, *Error) {
 
 // phase is a created cluster's status: the registry's, but CREATING
 // until its controllers first serve it, when kdp runs them.
-func (c *Clusters) phase(name string, st clusters.Status) types.ClusterStatus {
-	if st.Phase != types.ClusterStatusActive || !c.cfg.Controllers {
+//
+// A cluster that was ACTIVE before (kdp restarted, or its controllers are
+// starting again) is UPDATING meanwhile: it has what it had, and comes
+// back.
+func (c *Clusters) phase(name string, rec clusters.Record, st clusters.Status) types.ClusterStatus {
+	if !c.cfg.Controllers || (st.Phase != types.ClusterStatusActive && st.Phase != types.ClusterStatusCreating) {
 		return st.Phase
 	}
 	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if !c.served[name] {
-		return types.ClusterStatusCreating
+	served := c.served[name]
+	c.mu.RUnlock()
+	switch {
+	case st.Phase == types.ClusterStatusActive && served:
+		return types.ClusterStatusActive
+	case rec.WasActive:
+		return types.ClusterStatusUpdating
 	}
-	return st.Phase
+	return types.ClusterStatusCreating
 }
 
 func clusterNotFound(name string) *Error {
@@ -185,13 +208,12 @@ func (c *Clusters) CreateCluster(ctx context.Context, in *types.CreateClusterReq
 	if e := c.validateCreate(in, subnets); e != nil {
 		return nil, e
 	}
-	if max := c.cfg.MaxClusters; c.cfg.Registry.Len() >= max {
-		return nil, &Error{Code: CodeResourceLimitExceeded, ClusterName: in.Name, Message: fmt.Sprintf(
-			"kdp runs at most %d clusters beside its own (--max-clusters, sized to this machine: each is a control plane of its own); delete one first", max)}
-	}
 	rec := c.newRecord(ctx, in, sum)
-	if err := c.cfg.Registry.Create(rec); errors.Is(err, clusters.ErrExists) {
+	if err := c.cfg.Registry.Create(rec, c.cfg.MaxClusters); errors.Is(err, clusters.ErrExists) {
 		return nil, &Error{Code: CodeResourceInUse, ClusterName: in.Name, Message: "Cluster already exists with name: " + in.Name}
+	} else if errors.Is(err, clusters.ErrLimit) {
+		return nil, &Error{Code: CodeResourceLimitExceeded, ClusterName: in.Name, Message: fmt.Sprintf(
+			"kdp runs at most %d clusters beside its own (--max-clusters, sized to this machine: each is a control plane of its own); delete one first", c.cfg.MaxClusters)}
 	} else if err != nil {
 		return nil, serverError(err, "recording the cluster")
 	}
@@ -278,8 +300,11 @@ func (c *Clusters) validateCreate(in *types.CreateClusterRequest, subnets []clou
 	if len(in.EncryptionConfig) > 0 {
 		ps.add("encryptionConfig", "kdp does not encrypt secrets with KMS keys: leave encryptionConfig out")
 	}
-	if in.OutpostConfig != nil || in.RemoteNetworkConfig != nil || in.ComputeConfig != nil {
-		ps.add("", "kdp's clusters have no Outposts, remote networks or EKS Auto Mode compute: leave outpostConfig, remoteNetworkConfig and computeConfig out")
+	if in.OutpostConfig != nil || in.RemoteNetworkConfig != nil || in.ComputeConfig != nil || in.StorageConfig != nil || in.ControlPlaneScalingConfig != nil {
+		ps.add("", "kdp's clusters have no Outposts, remote networks, EKS Auto Mode compute or storage, or control plane tiers: leave outpostConfig, remoteNetworkConfig, computeConfig, storageConfig and controlPlaneScalingConfig out")
+	}
+	if u := in.UpgradePolicy; u != nil && u.SupportType != "" && u.SupportType != types.SupportTypeStandard && u.SupportType != types.SupportTypeExtended {
+		ps.add("upgradePolicy.supportType", "supportType %q must be STANDARD or EXTENDED", u.SupportType)
 	}
 	return ps.err(in.Name)
 }
@@ -350,12 +375,20 @@ func (c *Clusters) newRecord(ctx context.Context, in *types.CreateClusterRequest
 				Issuer: "https://oidc.eks." + c.cfg.Account.Region + ".amazonaws.com/id/" + strings.ToUpper(shortHash(arn, 32)),
 			}},
 			PlatformVersion:    c.cfg.PlatformVersion,
+			DeletionProtection: ptrTo(in.DeletionProtection != nil && *in.DeletionProtection),
+			UpgradePolicy:      &types.UpgradePolicyResponse{SupportType: types.SupportTypeExtended},
 			Tags:               maps.Clone(in.Tags),
 			AccessConfig:       access,
 			ClientRequestToken: in.ClientRequestToken,
 		},
 		RequestDigest: digest,
 		CreatedBy:     Principal(ctx),
+	}
+	if u := in.UpgradePolicy; u != nil && u.SupportType != "" {
+		rec.Cluster.UpgradePolicy.SupportType = u.SupportType
+	}
+	if z := in.ZonalShiftConfig; z != nil && z.Enabled != nil {
+		rec.Cluster.ZonalShiftConfig = &types.ZonalShiftConfigResponse{Enabled: ptrTo(*z.Enabled)}
 	}
 	if principal := Principal(ctx); principal != "" && *access.BootstrapClusterCreatorAdminPermissions {
 		// EKS gives the cluster's creator an access entry with cluster
@@ -434,12 +467,15 @@ func (c *Clusters) describe(_ context.Context, name string) (*types.Cluster, *Er
 	}
 	out := rec.Cluster
 	out.ClientRequestToken = ""
-	out.Status = c.phase(name, st)
+	out.Status = c.phase(name, rec, st)
 	if st.Endpoint != "" {
 		out.Endpoint = st.Endpoint
 		out.CertificateAuthority = &types.Certificate{Data: base64.StdEncoding.EncodeToString(st.CA)}
 	}
 	var issues []types.ClusterIssue
+	if out.Status == types.ClusterStatusUpdating {
+		issues = append(issues, types.ClusterIssue{Code: types.ClusterIssueCodeClusterUnreachable, Message: "kdp is starting the cluster's control plane and its controllers"})
+	}
 	if st.Failure != "" {
 		issues = append(issues, types.ClusterIssue{Code: types.ClusterIssueCodeInternalFailure, Message: st.Failure})
 	}
@@ -488,12 +524,27 @@ func (c *Clusters) DeleteCluster(ctx context.Context, in *types.DeleteClusterReq
 	if in.Name == "" {
 		return nil, invalidParameter("name", "the cluster name is required")
 	}
-	_, st, ok := c.registryGet(in.Name)
+	rec, st, ok := c.registryGet(in.Name)
 	if !ok {
 		return nil, clusterNotFound(in.Name)
 	}
-	if st.Phase == types.ClusterStatusActive {
-		if svc, e := c.service(in.Name); e == nil {
+	if st.Phase == types.ClusterStatusDeleting {
+		d, e := c.describe(ctx, in.Name)
+		if e != nil {
+			return nil, e
+		}
+		return &types.DeleteClusterResponse{Cluster: d}, nil
+	}
+	if aws := rec.Cluster.DeletionProtection; aws != nil && *aws {
+		return nil, &Error{Code: CodeInvalidRequest, ClusterName: in.Name, Message: "Cluster " + in.Name + " has deletion protection enabled: turn it off first (update-cluster-config --no-deletion-protection)"}
+	}
+	if rec.WasActive {
+		// It may have node groups or profiles: only its Service knows.
+		svc, e := c.service(in.Name)
+		if e != nil {
+			return nil, e
+		}
+		{
 			ngs, err := svc.ListNodegroups(ctx, &types.ListNodegroupsRequest{ClusterName: in.Name, MaxResults: ptrTo[int32](1)})
 			if err != nil {
 				return nil, err
@@ -510,19 +561,18 @@ func (c *Clusters) DeleteCluster(ctx context.Context, in *types.DeleteClusterReq
 			}
 		}
 	}
-	if c.cfg.Deleting != nil {
-		c.cfg.Deleting(in.Name)
-	}
-	c.SetService(in.Name, nil)
-	c.mu.Lock()
-	delete(c.served, in.Name)
-	c.mu.Unlock()
-	d, e := c.describe(ctx, in.Name)
+	// The registry marks it DELETING, stops its controllers (its
+	// Deleting hook), then its control plane.
 	if _, err := c.cfg.Registry.Delete(in.Name); errors.Is(err, clusters.ErrNotFound) {
 		return nil, clusterNotFound(in.Name)
 	} else if err != nil {
 		return nil, serverError(err, "deleting the cluster")
 	}
+	c.mu.Lock()
+	delete(c.services, in.Name)
+	delete(c.served, in.Name)
+	c.mu.Unlock()
+	d, e := c.describe(ctx, in.Name)
 	if e != nil {
 		return nil, e
 	}
@@ -538,16 +588,25 @@ func (c *Clusters) UpdateClusterConfig(ctx context.Context, in *types.UpdateClus
 	if c.own(in.Name) {
 		return nil, &Error{Code: CodeInvalidRequest, ClusterName: in.Name, Message: "Cluster " + in.Name + " is the one kdp runs: its configuration is kdp's flags"}
 	}
-	rec, _, ok := c.registryGet(in.Name)
+	rec, st, ok := c.registryGet(in.Name)
 	if !ok {
 		return nil, clusterNotFound(in.Name)
+	}
+	if phase := c.phase(in.Name, rec, st); phase != types.ClusterStatusActive {
+		return nil, &Error{Code: CodeResourceInUse, ClusterName: in.Name, Message: fmt.Sprintf("Cluster %s is %s: its configuration changes once it is ACTIVE", in.Name, phase)}
 	}
 	var ps problems
 	var params []types.UpdateParam
 	var kind types.UpdateType
+	one := func(k types.UpdateType) {
+		if kind != "" {
+			ps.add("", "give one of logging, accessConfig and deletionProtection per update")
+		}
+		kind = k
+	}
 	if in.Logging != nil {
 		validateLogging(in.Logging, "logging", &ps)
-		kind = types.UpdateTypeLoggingUpdate
+		one(types.UpdateTypeLoggingUpdate)
 		params = append(params, types.UpdateParam{Type: types.UpdateParamTypeClusterLogging, Value: jsonString(in.Logging)})
 	}
 	if a := in.AccessConfig; a != nil && a.AuthenticationMode != "" {
@@ -559,18 +618,19 @@ func (c *Clusters) UpdateClusterConfig(ctx context.Context, in *types.UpdateClus
 		default:
 			ps.add("accessConfig.authenticationMode", "authenticationMode can change from API_AND_CONFIG_MAP to API only, not from %s to %s", cur, a.AuthenticationMode)
 		}
-		if kind != "" {
-			ps.add("", "give one of logging and accessConfig per update")
-		}
-		kind = types.UpdateTypeAccessConfigUpdate
+		one(types.UpdateTypeAccessConfigUpdate)
 		params = append(params, types.UpdateParam{Type: types.UpdateParamTypeAuthenticationMode, Value: string(a.AuthenticationMode)})
 	}
+	if in.DeletionProtection != nil {
+		one(types.UpdateTypeDeletionProtectionUpdate)
+		params = append(params, types.UpdateParam{Type: types.UpdateParamTypeDeletionProtection, Value: fmt.Sprint(*in.DeletionProtection)})
+	}
 	if in.ResourcesVpcConfig != nil || in.KubernetesNetworkConfig != nil || in.ComputeConfig != nil || in.StorageConfig != nil ||
-		in.UpgradePolicy != nil || in.ZonalShiftConfig != nil || in.RemoteNetworkConfig != nil || in.ControlPlaneScalingConfig != nil || in.DeletionProtection != nil {
-		ps.add("", "kdp changes a cluster's logging and accessConfig (and its tags, with TagResource); the rest of its configuration is fixed")
+		in.UpgradePolicy != nil || in.ZonalShiftConfig != nil || in.RemoteNetworkConfig != nil || in.ControlPlaneScalingConfig != nil {
+		ps.add("", "kdp changes a cluster's logging, accessConfig and deletionProtection (and its tags, with TagResource); the rest of its configuration is fixed")
 	}
 	if kind == "" && len(ps) == 0 {
-		ps.add("", "the request changes nothing: give logging or accessConfig")
+		ps.add("", "the request changes nothing: give logging, accessConfig or deletionProtection")
 	}
 	if e := ps.err(in.Name); e != nil {
 		return nil, e
@@ -583,20 +643,40 @@ func (c *Clusters) UpdateClusterConfig(ctx context.Context, in *types.UpdateClus
 		}
 		u.Id = newUUID(in.Name + "/" + in.ClientRequestToken)
 	}
-	err := c.cfg.Registry.Update(in.Name, func(r *clusters.Record) error {
-		if in.Logging != nil {
+	e := c.updateRecord(in.Name, "recording the update", func(r *clusters.Record) error {
+		switch kind {
+		case types.UpdateTypeLoggingUpdate:
 			r.Cluster.Logging = mergeLogging(r.Cluster.Logging, in.Logging)
-		}
-		if kind == types.UpdateTypeAccessConfigUpdate {
+		case types.UpdateTypeAccessConfigUpdate:
 			r.Cluster.AccessConfig.AuthenticationMode = in.AccessConfig.AuthenticationMode
+		case types.UpdateTypeDeletionProtectionUpdate:
+			r.Cluster.DeletionProtection = ptrTo(*in.DeletionProtection)
 		}
 		r.Updates = append(r.Updates, u)
 		return nil
 	})
-	if err != nil {
-		return nil, serverError(err, "recording the update")
+	if e != nil {
+		return nil, e
 	}
 	return &types.UpdateClusterConfigResponse{Update: &u}, nil
+}
+
+// updateRecord changes a created cluster's record: ResourceNotFound if it
+// is gone, ResourceInUse while it is being deleted.
+func (c *Clusters) updateRecord(name, doing string, change func(*clusters.Record) error) *Error {
+	err := c.cfg.Registry.Update(name, change)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, clusters.ErrNotFound):
+		return clusterNotFound(name)
+	case errors.Is(err, clusters.ErrDeleting):
+		return &Error{Code: CodeResourceInUse, ClusterName: name, Message: "Cluster " + name + " is being deleted"}
+	}
+	if e, ok := AsError(err); ok {
+		return e
+	}
+	return serverError(err, doing)
 }
 
 // problems are an InvalidParameterException's, gathered.

@@ -283,8 +283,22 @@ func TestIntegration_AccessEntriesUpdatesAndTags(t *testing.T) {
 		t.Errorf("ListAccessPolicies: %+v, %v", policies, err)
 	}
 
-	// UpdateClusterConfig: logging and access config, recorded as
-	// updates; the rest refused.
+	// UpdateClusterConfig: refused until ACTIVE; then logging, access
+	// config and deletion protection, recorded as updates; the rest
+	// refused.
+	_, err = a.api.UpdateClusterConfig(ctx, &types.UpdateClusterConfigRequest{Name: "team", DeletionProtection: ptr.To(true)})
+	if st := a.describe(t, "team").Status; st == types.ClusterStatusCreating {
+		assertEKSError(t, err, eks.Error{Code: eks.CodeResourceInUse, ClusterName: "team"})
+	}
+	a.waitActive(t, "team")
+	if _, err := a.api.UpdateClusterConfig(ctx, &types.UpdateClusterConfigRequest{Name: "team", DeletionProtection: ptr.To(true)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.api.DeleteCluster(ctx, &types.DeleteClusterRequest{Name: "team"})
+	assertEKSError(t, err, eks.Error{Code: eks.CodeInvalidRequest, ClusterName: "team"})
+	if _, err := a.api.UpdateClusterConfig(ctx, &types.UpdateClusterConfigRequest{Name: "team", DeletionProtection: ptr.To(false)}); err != nil {
+		t.Fatal(err)
+	}
 	up, err := a.api.UpdateClusterConfig(ctx, &types.UpdateClusterConfigRequest{Name: "team", Logging: &types.Logging{ClusterLogging: []types.LogSetup{{Types: []types.LogType{types.LogTypeApi, types.LogTypeAudit}, Enabled: ptr.To(true)}}}})
 	if err != nil || up.Update.Status != types.UpdateStatusSuccessful || up.Update.Type != types.UpdateTypeLoggingUpdate {
 		t.Fatalf("UpdateClusterConfig: %+v, %v", up, err)
@@ -298,7 +312,7 @@ func TestIntegration_AccessEntriesUpdatesAndTags(t *testing.T) {
 		t.Errorf("DescribeUpdate: %+v, %v", du, err)
 	}
 	lu, err := a.api.ListUpdates(ctx, &types.ListUpdatesRequest{Name: "team"})
-	if err != nil || !reflect.DeepEqual(lu.UpdateIds, []string{up.Update.Id}) {
+	if err != nil || len(lu.UpdateIds) != 3 || lu.UpdateIds[2] != up.Update.Id {
 		t.Errorf("ListUpdates: %+v, %v", lu, err)
 	}
 	if _, err := a.api.UpdateClusterConfig(ctx, &types.UpdateClusterConfigRequest{Name: "team", AccessConfig: &types.UpdateAccessConfigRequest{AuthenticationMode: types.AuthenticationModeApi}}); err != nil {

@@ -22,6 +22,7 @@ const (
 	CodeNotFound              = "NotFoundException"
 	CodeClient                = "ClientException"
 	CodeUnsupportedAZ         = "UnsupportedAvailabilityZoneException"
+	CodeServiceUnavailable    = "ServiceUnavailableException"
 )
 
 // Error is an EKS error: its code (an error shape of the API), a message,

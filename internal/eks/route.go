@@ -189,7 +189,7 @@ func (c *Clusters) TagResource(ctx context.Context, in *types.TagResourceRequest
 	case len(bad) > 0:
 		return nil, badTags(bad)
 	case err != nil:
-		return nil, tagWriteError(err, in.ResourceArn)
+		return nil, recordTagError(err, in.ResourceArn)
 	}
 	return &types.TagResourceResponse{}, nil
 }
@@ -216,7 +216,7 @@ func (c *Clusters) UntagResource(ctx context.Context, in *types.UntagResourceReq
 		return nil
 	})
 	if err != nil {
-		return nil, tagWriteError(err, in.ResourceArn)
+		return nil, recordTagError(err, in.ResourceArn)
 	}
 	return &types.UntagResourceResponse{}, nil
 }
@@ -269,3 +269,15 @@ func (c *Clusters) tagRoute(arn string) (s *Service, name string, e *Error) {
 
 // errBadTags aborts a record's update on tags that break EKS's rules.
 var errBadTags = errors.New("tags break EKS's rules")
+
+// recordTagError is the error of a created cluster's tags not written:
+// the cluster is gone, or being deleted, or a fault.
+func recordTagError(err error, arn string) *Error {
+	switch {
+	case errors.Is(err, clusters.ErrNotFound):
+		return tagNotFound(arn)
+	case errors.Is(err, clusters.ErrDeleting):
+		return &Error{Code: CodeBadRequest, Message: "The cluster of " + arn + " is being deleted"}
+	}
+	return serverError(err, "tagging "+arn)
+}

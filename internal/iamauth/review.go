@@ -70,7 +70,9 @@ func (h *reviewHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if id.SessionName != "" {
 			user.Extra["sessionName"] = authnv1.ExtraValue{id.SessionName}
 		}
-		status.Authenticated, status.User, status.Audiences = true, user, review.Spec.Audiences
+		// Audiences are left out: the token is an IAM identity's, for any
+		// audience (as aws-iam-authenticator answers).
+		status.Authenticated, status.User = true, user
 	}
 	out := authnv1.TokenReview{TypeMeta: review.TypeMeta, Status: status}
 	if out.APIVersion == "" {
