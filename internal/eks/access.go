@@ -216,7 +216,8 @@ func (c *Clusters) ListAccessEntries(_ context.Context, in *types.ListAccessEntr
 }
 
 // DeleteAccessEntry removes a principal's access entry and its policies:
-// the principal's next token is refused.
+// the principal's tokens are refused once the cluster's API server's cache
+// of kdp's answers (10 s) has passed.
 func (c *Clusters) DeleteAccessEntry(_ context.Context, in *types.DeleteAccessEntryRequest) (*types.DeleteAccessEntryResponse, error) {
 	if e := c.accessCluster(in.ClusterName); e != nil {
 		return nil, e
