@@ -36,6 +36,8 @@ func newAWS(t *testing.T, vars map[string]string) *awsRunner {
 	if _, err := exec.LookPath("aws"); err != nil {
 		t.Fatal("the aws CLI is not installed: this test needs it (pip install awscli)")
 	}
+	// The CLI renders timestamps as ISO 8601 with this setting (v1's
+	// default prints them as they came): botocore parses kdp's.
 	config := filepath.Join(t.TempDir(), "config")
 	if err := os.WriteFile(config, []byte("[default]\ncli_timestamp_format = iso8601\n"), 0o600); err != nil {
 		t.Fatal(err)

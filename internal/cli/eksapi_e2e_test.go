@@ -419,45 +419,11 @@ func authFailures(t *testing.T, dir string, vars map[string]string) {
 // awsCLI drives the EKS API with the aws CLI of this machine, with the
 // environment kdp env exports.
 func awsCLI(t *testing.T, vars map[string]string, subnets []string) {
-	if _, err := exec.LookPath("aws"); err != nil {
-		t.Fatal("the aws CLI is not installed: this test needs it (pip install awscli)")
-	}
-	// The CLI renders timestamps as ISO 8601 with this setting (v1's
-	// default prints them as they came): botocore parses kdp's.
-	config := filepath.Join(t.TempDir(), "config")
-	if err := os.WriteFile(config, []byte("[default]\ncli_timestamp_format = iso8601\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	run := func(args ...string) (int, string, string) {
-		cmd := exec.Command("aws", append([]string{"eks"}, args...)...)
-		cmd.Env = append(os.Environ(), "AWS_CONFIG_FILE="+config, "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_PAGER=")
-		for k, v := range vars {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		code := 0
-		if exitErr, ok := err.(*exec.ExitError); ok {
-			code = exitErr.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return code, stdout.String(), stderr.String()
-	}
+	cli := newAWS(t, vars)
+	run := func(args ...string) (int, string, string) { return cli.run(append([]string{"eks"}, args...)...) }
 	ok := func(args ...string) map[string]any {
 		t.Helper()
-		code, out, stderr := run(args...)
-		if code != 0 {
-			t.Fatalf("aws eks %s: exit %d: %s", strings.Join(args, " "), code, stderr)
-		}
-		var v map[string]any
-		if strings.TrimSpace(out) != "" {
-			if err := json.Unmarshal([]byte(out), &v); err != nil {
-				t.Fatalf("aws eks %s: %v:\n%s", args[0], err, out)
-			}
-		}
-		return v
+		return cli.ok(append([]string{"eks"}, args...)...)
 	}
 	fails := func(want string, args ...string) {
 		t.Helper()
