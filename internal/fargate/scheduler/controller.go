@@ -152,7 +152,7 @@ func (s *Controller) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	node := &corev1.Node{}
 	err = s.client.Get(ctx, client.ObjectKey{Name: inst.PrivateDNSName}, node)
 	if apierrors.IsNotFound(err) || (err == nil && !ready(node)) {
-		// The node's joining wakes the pod (nominatedNodeName); the
+		// The node's joining wakes the pod (the micro-VM's tags); the
 		// requeue is for a join that never comes (the micro-VM ended).
 		return reconcile.Result{RequeueAfter: 30 * time.Second}, nil
 	}
