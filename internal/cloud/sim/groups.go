@@ -354,7 +354,7 @@ func surplus(active []*instance, n int) []*instance {
 
 // byLaunch sorts instances in launch order.
 func byLaunch(is []*instance) []*instance {
-	slices.SortFunc(is, func(a, b *instance) int { return strings.Compare(launchKey(a), launchKey(b)) })
+	slices.SortFunc(is, launchOrder)
 	return is
 }
 

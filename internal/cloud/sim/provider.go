@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -362,7 +363,7 @@ func (p *Provider) ListInstances(_ context.Context, f cloud.InstanceFilter, page
 				all = append(all, i)
 			}
 		}
-		slices.SortFunc(all, func(a, b *instance) int { return strings.Compare(launchKey(a), launchKey(b)) })
+		slices.SortFunc(all, launchOrder)
 		all, n, err := paginate(all, launchKey, page)
 		out, next = make([]cloud.Instance, len(all)), n
 		for k, i := range all {
@@ -373,9 +374,16 @@ func (p *Provider) ListInstances(_ context.Context, f cloud.InstanceFilter, page
 	return out, next, err
 }
 
-// launchKey orders instances by launch, to the nanosecond, then id.
+// launchKey orders instances by launch, to the nanosecond, then id: a
+// page's token.
 func launchKey(i *instance) string {
 	return fmt.Sprintf("%020d/%s", i.LaunchTime.UnixNano(), i.ID)
+}
+
+// launchOrder compares instances in launchKey's order without building a key
+// per comparison.
+func launchOrder(a, b *instance) int {
+	return cmp.Or(cmp.Compare(a.LaunchTime.UnixNano(), b.LaunchTime.UnixNano()), strings.Compare(a.ID, b.ID))
 }
 
 func (p *Provider) GetUserData(_ context.Context, id string) (string, error) {

@@ -338,7 +338,7 @@ func (c *Cloud) pickable(name string) []*instance {
 			out = append(out, i)
 		}
 	}
-	slices.SortFunc(out, func(a, b *instance) int { return strings.Compare(launchKey(a), launchKey(b)) })
+	slices.SortFunc(out, launchOrder)
 	return out
 }
 
