@@ -406,7 +406,8 @@ func waitNodegroupActive(t *testing.T, c *eks.Client, cluster, name string) {
 	})
 }
 
-// TestE2E_ClusterCLI: kdp cluster create --wait (lines, not a terminal),
+// TestE2E_ClusterCLI: kdp cluster create --wait (lines, not a terminal) of
+// a name EKS allows and a DNS label does not (a capital, an underscore),
 // list, describe -o json (the EKS API's document), the errors of bad
 // input with the command and flag named, and delete --wait.
 func TestE2E_ClusterCLI(t *testing.T) {
@@ -418,9 +419,9 @@ func TestE2E_ClusterCLI(t *testing.T) {
 	defer func() { e.Stop(); e.Cleanup() }()
 	d := "--data-dir=" + dir
 
-	code, out, stderr := kdp(t, "cluster", "create", "dev", "--tags", "team=web", "--wait", "--wait-interval", "200ms", d)
-	if code != 0 || !strings.Contains(out, "cluster dev creation") || !strings.Contains(out, "CREATING") ||
-		!strings.Contains(out, "cluster dev is ACTIVE at https://127.0.0.1:") || !strings.Contains(out, "aws eks update-kubeconfig --name dev") {
+	code, out, stderr := kdp(t, "cluster", "create", "Dev_1", "--tags", "team=web", "--wait", "--wait-interval", "200ms", d)
+	if code != 0 || !strings.Contains(out, "cluster Dev_1 creation") || !strings.Contains(out, "CREATING") ||
+		!strings.Contains(out, "cluster Dev_1 is ACTIVE at https://127.0.0.1:") || !strings.Contains(out, "aws eks update-kubeconfig --name Dev_1") {
 		t.Fatalf("kdp cluster create --wait: exit %d\n%s%s", code, out, stderr)
 	}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
@@ -429,10 +430,10 @@ func TestE2E_ClusterCLI(t *testing.T) {
 		}
 	}
 	code, out, stderr = kdp(t, "cluster", "list", d)
-	if code != 0 || !strings.HasPrefix(out, "NAME") || !regexpMatch(`(?m)^dev\s+ACTIVE\s+1\.\d+\s+https://127\.0\.0\.1:\d+\s`, out) || !regexpMatch(`(?m)^kdp\s+ACTIVE\s`, out) {
+	if code != 0 || !strings.HasPrefix(out, "NAME") || !regexpMatch(`(?m)^Dev_1\s+ACTIVE\s+1\.\d+\s+https://127\.0\.0\.1:\d+\s`, out) || !regexpMatch(`(?m)^kdp\s+ACTIVE\s`, out) {
 		t.Errorf("kdp cluster list: exit %d\n%s%s", code, out, stderr)
 	}
-	code, out, stderr = kdp(t, "cluster", "describe", "dev", "-o", "json", d)
+	code, out, stderr = kdp(t, "cluster", "describe", "Dev_1", "-o", "json", d)
 	var doc struct {
 		Cluster map[string]any `json:"cluster"`
 	}
@@ -448,13 +449,16 @@ func TestE2E_ClusterCLI(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"cluster", "create", "old", "--kubernetes-version", "1.20"}, "kdp cluster create: InvalidParameterException: unsupported Kubernetes version 1.20: kdp runs 1."},
-		{[]string{"cluster", "create", "dev"}, "kdp cluster create: ResourceInUseException: Cluster already exists with name: dev"},
+		// The EKS API's problems name their flags, as the library's do in process.
+		{[]string{"cluster", "create", "old", "--kubernetes-version", "1.20"}, "kdp cluster create: --kubernetes-version: unsupported Kubernetes version 1.20: kdp runs 1."},
+		{[]string{"cluster", "create", "x", "--resources-vpc-config", "subnetIds=subnet-nope"}, "kdp cluster create: --resources-vpc-config: subnetIds[0]: The subnet ID 'subnet-nope' does not exist"},
+		{[]string{"cluster", "create", "bad.name"}, `kdp cluster create: --name: name "bad.name" must begin with a letter or digit and have only letters, digits, hyphens and underscores`},
+		{[]string{"cluster", "create", "Dev_1"}, "kdp cluster create: ResourceInUseException: Cluster already exists with name: Dev_1"},
 		{[]string{"cluster", "create", "x", "--wait", "-o", "json"}, "kdp cluster create: --wait and -o json: choose one"},
 		{[]string{"cluster", "create", "x", "--resources-vpc-config", "subnetIds=[a"}, "kdp cluster create: --resources-vpc-config:"},
 		{[]string{"cluster", "delete", "kdp"}, "kdp cluster delete: InvalidRequestException: Cluster kdp is the one kdp runs"},
 		{[]string{"cluster", "describe", "nope"}, "kdp cluster describe: ResourceNotFoundException: No cluster found for name: nope."},
-		{[]string{"cluster", "lst"}, `unknown command "lst" for "kdp cluster"`},
+		{[]string{"cluster", "lst"}, `unknown command "lst" for "kdp cluster"; did you mean list?`},
 	} {
 		code, _, stderr := kdp(t, append(c.args, d)...)
 		if code == 0 || !strings.Contains(stderr, c.want) {
@@ -462,8 +466,8 @@ func TestE2E_ClusterCLI(t *testing.T) {
 		}
 	}
 
-	code, out, stderr = kdp(t, "cluster", "delete", "dev", "--wait", "--wait-interval", "200ms", d)
-	if code != 0 || !strings.Contains(out, "cluster dev is deleted") {
+	code, out, stderr = kdp(t, "cluster", "delete", "Dev_1", "--wait", "--wait-interval", "200ms", d)
+	if code != 0 || !strings.Contains(out, "cluster Dev_1 is deleted") {
 		t.Errorf("kdp cluster delete --wait: exit %d\n%s%s", code, out, stderr)
 	}
 }

@@ -81,6 +81,9 @@ func guardGroups(cmd *cobra.Command) {
 	// A typo'd subcommand with its flags (kdp cluster lst --data-dir x)
 	// is told as an unknown command, not as an unknown flag of the group.
 	cmd.FParseErrWhitelist.UnknownFlags = true
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's own default, which SuggestionsFor does not apply
+	}
 	cmd.Args = func(c *cobra.Command, args []string) error {
 		if len(args) == 0 {
 			return nil

@@ -57,7 +57,7 @@ func TestE2E_UpRejectsBadInputAndWritesNothing(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"bad cluster name", []string{"--cluster-name", "Bad_Name"}, `--cluster-name "Bad_Name": a lowercase RFC 1123 label`},
+		{"bad cluster name", []string{"--cluster-name", "_bad"}, `--cluster-name "_bad": must begin with a letter or digit and have only letters, digits, hyphens and underscores`},
 		{"port out of range", []string{"--apiserver-port", "70000"}, "--apiserver-port 70000: must be between 0 and 65535"},
 		{"port used twice", []string{"--apiserver-port", "17500", "--etcd-port", "17500"}, "already used by --etcd-port"},
 		{"bad bind address", []string{"--bind-address", "localhost"}, `--bind-address "localhost": must be an IP address`},

@@ -107,7 +107,7 @@ func (c Config) Validate() error {
 	if c.DataDir == "" {
 		errs = append(errs, fmt.Errorf("--data-dir: must not be empty"))
 	}
-	for _, msg := range validation.IsDNS1123Label(c.ClusterName) {
+	if msg := NameError(c.ClusterName); msg != "" {
 		errs = append(errs, fmt.Errorf("--cluster-name %q: %s", c.ClusterName, msg))
 	}
 	if net.ParseIP(c.BindAddress) == nil {

@@ -18,6 +18,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/kdp-project/kdp/internal/cloud"
+	"github.com/kdp-project/kdp/internal/cluster"
 	"github.com/kdp-project/kdp/internal/clusters"
 	"github.com/kdp-project/kdp/internal/eks/types"
 	"github.com/kdp-project/kdp/internal/tags"
@@ -165,11 +166,10 @@ func (c *Clusters) clusterARN(name string) string {
 	return "arn:aws:eks:" + c.cfg.Account.Region + ":" + c.cfg.Account.ID + ":cluster/" + name
 }
 
-// EKS's rules for a cluster's name, and the IAM role ARN form.
+// The IAM role ARN form, and a security group's id.
 var (
-	clusterNamePattern = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9\-_]*$`)
-	iamRolePattern     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$`)
-	securityGroupID    = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
+	iamRolePattern  = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$`)
+	securityGroupID = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
 )
 
 // logTypes are the control plane's log types, in EKS's order.
@@ -227,13 +227,11 @@ func (c *Clusters) CreateCluster(ctx context.Context, in *types.CreateClusterReq
 // validateCreate checks a CreateCluster request, every problem at once.
 func (c *Clusters) validateCreate(in *types.CreateClusterRequest, subnets []cloud.Subnet) *Error {
 	var ps problems
-	switch {
+	switch msg := cluster.NameError(in.Name); {
 	case in.Name == "":
-		ps.add("name", "name is required")
-	case len(in.Name) > 100:
-		ps.add("name", "name must be at most 100 characters, not %d", len(in.Name))
-	case !clusterNamePattern.MatchString(in.Name):
-		ps.add("name", "name %q must begin with a letter or digit and have only letters, digits, hyphens and underscores", in.Name)
+		ps.add("name", "name %s", msg)
+	case msg != "":
+		ps.add("name", "name %q %s", in.Name, msg)
 	}
 	if in.Version != "" && !slices.Contains(c.cfg.Versions, in.Version) {
 		ps.add("version", "unsupported Kubernetes version %s: kdp runs %s", in.Version, strings.Join(c.cfg.Versions, ", "))

@@ -53,7 +53,8 @@ type Error struct {
 // Problem is one problem of a request: the member it is about, as the
 // EKS API spells it, and what is wrong with it.
 type Problem struct {
-	Field, Message string
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

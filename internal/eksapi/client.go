@@ -142,10 +142,16 @@ func encodeInput(op *types.Operation, in any) (string, url.Values, []byte, error
 	return path, query, body, nil
 }
 
-// decodeError is the *eks.Error of an error answer.
+// decodeError is the *eks.Error of an error answer, with the fields and
+// problems kdp sends beside EKS's members.
 func decodeError(resp *http.Response, data []byte) error {
 	var body map[string]any
 	_ = json.Unmarshal(data, &body)
+	var own struct {
+		Fields   []string      `json:"kdpFields"`
+		Problems []eks.Problem `json:"kdpProblems"`
+	}
+	_ = json.Unmarshal(data, &own)
 	str := func(k string) string { s, _ := body[k].(string); return s }
 	code := resp.Header.Get("X-Amzn-ErrorType")
 	code, _, _ = strings.Cut(code, ":")
@@ -159,5 +165,6 @@ func decodeError(resp *http.Response, data []byte) error {
 	if msg == "" {
 		msg = strings.TrimSpace(string(data))
 	}
-	return &eks.Error{Code: code, Message: msg, ClusterName: str("clusterName"), NodegroupName: str("nodegroupName"), FargateProfileName: str("fargateProfileName")}
+	return &eks.Error{Code: code, Message: msg, ClusterName: str("clusterName"), NodegroupName: str("nodegroupName"), FargateProfileName: str("fargateProfileName"),
+		Fields: own.Fields, Problems: own.Problems}
 }
