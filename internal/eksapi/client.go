@@ -148,8 +148,8 @@ func decodeError(resp *http.Response, data []byte) error {
 	var body map[string]any
 	_ = json.Unmarshal(data, &body)
 	var own struct {
-		Fields   []string      `json:"kdpFields"`
-		Problems []eks.Problem `json:"kdpProblems"`
+		Fields   []string      `json:"kdpFields"`   // errorBody's fieldsMember
+		Problems []eks.Problem `json:"kdpProblems"` // and problemsMember
 	}
 	_ = json.Unmarshal(data, &own)
 	str := func(k string) string { s, _ := body[k].(string); return s }

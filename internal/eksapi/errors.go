@@ -131,17 +131,17 @@ func errorBody(code string, e *eks.Error) map[string]any {
 	// the error is about and each problem's, so that the kdp CLI names the
 	// flag of each, as it does for what it asks the library in process.
 	if len(e.Fields) > 0 {
-		body[FieldsMember] = e.Fields
+		body[fieldsMember] = e.Fields
 	}
 	if len(e.Problems) > 0 {
-		body[ProblemsMember] = e.Problems
+		body[problemsMember] = e.Problems
 	}
 	return body
 }
 
-// FieldsMember and ProblemsMember are the members of an error's body that
+// fieldsMember and problemsMember are the members of an error's body that
 // carry its eks.Error's Fields and Problems.
 const (
-	FieldsMember   = "kdpFields"
-	ProblemsMember = "kdpProblems"
+	fieldsMember   = "kdpFields"
+	problemsMember = "kdpProblems"
 )
