@@ -145,26 +145,27 @@ func encodeInput(op *types.Operation, in any) (string, url.Values, []byte, error
 // decodeError is the *eks.Error of an error answer, with the fields and
 // problems kdp sends beside EKS's members.
 func decodeError(resp *http.Response, data []byte) error {
-	var body map[string]any
-	_ = json.Unmarshal(data, &body)
-	var own struct {
-		Fields   []string      `json:"kdpFields"`   // errorBody's fieldsMember
-		Problems []eks.Problem `json:"kdpProblems"` // and problemsMember
+	var body struct {
+		Type               string        `json:"__type"`
+		Message            string        `json:"message"`
+		ClusterName        string        `json:"clusterName"`
+		NodegroupName      string        `json:"nodegroupName"`
+		FargateProfileName string        `json:"fargateProfileName"`
+		Fields             []string      `json:"kdpFields"`   // errorBody's fieldsMember
+		Problems           []eks.Problem `json:"kdpProblems"` // and problemsMember
 	}
-	_ = json.Unmarshal(data, &own)
-	str := func(k string) string { s, _ := body[k].(string); return s }
-	code := resp.Header.Get("X-Amzn-ErrorType")
-	code, _, _ = strings.Cut(code, ":")
+	_ = json.Unmarshal(data, &body) // a member of another type is left empty
+	code, _, _ := strings.Cut(resp.Header.Get("X-Amzn-ErrorType"), ":")
 	if code == "" {
-		code = str("__type")
+		code = body.Type
 	}
 	if code == "" {
 		code = "HTTP" + strconv.Itoa(resp.StatusCode)
 	}
-	msg := str("message")
+	msg := body.Message
 	if msg == "" {
 		msg = strings.TrimSpace(string(data))
 	}
-	return &eks.Error{Code: code, Message: msg, ClusterName: str("clusterName"), NodegroupName: str("nodegroupName"), FargateProfileName: str("fargateProfileName"),
-		Fields: own.Fields, Problems: own.Problems}
+	return &eks.Error{Code: code, Message: msg, ClusterName: body.ClusterName, NodegroupName: body.NodegroupName,
+		FargateProfileName: body.FargateProfileName, Fields: body.Fields, Problems: body.Problems}
 }
